@@ -1,0 +1,1 @@
+"""Queries the billing services need; no commits, no business decisions."""

@@ -1,0 +1,1 @@
+"""Billing rules (B1–B13): pure decisions, no I/O."""

@@ -1,0 +1,1 @@
+"""The Telegram face: routers, transport (webhook inbox, outbox delivery), Bot API emulator."""

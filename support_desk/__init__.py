@@ -1,0 +1,1 @@
+"""support-desk: the shell (core kernel, wiring, command line, migrations)."""

@@ -1,0 +1,106 @@
+"""The database engine: SQLite done right (WAL, busy timeout, BEGIN IMMEDIATE) or PostgreSQL.
+
+SQLAlchemy's `with_for_update()` compiles to nothing on SQLite, and pysqlite defers BEGIN so a
+read-then-write transaction fails with SQLITE_BUSY at once, ignoring the busy timeout. So we take
+over BEGIN: writers start with BEGIN IMMEDIATE (the write lock up front), readers with DEFERRED.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from support_desk.core.clock import as_utc
+
+READ_ONLY = "support_desk_read_only"
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "busy_timeout=10000",
+    "foreign_keys=ON",
+    "synchronous=NORMAL",
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Every table of every package; one metadata so Alembic sees the whole schema."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every stored time is UTC")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Build the engine for `url`; SQLite gets its pragmas and explicit BEGIN handling."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 10})
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", 24)
+        kwargs.setdefault("pool_timeout", 60)
+    else:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 60)
+        kwargs.setdefault("pool_timeout", 60)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _take_control_of_sqlite_transactions(engine)
+    return engine
+
+
+def _take_control_of_sqlite_transactions(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver stops emitting its own BEGIN
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying the whole transaction for: SQLite busy, PG serialization/deadlock."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01"):
+        return True
+    text = str(orig if orig is not None else exc).lower()
+    return "database is locked" in text or "database is busy" in text

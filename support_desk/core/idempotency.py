@@ -1,0 +1,98 @@
+"""Idempotency keys (B13): the same request twice has the effect of one.
+
+The key is reserved at the start of the transaction with an INSERT that conflicts on the unique
+key; on PostgreSQL a concurrent twin blocks on that index until the first commits, on SQLite
+BEGIN IMMEDIATE serialises them. The result is stored in the same transaction as the work, so a
+replay returns exactly what the first call returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+from sqlalchemy import String, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from support_desk.core.db import Base, JSONType, UTCDateTime
+from support_desk.core.errors import IdempotencyKeyReused, RequestInProgress
+
+T = TypeVar("T")
+
+
+class IdempotencyRow(Base):
+    """One remembered request: its key, what it asked (fingerprint) and what it answered."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    result: Mapped[Any] = mapped_column(JSONType, nullable=True)
+
+
+def fingerprint(command: Any) -> str:
+    """A stable hash of what the command asks for, the key itself left out."""
+    body = (
+        dataclasses.asdict(command)
+        if dataclasses.is_dataclass(command) and not isinstance(command, type)
+        else dict(command)
+    )
+    body.pop("idempotency_key", None)
+    text = json.dumps({"op": type(command).__name__, "body": body}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Idempotency:
+    """Reserve, replay and remember idempotency keys inside one unit of work."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._session = session
+        self._now = now
+        self._reserved: str | None = None
+
+    async def replay(self, command: Any, result_type: type[T]) -> T | None:
+        """The first result for this key, or None after reserving the key for this call."""
+        key = getattr(command, "idempotency_key", None)
+        if not key:
+            return None
+        print_ = fingerprint(command)
+        values = {
+            "key": key,
+            "operation": type(command).__name__,
+            "fingerprint": print_,
+            "created_at": self._now,
+            "result": None,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(IdempotencyRow).values(**values).on_conflict_do_nothing()
+        if (await self._session.execute(stmt)).rowcount == 1:  # type: ignore[attr-defined]
+            self._reserved = key
+            return None
+        row = (
+            await self._session.execute(select(IdempotencyRow).where(IdempotencyRow.key == key))
+        ).scalar_one()
+        if row.fingerprint != print_:
+            raise IdempotencyKeyReused(key=key)
+        if row.result is None:
+            raise RequestInProgress(key=key)
+        return TypeAdapter(result_type).validate_python(row.result)
+
+    async def remember(self, command: Any, result: T) -> T:
+        """Store the result under the key reserved by `replay` (a no-op without a key)."""
+        key = getattr(command, "idempotency_key", None)
+        if key and key == self._reserved:
+            dumped = TypeAdapter(type(result)).dump_python(result, mode="json")
+            await self._session.execute(
+                update(IdempotencyRow).where(IdempotencyRow.key == key).values(result=dumped)
+            )
+        return result

@@ -1,0 +1,53 @@
+"""Settings from `SUPPORT_DESK_*` environment variables; passed in, never read at import time."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SellerSettings(BaseModel):
+    """Who issues the documents (printed on every credit note)."""
+
+    name: str = "Support Desk Hosting Ltd"
+    address: str = "1 Example Street, Example City"
+    tax_id: str = "EX-000000"
+
+
+class BillingSettings(BaseModel):
+    """Money rules with operator-chosen numbers (DESIGN marks them *setting*)."""
+
+    undo_window_minutes: int = 20  # B4
+    approval_threshold_minor: int = 10_000  # B11: 100.00 in the invoice's currency
+    currencies: tuple[str, ...] = ("EUR", "USD", "GBP", "CHF", "PLN", "RUB")
+    seller: SellerSettings = SellerSettings()
+
+
+class TicketingSettings(BaseModel):
+    """Service levels per ticket kind (T2), in working hours."""
+
+    first_response_hours_refund: int = 4
+    first_response_hours_default: int = 8
+    resolution_hours_refund: int = 24
+    resolution_hours_default: int = 40
+
+
+class Settings(BaseSettings):
+    """Everything an operator can change; one instance is built by the wiring."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPORT_DESK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///support_desk.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr("change-me-in-production-please-32b")
+    default_locale: str = "en"
+    billing: BillingSettings = BillingSettings()
+    ticketing: TicketingSettings = TicketingSettings()

@@ -1,0 +1,129 @@
+"""The unit of work: one user action is one transaction, committed here and nowhere else."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from support_desk.core.actors import Actor
+from support_desk.core.audit import AuditRow
+from support_desk.core.clock import Clock
+from support_desk.core.db import READ_ONLY, is_transient
+from support_desk.core.idempotency import Idempotency
+from support_desk.core.outbox import OutboxRow, OutboxStatus
+from support_desk.core.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class UnitOfWork:
+    """One open transaction and what a use case needs around it; it never commits."""
+
+    session: AsyncSession
+    now: datetime
+    settings: Settings
+    idempotency: Idempotency
+    clock: Clock
+    notified: list[OutboxRow] = field(default_factory=list)
+
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        subject: tuple[str, object],
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Record a change (T6) in the same transaction as the change itself."""
+        self.session.add(
+            AuditRow(
+                at=self.now,
+                actor_kind=actor.kind.value,
+                actor_id=actor.id,
+                action=action,
+                subject_type=subject[0],
+                subject_id=str(subject[1]),
+                before=before,
+                after=after,
+            )
+        )
+
+    def notify(self, customer_id: int, kind: str, **payload: Any) -> None:
+        """Queue a message to the customer (T8); the bot renders `kind` and delivers it."""
+        row = OutboxRow(
+            customer_id=customer_id,
+            kind=kind,
+            payload=payload,
+            created_at=self.now,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=self.now,
+        )
+        self.notified.append(row)
+        self.session.add(row)
+
+
+class Transactor:
+    """Runs a use case in its own transaction, retrying transient lock errors; commits once."""
+
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, settings: Settings, attempts: int = 8
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.settings = settings
+        self._attempts = attempts
+        self._writer = async_sessionmaker(engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+
+    async def run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One write transaction (BEGIN IMMEDIATE on SQLite); whole or nothing."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._writer() as session, session.begin():
+                    return await use_case(self._uow(session), *args, **kwargs)
+            except DBAPIError as exc:
+                if attempt >= self._attempts or not is_transient(exc):
+                    raise
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
+
+    async def read(
+        self,
+        query: Callable[Concatenate[UnitOfWork, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """A read-only transaction (BEGIN DEFERRED on SQLite): it never takes the write lock."""
+        async with self._reader() as session, session.begin():
+            return await query(self._uow(session), *args, **kwargs)
+
+    def _uow(self, session: AsyncSession) -> UnitOfWork:
+        now = self.clock.now()
+        return UnitOfWork(
+            session=session,
+            now=now,
+            settings=self.settings,
+            idempotency=Idempotency(session, now),
+            clock=self.clock,
+        )

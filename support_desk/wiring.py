@@ -1,0 +1,43 @@
+"""The composition root: builds the engine, the transactor and the one aiohttp application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from support_desk.core.clock import Clock, SystemClock
+from support_desk.core.db import make_engine
+from support_desk.core.settings import Settings
+from support_desk.core.tx import Transactor
+
+TX = web.AppKey("tx", Transactor)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a running process shares."""
+
+    settings: Settings
+    engine: AsyncEngine
+    tx: Transactor
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    engine = make_engine(settings.database_url)
+    return Runtime(settings, engine, Transactor(engine, clock or SystemClock(), settings))
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_web_app(runtime: Runtime) -> web.Application:
+    """The product's one HTTP application: health, REST API, console and webhook join it."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[TX] = runtime.tx
+    app[SETTINGS] = runtime.settings
+    app.router.add_get("/healthz", _health, name="health")
+    return app

@@ -1,0 +1,58 @@
+"""Shared fixtures: settings, a frozen clock, and a migrated database on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from support_desk.core.clock import FrozenClock
+from support_desk.core.db import make_engine
+from support_desk.core.settings import Settings
+from support_desk.core.tx import Transactor
+from tests import backends
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return backends.prepare_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return backends.prepare_postgres()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return backends.sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        await backends.truncate_all(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def tx(engine: AsyncEngine, clock: FrozenClock, settings: Settings) -> Transactor:
+    return Transactor(engine, clock, settings)

@@ -1,0 +1,1 @@
+"""Tickets, the agent queue, SLA, claims and resolutions; calls billing for money."""
