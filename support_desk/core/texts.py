@@ -1,0 +1,72 @@
+"""Every human-readable text comes from templates under `templates/`, translated by gettext.
+
+Catalogs are the `.po` files in `templates/locale/<lang>/LC_MESSAGES/messages.po`; they are
+compiled in memory by Babel at start-up, so no binary `.mo` file is kept in the repository.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+LOCALE_DIR = TEMPLATES_DIR / "locale"
+LOCALES = ("en", "ru")
+
+
+def load_translations(locale: str) -> NullTranslations:
+    """The catalog for `locale`, compiled from its .po file; English needs none."""
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+class Texts:
+    """One jinja2 environment per locale; unknown locales fall back to the default."""
+
+    def __init__(self, default_locale: str = "en") -> None:
+        self.default_locale = default_locale if default_locale in LOCALES else "en"
+
+    @cached_property
+    def _environments(self) -> dict[str, Environment]:
+        return {locale: self._environment(locale) for locale in LOCALES}
+
+    def _environment(self, locale: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=select_autoescape(["html", "xml"]),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(self._translations[locale], newstyle=True)  # type: ignore[attr-defined]
+        env.globals["locale"] = locale
+        return env
+
+    def environment(self, locale: str | None = None) -> Environment:
+        return self._environments.get(locale or "", self._environments[self.default_locale])
+
+    def render(self, template: str, locale: str | None = None, **context: Any) -> str:
+        return self.environment(locale).get_template(template).render(**context).strip()
+
+    def gettext(self, message: str, locale: str | None = None) -> str:
+        """A single translated string (for button labels and the like)."""
+        return str(self._translations.get(locale or "", NullTranslations()).gettext(message))
+
+    @cached_property
+    def _translations(self) -> dict[str, NullTranslations]:
+        return {locale: load_translations(locale) for locale in LOCALES}
