@@ -319,3 +319,16 @@ class JournalEntry(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(Minor)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkTokenRow(Base):
+    """A one-time proof that a chat belongs to a customer; only its hash is stored."""
+
+    __tablename__ = "customer_link_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -19,7 +19,7 @@ from support_desk.models import load_all_models
 PG_ADMIN_URL = os.environ.get(
     "SUPPORT_DESK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-PG_TEST_DB = "support_desk_test"
+PG_TEST_DB = os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test")
 KEEP_TABLES = {"alembic_version", "document_series"}
 
 
