@@ -1,4 +1,58 @@
-"""Money: invoices, payments, credit notes, refunds, account credit.
+"""Money: invoices, payments, cancellations, credit notes, refunds, account credit (B1–B13).
 
-Knows nothing of tickets or Telegram.
+Knows nothing of tickets or Telegram. The public API is the use cases below, each run as one
+unit of work with `tx.run(billing.<use_case>, command)`; see docs/billing-api.md.
 """
+
+from billing import commands, errors, queries, views
+from billing.services.cancellation import cancel_invoice, terminate_service, undo_cancellation
+from billing.services.catalog import create_service
+from billing.services.credit_notes import (
+    approve_credit_note,
+    issue_credit_note,
+    preview_credit_note,
+    reject_credit_note,
+)
+from billing.services.customers import (
+    create_customer,
+    issue_link_token,
+    redeem_link_token,
+    set_compound_invoices_allowed,
+    update_customer,
+)
+from billing.services.invoices import (
+    deliver_invoice,
+    issue_invoice,
+    publish_invoice,
+    update_invoice,
+)
+from billing.services.payments import PaymentRecorded, apply_account_credit, record_payment
+from billing.services.split import split_invoice
+
+__all__ = [
+    "PaymentRecorded",
+    "apply_account_credit",
+    "approve_credit_note",
+    "cancel_invoice",
+    "commands",
+    "create_customer",
+    "create_service",
+    "deliver_invoice",
+    "errors",
+    "issue_credit_note",
+    "issue_invoice",
+    "issue_link_token",
+    "preview_credit_note",
+    "publish_invoice",
+    "queries",
+    "record_payment",
+    "redeem_link_token",
+    "reject_credit_note",
+    "set_compound_invoices_allowed",
+    "split_invoice",
+    "terminate_service",
+    "undo_cancellation",
+    "update_customer",
+    "update_invoice",
+    "views",
+]

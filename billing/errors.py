@@ -175,3 +175,14 @@ class ConcurrentChange(BillingError):
     code = "concurrent_change"
     message = "Someone changed this at the same moment; please try again."
     http_status = 409
+
+
+class CustomerExists(BillingError):
+    code = "customer_exists"
+    message = "A customer with this external id already exists."
+    http_status = 409
+
+
+class LinkTokenInvalid(BillingError):
+    code = "link_token_invalid"
+    message = "This link is not valid any more; ask for a new one."

@@ -1,0 +1,83 @@
+"""Who is calling (W7): a bearer key or a signed request, else 401 and nothing else.
+
+Every authenticated call is audited with the key's name, whatever it answered. A signed request
+without an `Idempotency-Key` uses its signature as one, so a replay within the Date window has
+the effect of one (B13).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from aiohttp import web
+
+from billing.api import keys, signing
+from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
+from billing.api.errors import RequestInvalid, Unauthorized
+from support_desk.core.errors import DomainError
+
+PUBLIC_ROUTES = {"api:openapi", "api:docs"}
+MAX_KEY_LENGTH = 128
+
+
+async def authenticate(request: web.Request) -> keys.ApiKey:
+    tx = request.config_dict[API_TX]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and 0 < len(token.strip()) <= 200:
+        key = await tx.read(keys.bearer_key, token.strip())
+        if key is None:
+            raise Unauthorized
+        return key
+    if "Signature" in request.headers:
+        key, signature = await signing.verify(request, tx)
+        if "Idempotency-Key" not in request.headers:
+            request[IDEMPOTENCY] = "sig:" + hashlib.sha256(signature.encode()).hexdigest()
+        return key
+    raise Unauthorized
+
+
+def _idempotency_header(request: web.Request) -> None:
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return
+    if not 0 < len(value) <= MAX_KEY_LENGTH or not value.isprintable() or not value.isascii():
+        raise RequestInvalid(
+            "Idempotency-Key must be 1-128 printable ASCII characters.",
+            [("Idempotency-Key", "INVALID_DATA")],
+        )
+    request[IDEMPOTENCY] = value
+
+
+def _status_of(exc: BaseException) -> int:
+    if isinstance(exc, DomainError):
+        return exc.http_status
+    if isinstance(exc, RequestInvalid):
+        return 400
+    if isinstance(exc, web.HTTPException):
+        return exc.status
+    return 500
+
+
+@web.middleware
+async def auth_middleware(
+    request: web.Request, handler: web.typedefs.Handler
+) -> web.StreamResponse:
+    """Deny by default: only the routes named in PUBLIC_ROUTES answer without a key."""
+    route = request.match_info.route
+    if getattr(route, "name", None) in PUBLIC_ROUTES:
+        return await handler(request)
+    key = await authenticate(request)
+    request[API_KEY] = key
+    status = 500
+    try:
+        _idempotency_header(request)
+        response = await handler(request)
+        status = response.status
+        return response
+    except Exception as exc:
+        status = _status_of(exc)
+        raise
+    finally:
+        await request.config_dict[API_TX].run(
+            keys.record_call, key, request.method, request.path_qs, status
+        )

@@ -1,0 +1,12 @@
+"""What every API view needs from the application: the transactor and the caller, by typed keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.api.keys import ApiKey
+from support_desk.core.tx import Transactor
+
+API_TX = web.AppKey("billing_api_tx", Transactor)
+API_KEY = web.RequestKey("api_key", ApiKey)
+IDEMPOTENCY = web.RequestKey("idempotency_header", str)

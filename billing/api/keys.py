@@ -1,0 +1,135 @@
+"""API keys: created by an admin (console or CLI), checked on every call (W7).
+
+Bearer keys are 256-bit random strings, so a plain sha256 is a sufficient stored form and lets
+the lookup go by index. Signing secrets must be recoverable for HMAC checks, so they are stored
+Fernet-encrypted under a key derived from `settings.secret_key`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+
+from billing.api.models import ApiKeyRow
+from support_desk.core.actors import Actor
+from support_desk.core.settings import Settings
+from support_desk.core.tx import UnitOfWork
+
+BEARER = "bearer"
+SIGNING = "signing"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateApiKey:
+    name: str
+    actor: Actor
+    signing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """Shown once: the plain key or secret is never stored and cannot be shown again."""
+
+    id: int
+    name: str
+    key: str | None = None
+    merchant_id: str | None = None
+    key_id: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """The authenticated caller: its id namespaces idempotency keys, its name the audit."""
+
+    id: int
+    name: str
+    kind: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def fernet(settings: Settings) -> Fernet:
+    """The cipher for signing secrets; HKDF separates it from other uses of the secret key."""
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"support-desk:api-signing"
+    ).derive(settings.secret_key.get_secret_value().encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+async def create_api_key(uow: UnitOfWork, cmd: CreateApiKey) -> NewApiKey:
+    """A new bearer key, or with `signing` a merchant id, key id and base64 shared secret."""
+    row = ApiKeyRow(name=cmd.name, created_at=uow.now)
+    key = secret = None
+    if cmd.signing:
+        secret = base64.b64encode(secrets.token_bytes(32)).decode()
+        row.kind, row.merchant_id, row.key_id = SIGNING, cmd.name, str(uuid.uuid4())
+        row.secret_encrypted = fernet(uow.settings).encrypt(secret.encode()).decode()
+    else:
+        key = "sdk_" + secrets.token_urlsafe(32)
+        row.kind, row.token_hash = BEARER, token_hash(key)
+    uow.session.add(row)
+    await uow.session.flush()
+    uow.audit(
+        cmd.actor,
+        "api_key.created",
+        subject=("api_key", row.id),
+        after={"name": row.name, "kind": row.kind, "key_id": row.key_id},
+    )
+    return NewApiKey(row.id, row.name, key, row.merchant_id, row.key_id, secret)
+
+
+async def bearer_key(uow: UnitOfWork, token: str) -> ApiKey | None:
+    """The live key whose hash matches, or None (the lookup is by hash, so no timing oracle)."""
+    row = (
+        await uow.session.execute(
+            select(ApiKeyRow).where(
+                ApiKeyRow.token_hash == token_hash(token),
+                ApiKeyRow.kind == BEARER,
+                ApiKeyRow.revoked_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    return None if row is None else ApiKey(row.id, row.name, row.kind)
+
+
+async def signing_key(
+    uow: UnitOfWork, merchant_id: str, key_id: str
+) -> tuple[ApiKey, bytes] | None:
+    """The live signing key and its decoded shared secret, or None."""
+    row = (
+        await uow.session.execute(
+            select(ApiKeyRow).where(
+                ApiKeyRow.key_id == key_id,
+                ApiKeyRow.kind == SIGNING,
+                ApiKeyRow.revoked_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None or row.merchant_id != merchant_id or row.secret_encrypted is None:
+        return None
+    try:
+        secret = fernet(uow.settings).decrypt(row.secret_encrypted.encode())
+    except InvalidToken:
+        return None
+    return ApiKey(row.id, row.name, row.kind), base64.b64decode(secret)
+
+
+async def record_call(uow: UnitOfWork, key: ApiKey, method: str, path: str, status: int) -> None:
+    """Every authenticated call leaves an audit row naming the key (T6)."""
+    uow.audit(
+        Actor.api(key.name),
+        "api.call",
+        subject=("api_key", key.id),
+        after={"method": method, "path": path[:500], "status": status},
+    )

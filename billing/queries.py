@@ -1,0 +1,132 @@
+"""Read models for the bot, the console and the API; run them with `tx.read(...)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from billing import errors, repo
+from billing.models import AccountCredit, CreditNote, Customer, Invoice, Payment, Service
+from billing.views import CreditNoteView, CustomerView, InvoiceView, Page, PaymentView, ServiceView
+from support_desk.core.tx import UnitOfWork
+
+MAX_PAGE = 200
+T = TypeVar("T")
+
+
+async def invoice_view(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
+    return await repo.invoice_view(uow.session, invoice_id)
+
+
+async def customer_invoice(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
+    """A customer's own invoice; anyone else's is refused as if it did not exist."""
+    invoice = await uow.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.customer_id != customer_id:
+        raise errors.NotYourInvoice()
+    return await repo.invoice_view(uow.session, invoice_id)
+
+
+async def invoices_page(
+    uow: UnitOfWork,
+    *,
+    customer_id: int | None = None,
+    statuses: Sequence[str] = (),
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[InvoiceView]:
+    """Newest first, keyset-paged on id (`after` is the last id of the previous page)."""
+    stmt = select(Invoice.id).order_by(Invoice.id.desc()).limit(min(limit, MAX_PAGE) + 1)
+    if customer_id is not None:
+        stmt = stmt.where(Invoice.customer_id == customer_id)
+    if statuses:
+        stmt = stmt.where(Invoice.status.in_(statuses))
+    if after is not None:
+        stmt = stmt.where(Invoice.id < after)
+    ids = list((await uow.session.scalars(stmt)).all())
+    return await _page(ids, min(limit, MAX_PAGE), lambda i: repo.invoice_view(uow.session, i))
+
+
+async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteView:
+    return await repo.credit_note_view(uow.session, credit_note_id)
+
+
+async def credit_notes_page(
+    uow: UnitOfWork,
+    *,
+    customer_id: int | None = None,
+    invoice_id: int | None = None,
+    statuses: Sequence[str] = (),
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[CreditNoteView]:
+    """The credit-note register, newest first, keyset-paged."""
+    stmt = select(CreditNote.id).order_by(CreditNote.id.desc()).limit(min(limit, MAX_PAGE) + 1)
+    if customer_id is not None:
+        stmt = stmt.where(CreditNote.customer_id == customer_id)
+    if invoice_id is not None:
+        stmt = stmt.where(CreditNote.invoice_id == invoice_id)
+    if statuses:
+        stmt = stmt.where(CreditNote.status.in_(statuses))
+    if after is not None:
+        stmt = stmt.where(CreditNote.id < after)
+    ids = list((await uow.session.scalars(stmt)).all())
+    return await _page(ids, min(limit, MAX_PAGE), lambda i: repo.credit_note_view(uow.session, i))
+
+
+async def customer_view(uow: UnitOfWork, customer_id: int) -> CustomerView:
+    return repo.customer_view(await repo.get_customer(uow.session, customer_id))
+
+
+async def customer_by_external_id(uow: UnitOfWork, external_id: str) -> CustomerView:
+    customer = await uow.session.scalar(
+        select(Customer).where(Customer.external_id == external_id)
+    )
+    if customer is None:
+        raise errors.CustomerNotFound(external_id=external_id)
+    return repo.customer_view(customer)
+
+
+async def customer_by_phone(uow: UnitOfWork, phone: str) -> CustomerView | None:
+    """The customer whose phone matches, digits only (for the shared-contact link)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not digits:
+        return None
+    rows = (await uow.session.scalars(select(Customer).where(Customer.phone.is_not(None)))).all()
+    match = [c for c in rows if "".join(ch for ch in c.phone or "" if ch.isdigit()) == digits]
+    return repo.customer_view(match[0]) if len(match) == 1 else None
+
+
+async def services_of(uow: UnitOfWork, customer_id: int) -> tuple[ServiceView, ...]:
+    rows = await uow.session.scalars(
+        select(Service).where(Service.customer_id == customer_id).order_by(Service.id)
+    )
+    return tuple(repo.service_view(s) for s in rows)
+
+
+async def service_view(uow: UnitOfWork, service_id: int) -> ServiceView:
+    return repo.service_view(await repo.get_service(uow.session, service_id))
+
+
+async def payments_of(uow: UnitOfWork, invoice_id: int) -> tuple[PaymentView, ...]:
+    rows = await uow.session.scalars(
+        select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.id)
+    )
+    return tuple(repo.payment_view(p) for p in rows)
+
+
+async def account_credit_of(uow: UnitOfWork, customer_id: int) -> dict[str, int]:
+    rows = await uow.session.execute(
+        select(AccountCredit.currency, AccountCredit.balance_minor).where(
+            AccountCredit.customer_id == customer_id
+        )
+    )
+    return {r.currency: r.balance_minor for r in rows}
+
+
+async def _page(ids: list[int], limit: int, load: Callable[[int], Awaitable[T]]) -> Page[T]:
+    more = len(ids) > limit
+    ids = ids[:limit]
+    items = tuple([await load(i) for i in ids])
+    return Page(items, ids[-1] if more and ids else None)

@@ -1,0 +1,170 @@
+"""Cancelling unpaid invoices (B1–B3), undoing a self-service cancellation (B4), and the
+automatic cancellations when a service is terminated (B5)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from billing import errors, repo, rules
+from billing.commands import CancelInvoice, TerminateService, UndoCancellation
+from billing.models import (
+    CreditNoteKind,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    ServiceStatus,
+)
+from billing.services import notes
+from billing.views import Cancellation, Termination, Undo
+from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.tx import UnitOfWork
+
+SERVICE_TERMINATED = "service terminated"
+
+
+async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
+    """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13).
+
+    A second cancel of the same invoice, however concurrent, answers with the first one's
+    credit note. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid, InvoiceIsCompound,
+    ServiceInUse, InvoiceNotCancellable, CreditNotePending.
+    """
+    if (earlier := await uow.idempotency.replay(cmd, Cancellation)) is not None:
+        return earlier
+    if not cmd.reason.strip():
+        raise errors.InvalidInvoice(problem="a cancellation needs a reason")
+    result = await cancel(uow, cmd.invoice_id, cmd.reason, cmd.actor)
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def cancel(
+    uow: UnitOfWork,
+    invoice_id: int,
+    reason: str,
+    actor: Actor,
+    *,
+    kind: CreditNoteKind = CreditNoteKind.CANCELLATION,
+) -> Cancellation:
+    """The cancellation itself, under the invoice's lock (also used by B5 and B7)."""
+    invoice = await repo.lock_invoice(uow.session, invoice_id)
+    rules.ensure_owner(actor, invoice.customer_id)
+    if invoice.status == InvoiceStatus.CANCELED:
+        live = await repo.live_cancellation(uow.session, invoice.id)
+        if live is not None:
+            return await _answer(uow, invoice.id, live.id, already=True)
+    lines = await repo.get_lines(uow.session, invoice.id)
+    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
+    rules.ensure_cancellable(invoice, actor, in_use)
+    if invoice.credited_minor > invoice.settled_minor:
+        raise errors.CreditNotePending()
+    note = await notes.reserve(
+        uow, invoice, lines, rules.remaining_parts(lines), kind=kind, reason=reason, actor=actor
+    )
+    self_service = actor.kind is ActorKind.CUSTOMER
+    undo = uow.settings.billing.undo_window_minutes if self_service else 0
+    await notes.issue(uow, note, actor, undo_minutes=undo)
+    await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        cancelled_with_id=note.id,
+        cancelled_at=uow.now,
+        cancel_reason=reason,
+    )
+    uow.audit(
+        actor,
+        "invoice.cancelled",
+        subject=("invoice", invoice.id),
+        before={"status": invoice.status},
+        after={"status": "canceled", "credit_note_id": note.id},
+    )
+    return await _answer(uow, invoice.id, note.id, already=False)
+
+
+async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
+    """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
+    credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
+    if (earlier := await uow.idempotency.replay(cmd, Undo)) is not None:
+        return earlier
+    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
+    rules.ensure_owner(cmd.actor, note.customer_id)
+    invoice = await repo.lock_invoice(uow.session, note.invoice_id)
+    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
+    already = note.status == CreditNoteStatus.VOID and note.self_service
+    if not already:
+        if note.kind != CreditNoteKind.CANCELLATION or note.status != CreditNoteStatus.ISSUED:
+            raise errors.UndoNotAllowed()
+        rules.ensure_undo_allowed(
+            actor=cmd.actor,
+            self_service=note.self_service,
+            undo_until=note.undo_until,
+            now=uow.now,
+            paid_minor=invoice.paid_minor,
+        )
+        already = not await notes.void(uow, note, cmd.actor)
+        uow.notify(
+            note.customer_id, "cancellation_undone", credit_note_id=note.id, invoice_id=invoice.id
+        )
+    await uow.session.flush()
+    result = Undo(
+        await repo.invoice_view(uow.session, invoice.id),
+        await repo.credit_note_view(uow.session, note.id),
+        already_undone=already,
+    )
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
+    """B5: a terminated service's unpaid non-compound invoices are cancelled automatically;
+    its lines on compound invoices are left for a ticket."""
+    if (earlier := await uow.idempotency.replay(cmd, Termination)) is not None:
+        return earlier
+    service = await repo.get_service(uow.session, cmd.service_id)
+    if cmd.actor.customer_id not in (None, service.customer_id):
+        raise errors.NotYourService()
+    rules.ensure_terminable(service.status)
+    before = service.status
+    service.status, service.terminated_at = ServiceStatus.TERMINATED, uow.now
+    await uow.session.flush()
+    ids = (
+        await uow.session.scalars(
+            select(Invoice.id)
+            .distinct()
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .where(
+                InvoiceLine.service_id == service.id,
+                Invoice.status == InvoiceStatus.UNPAID,
+                Invoice.paid_minor == 0,
+                Invoice.is_compound.is_(False),
+            )
+            .order_by(Invoice.id)
+        )
+    ).all()
+    system = Actor.system("service-termination")
+    cancellations = [await cancel(uow, i, SERVICE_TERMINATED, system) for i in ids]
+    uow.audit(
+        cmd.actor,
+        "service.terminated",
+        subject=("service", service.id),
+        before={"status": before},
+        after={"status": "terminated", "reason": cmd.reason, "cancelled_invoices": list(ids)},
+    )
+    uow.notify(
+        service.customer_id,
+        "service_terminated",
+        service_id=service.id,
+        cancelled_invoice_ids=list(ids),
+    )
+    result = Termination(repo.service_view(service), tuple(cancellations))
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def _answer(
+    uow: UnitOfWork, invoice_id: int, note_id: int, *, already: bool
+) -> Cancellation:
+    await uow.session.flush()
+    return Cancellation(
+        await repo.invoice_view(uow.session, invoice_id),
+        await repo.credit_note_view(uow.session, note_id),
+        already_cancelled=already,
+    )

@@ -1,0 +1,35 @@
+"""Services the customer ordered (a VPS, a desk, a subscription)."""
+
+from __future__ import annotations
+
+from billing import repo
+from billing.commands import CreateService
+from billing.models import Service
+from billing.views import ServiceView
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+
+async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
+    """A service for a customer, pending until its first invoice is paid."""
+    if (earlier := await uow.idempotency.replay(cmd, ServiceView)) is not None:
+        return earlier
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    await repo.get_customer(uow.session, cmd.customer_id)
+    service = Service(
+        customer_id=cmd.customer_id,
+        name=cmd.name,
+        sku=cmd.sku,
+        status=cmd.status,
+        created_at=uow.now,
+    )
+    uow.session.add(service)
+    await uow.session.flush()
+    uow.audit(
+        cmd.actor,
+        "service.created",
+        subject=("service", service.id),
+        after={"status": service.status},
+    )
+    return await uow.idempotency.remember(cmd, repo.service_view(service))

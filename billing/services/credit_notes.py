@@ -1,0 +1,162 @@
+"""Partial and full credit notes chosen by staff (B6, B7, B9), their preview, and the admin's
+approval above the threshold (B11)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import update
+
+from billing import errors, repo, rules
+from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
+from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
+from billing.rules import CreditPart
+from billing.services import notes
+from billing.views import CreditNoteLineView, CreditNotePreview, CreditNoteView
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+
+async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNoteView:
+    """Credit chosen lines, an amount, or everything left. Above the approval threshold a
+    staff member's note waits in `pending_approval`, its amount reserved (B11)."""
+    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
+        return earlier
+    invoice, lines, parts = await _plan(uow, cmd)
+    note = await notes.reserve(
+        uow,
+        invoice,
+        lines,
+        parts,
+        kind=CreditNoteKind.CREDIT,
+        reason=cmd.reason,
+        actor=cmd.actor,
+        remainder=cmd.remainder,
+    )
+    threshold = uow.settings.billing.approval_threshold_minor
+    if rules.needs_approval(cmd.actor, note.total_minor, threshold):
+        uow.audit(
+            cmd.actor,
+            "credit_note.requested",
+            subject=("credit_note", note.id),
+            after={"total_minor": note.total_minor, "status": note.status},
+        )
+    else:
+        await notes.issue(uow, note, cmd.actor)
+    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+
+
+async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNotePreview:
+    """What `issue_credit_note` would issue, by the same rules, without writing anything."""
+    invoice = await repo.get_invoice(uow.session, cmd.invoice_id)
+    _ensure_creditable(cmd, invoice)
+    lines = await repo.get_lines(uow.session, invoice.id)
+    parts = _parts(cmd, lines)
+    by_id = {ln.id: ln for ln in lines}
+    views = tuple(
+        _preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
+    )
+    net, tax = sum(p.net_minor for p in parts), sum(p.tax_minor for p in parts)
+    threshold = uow.settings.billing.approval_threshold_minor
+    return CreditNotePreview(
+        invoice.id,
+        invoice.currency,
+        views,
+        net,
+        tax,
+        net + tax,
+        rules.needs_approval(cmd.actor, net + tax, threshold),
+    )
+
+
+async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> CreditNoteView:
+    """B11: an admin other than its author issues a pending credit note."""
+    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
+        return earlier
+    note = await _decidable(uow, cmd.credit_note_id, cmd.actor.label)
+    rules.ensure_may_decide(cmd.actor, note.created_by)
+    note.decided_by = cmd.actor.label
+    await notes.issue(uow, note, cmd.actor)
+    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+
+
+async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNoteView:
+    """B11: an admin refuses a pending credit note with a note; what it reserved is freed."""
+    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
+        return earlier
+    if not cmd.note.strip():
+        raise errors.InvalidInvoice(problem="a rejection needs a note")
+    note = await _decidable(uow, cmd.credit_note_id, cmd.actor.label)
+    rules.ensure_may_decide(cmd.actor, note.created_by)
+    await uow.session.execute(
+        update(CreditNote)
+        .where(CreditNote.id == note.id)
+        .values(
+            status=CreditNoteStatus.REJECTED, decided_by=cmd.actor.label, decision_note=cmd.note
+        )
+    )
+    await notes.release(uow, note)
+    uow.audit(
+        cmd.actor,
+        "credit_note.rejected",
+        subject=("credit_note", note.id),
+        before={"status": "pending_approval"},
+        after={"status": "rejected", "note": cmd.note},
+    )
+    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+
+
+async def _decidable(uow: UnitOfWork, note_id: int, label: str) -> CreditNote:
+    note = await repo.get_credit_note(uow.session, note_id)
+    await repo.lock_invoice(uow.session, note.invoice_id)
+    note = await repo.get_credit_note(uow.session, note_id)
+    if note.status != CreditNoteStatus.PENDING_APPROVAL:
+        raise errors.CreditNoteNotPending()
+    return note
+
+
+async def _plan(
+    uow: UnitOfWork, cmd: IssueCreditNote
+) -> tuple[Invoice, list[InvoiceLine], list[CreditPart]]:
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    _ensure_creditable(cmd, invoice)
+    lines = await repo.get_lines(uow.session, invoice.id)
+    return invoice, lines, _parts(cmd, lines)
+
+
+def _ensure_creditable(cmd: IssueCreditNote, invoice: Invoice) -> None:
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    if not cmd.reason.strip():
+        raise errors.InvalidInvoice(problem="a credit note needs a reason")
+    if invoice.status == "draft":
+        raise errors.InvoiceNotCancellable(status=invoice.status)
+
+
+def _parts(cmd: IssueCreditNote, lines: Sequence[InvoiceLine]) -> list[CreditPart]:
+    if cmd.lines and cmd.amount_minor is not None:
+        raise errors.InvalidInvoice(problem="credit either lines or an amount, not both")
+    if cmd.lines:
+        parts = rules.line_parts(lines, cmd.lines)
+    elif cmd.amount_minor is not None:
+        parts = rules.amount_parts(lines, cmd.amount_minor)
+    else:
+        parts = rules.remaining_parts(lines)
+    if not parts:
+        raise errors.NothingToCredit()
+    return parts
+
+
+def _preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:
+    return CreditNoteLineView(
+        ln.id,
+        position,
+        ln.sku,
+        ln.name,
+        ln.quantity,
+        ln.unit_price_minor,
+        ln.tax_rate_bp,
+        part.net_minor,
+        part.tax_minor,
+        part.net_minor + part.tax_minor,
+    )

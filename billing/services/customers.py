@@ -1,0 +1,150 @@
+"""Customers (B8) and the one-time tokens that link a chat to one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from billing import errors, repo
+from billing.commands import (
+    CreateCustomer,
+    IssueLinkToken,
+    RedeemLinkToken,
+    SetCompoundInvoicesAllowed,
+    UpdateCustomer,
+)
+from billing.models import Customer, LinkTokenRow
+from billing.views import CustomerView, LinkToken
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+LINK_TOKEN_LIFETIME = timedelta(days=7)
+
+
+def _snapshot(c: Customer) -> dict[str, object]:
+    return {
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "company": c.company,
+        "language": c.language,
+        "compound_invoices_allowed": c.compound_invoices_allowed,
+    }
+
+
+async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
+    """A new billing customer; the external id is the caller's own reference and is unique."""
+    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
+        return earlier
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    existing = await uow.session.scalar(
+        select(Customer.id).where(Customer.external_id == cmd.external_id)
+    )
+    if existing is not None:
+        raise errors.CustomerExists(external_id=cmd.external_id)
+    customer = Customer(
+        external_id=cmd.external_id,
+        name=cmd.name,
+        email=cmd.email,
+        phone=cmd.phone,
+        company=cmd.company,
+        language=cmd.language,
+        compound_invoices_allowed=cmd.compound_invoices_allowed,
+        created_at=uow.now,
+    )
+    uow.session.add(customer)
+    await uow.session.flush()
+    uow.audit(
+        cmd.actor, "customer.created", subject=("customer", customer.id), after=_snapshot(customer)
+    )
+    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+
+
+async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
+    """Change contact details; fields left None stay as they are."""
+    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
+        return earlier
+    customer = await repo.get_customer(uow.session, cmd.customer_id)
+    if cmd.actor.customer_id not in (None, customer.id):
+        raise PermissionDenied()
+    before = _snapshot(customer)
+    for field in ("name", "email", "phone", "company", "language"):
+        if (value := getattr(cmd, field)) is not None:
+            setattr(customer, field, value)
+    await uow.session.flush()
+    uow.audit(
+        cmd.actor,
+        "customer.updated",
+        subject=("customer", customer.id),
+        before=before,
+        after=_snapshot(customer),
+    )
+    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+
+
+async def set_compound_invoices_allowed(
+    uow: UnitOfWork, cmd: SetCompoundInvoicesAllowed
+) -> CustomerView:
+    """B8: a customer can turn off the creation of compound (merged) invoices."""
+    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
+        return earlier
+    customer = await repo.get_customer(uow.session, cmd.customer_id)
+    if cmd.actor.customer_id not in (None, customer.id):
+        raise PermissionDenied()
+    before = customer.compound_invoices_allowed
+    customer.compound_invoices_allowed = cmd.allowed
+    await uow.session.flush()
+    uow.audit(
+        cmd.actor,
+        "customer.compound_invoices",
+        subject=("customer", customer.id),
+        before={"allowed": before},
+        after={"allowed": cmd.allowed},
+    )
+    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_link_token(uow: UnitOfWork, cmd: IssueLinkToken) -> LinkToken:
+    """A one-time deep-link token; only its hash is stored, so it is not replayed either."""
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    await repo.get_customer(uow.session, cmd.customer_id)
+    token = secrets.token_urlsafe(24)
+    expires = uow.now + LINK_TOKEN_LIFETIME
+    uow.session.add(
+        LinkTokenRow(
+            token_hash=_hash(token),
+            customer_id=cmd.customer_id,
+            created_at=uow.now,
+            expires_at=expires,
+        )
+    )
+    uow.audit(cmd.actor, "customer.link_token", subject=("customer", cmd.customer_id))
+    return LinkToken(token=token, customer_id=cmd.customer_id, expires_at=expires)
+
+
+async def redeem_link_token(uow: UnitOfWork, cmd: RedeemLinkToken) -> CustomerView:
+    """Use a token once: the conditional UPDATE lets exactly one redemption through."""
+    stmt = (
+        update(LinkTokenRow)
+        .where(
+            LinkTokenRow.token_hash == _hash(cmd.token),
+            LinkTokenRow.used_at.is_(None),
+            LinkTokenRow.expires_at > uow.now,
+        )
+        .values(used_at=uow.now)
+        .returning(LinkTokenRow.customer_id)
+    )
+    customer_id = (await uow.session.execute(stmt)).scalar_one_or_none()
+    if customer_id is None:
+        raise errors.LinkTokenInvalid()
+    uow.audit(cmd.actor, "customer.linked", subject=("customer", customer_id))
+    return repo.customer_view(await repo.get_customer(uow.session, customer_id))

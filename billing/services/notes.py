@@ -1,0 +1,305 @@
+"""Writing credit notes: reserving what they credit, then issuing them (numbered, settled,
+refunded or turned into account credit). Shared by cancellation, credit, split and approval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from billing import errors, ledger, numbering, repo, rules
+from billing.commands import Remainder
+from billing.models import (
+    AccountCredit,
+    CreditNote,
+    CreditNoteKind,
+    CreditNoteLine,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Refund,
+)
+from billing.rules import CreditPart
+from billing.views import CreditNoteView
+from support_desk.core.actors import Actor
+from support_desk.core.tx import UnitOfWork
+
+
+async def reserve(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    parts: Sequence[CreditPart],
+    *,
+    kind: CreditNoteKind,
+    reason: str,
+    actor: Actor,
+    remainder: Remainder = Remainder.NONE,
+) -> CreditNote:
+    """Write a pending credit note and move the credited counters by conditional UPDATEs that
+    the CHECKs back up: the credit notes of an invoice never exceed its total (B9)."""
+    if not parts:
+        raise errors.NothingToCredit()
+    net = sum(p.net_minor for p in parts)
+    tax = sum(p.tax_minor for p in parts)
+    if not await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        Invoice.credited_minor + net + tax <= Invoice.total_minor,
+        credited_minor=Invoice.credited_minor + net + tax,
+    ):
+        raise errors.ExceedsCreditableAmount(
+            creditable=invoice.total_minor - invoice.credited_minor
+        )
+    await _move_line_counters(uow, parts, sign=1)
+    note = CreditNote(
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        currency=invoice.currency,
+        kind=kind,
+        status=CreditNoteStatus.PENDING_APPROVAL,
+        reason=reason,
+        net_minor=net,
+        tax_minor=tax,
+        total_minor=net + tax,
+        remainder=remainder,
+        created_by=actor.label,
+        created_at=uow.now,
+        self_service=False,
+    )
+    uow.session.add(note)
+    await uow.session.flush()
+    by_id = {ln.id: ln for ln in lines}
+    for position, part in enumerate(parts, 1):
+        ln = by_id[part.line_id]
+        uow.session.add(
+            CreditNoteLine(
+                credit_note_id=note.id,
+                invoice_line_id=ln.id,
+                position=position,
+                sku=ln.sku,
+                name=ln.name,
+                quantity=ln.quantity,
+                unit_price_minor=ln.unit_price_minor,
+                tax_rate_bp=ln.tax_rate_bp,
+                net_minor=part.net_minor,
+                tax_minor=part.tax_minor,
+                total_minor=part.net_minor + part.tax_minor,
+            )
+        )
+    return note
+
+
+async def release(uow: UnitOfWork, note: CreditNote) -> None:
+    """Give back what a rejected or voided note had credited."""
+    await repo.change_invoice(
+        uow.session, note.invoice_id, credited_minor=Invoice.credited_minor - note.total_minor
+    )
+    rows = (
+        await uow.session.scalars(
+            select(CreditNoteLine).where(CreditNoteLine.credit_note_id == note.id)
+        )
+    ).all()
+    parts = [CreditPart(r.invoice_line_id, r.net_minor, r.tax_minor) for r in rows]
+    await _move_line_counters(uow, parts, sign=-1)
+
+
+async def _move_line_counters(uow: UnitOfWork, parts: Sequence[CreditPart], sign: int) -> None:
+    for part in parts:
+        net, tax = sign * part.net_minor, sign * part.tax_minor
+        stmt = (
+            update(InvoiceLine)
+            .where(
+                InvoiceLine.id == part.line_id,
+                InvoiceLine.credited_net_minor + net <= InvoiceLine.net_minor,
+                InvoiceLine.credited_tax_minor + tax <= InvoiceLine.tax_minor,
+            )
+            .values(
+                credited_net_minor=InvoiceLine.credited_net_minor + net,
+                credited_tax_minor=InvoiceLine.credited_tax_minor + tax,
+            )
+            .returning(InvoiceLine.id)
+        )
+        if (await uow.session.execute(stmt)).scalar_one_or_none() is None:
+            raise errors.ExceedsCreditableAmount(creditable=0)
+
+
+async def issue(uow: UnitOfWork, note: CreditNote, actor: Actor, *, undo_minutes: int = 0) -> None:
+    """Number the note and apply it: settle what is due, then refund or credit the rest."""
+    invoice = await repo.get_invoice(uow.session, note.invoice_id)
+    refundable = await _refundable(uow, invoice.id)
+    settled, refund, credit = rules.split_credit(
+        note.total_minor, invoice.balance_minor, refundable, Remainder(note.remainder)
+    )
+    note.number = await numbering.next_number(uow, numbering.CREDIT_NOTES)
+    note.status, note.issued_at = CreditNoteStatus.ISSUED, uow.now
+    note.settled_minor, note.refund_minor, note.account_credit_minor = settled, refund, credit
+    if undo_minutes:
+        note.self_service = True
+        note.undo_until = uow.now + timedelta(minutes=undo_minutes)
+    status = rules.derive_status(
+        invoice.total_minor, invoice.paid_minor, invoice.settled_minor + settled
+    )
+    await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        settled_minor=Invoice.settled_minor + settled,
+        refunded_minor=Invoice.refunded_minor + refund,
+        status=status,
+    )
+    await uow.session.flush()
+    await _refund(uow, note, refund)
+    await _add_account_credit(uow, note, credit)
+    ledger.credit_note(
+        uow,
+        f"credit_note:{note.id}",
+        invoice.id,
+        invoice.customer_id,
+        invoice.currency,
+        net=note.net_minor,
+        tax=note.tax_minor,
+        settled=settled,
+        refund=refund,
+        account_credit=credit,
+    )
+    uow.audit(
+        actor,
+        "credit_note.issued",
+        subject=("credit_note", note.id),
+        after={
+            "number": note.number,
+            "total_minor": note.total_minor,
+            "settled_minor": settled,
+            "refund_minor": refund,
+            "account_credit_minor": credit,
+            "invoice_status": status,
+        },
+    )
+    uow.notify(
+        note.customer_id,
+        "credit_note_issued",
+        credit_note_id=note.id,
+        invoice_id=invoice.id,
+        total_minor=note.total_minor,
+        currency=note.currency,
+        undo_until=note.undo_until.isoformat() if note.undo_until else None,
+    )
+
+
+async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:
+    rows = (
+        await uow.session.execute(
+            select(Payment.amount_minor, Payment.refunded_minor).where(
+                Payment.invoice_id == invoice_id, Payment.method != "account_credit"
+            )
+        )
+    ).all()
+    return sum(r.amount_minor - r.refunded_minor for r in rows)
+
+
+async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
+    """Refund against the payments, newest first; each capped by a conditional UPDATE (B9)."""
+    payments = (
+        await uow.session.scalars(
+            select(Payment)
+            .where(Payment.invoice_id == note.invoice_id, Payment.method != "account_credit")
+            .order_by(Payment.id.desc())
+        )
+    ).all()
+    for payment in payments:
+        if amount <= 0:
+            break
+        take = min(amount, payment.amount_minor - payment.refunded_minor)
+        if take <= 0:
+            continue
+        done = await uow.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.refunded_minor + take <= Payment.amount_minor)
+            .values(refunded_minor=Payment.refunded_minor + take)
+            .returning(Payment.id)
+        )
+        if done.scalar_one_or_none() is None:
+            raise errors.ExceedsRefundableAmount(refundable=0)
+        uow.session.add(
+            Refund(
+                credit_note_id=note.id,
+                payment_id=payment.id,
+                amount_minor=take,
+                created_at=uow.now,
+            )
+        )
+        amount -= take
+    if amount:
+        raise errors.ExceedsRefundableAmount(refundable=0)
+
+
+async def _add_account_credit(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
+    if amount <= 0:
+        return
+    dialect = uow.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(AccountCredit).values(
+        customer_id=note.customer_id, currency=note.currency, balance_minor=amount
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["customer_id", "currency"],
+        set_={"balance_minor": AccountCredit.balance_minor + amount},
+    )
+    await uow.session.execute(stmt)
+
+
+async def view(uow: UnitOfWork, note_id: int) -> CreditNoteView:
+    await uow.session.flush()
+    return await repo.credit_note_view(uow.session, note_id)
+
+
+async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
+    """Void an issued note that only settled a balance (B4): its number stays used (B10).
+    False when a concurrent call voided it first."""
+    if note.refund_minor or note.account_credit_minor:
+        raise errors.UndoNotAllowed()
+    done = await uow.session.execute(
+        update(CreditNote)
+        .where(CreditNote.id == note.id, CreditNote.status == CreditNoteStatus.ISSUED)
+        .values(status=CreditNoteStatus.VOID, voided_at=uow.now)
+        .returning(CreditNote.id)
+    )
+    if done.scalar_one_or_none() is None:
+        return False
+    invoice = await repo.get_invoice(uow.session, note.invoice_id)
+    settled = invoice.settled_minor - note.settled_minor
+    await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        settled_minor=settled,
+        cancelled_with_id=None,
+        cancelled_at=None,
+        cancel_reason=None,
+        status=rules.derive_status(invoice.total_minor, invoice.paid_minor, settled),
+    )
+    await release(uow, note)
+    ledger.credit_note(
+        uow,
+        f"void:{note.id}",
+        invoice.id,
+        invoice.customer_id,
+        invoice.currency,
+        net=note.net_minor,
+        tax=note.tax_minor,
+        settled=note.settled_minor,
+        refund=0,
+        account_credit=0,
+        sign=-1,
+    )
+    uow.audit(
+        actor,
+        "credit_note.voided",
+        subject=("credit_note", note.id),
+        before={"status": "issued"},
+        after={"status": "void"},
+    )
+    return True

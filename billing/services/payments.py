@@ -1,0 +1,152 @@
+"""Payments against invoices, and account credit paying them (B6, B9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from billing import errors, ledger, repo, rules
+from billing.commands import ApplyAccountCredit, RecordPayment
+from billing.models import AccountCredit, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
+from billing.money import format_minor
+from billing.views import InvoiceView, PaymentView
+from support_desk.core.actors import Actor
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
+ACCOUNT_CREDIT_METHOD = "account_credit"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecorded:
+    payment: PaymentView
+    invoice: InvoiceView
+
+
+async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded:
+    """Money received against an invoice; never more than the balance (B9)."""
+    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
+        return earlier
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    if not 0 < cmd.amount_minor <= rules.MAX_MINOR:
+        raise errors.InvalidAmount()
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    _ensure_payable(invoice, cmd.amount_minor)
+    result = await _pay(uow, invoice, cmd.amount_minor, cmd.method, cmd.reference, cmd.actor)
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> PaymentRecorded:
+    """Pay an invoice from the customer's account credit, as much as both allow."""
+    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
+        return earlier
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    rules.ensure_owner(cmd.actor, invoice.customer_id)
+    available = await uow.session.scalar(
+        select(AccountCredit.balance_minor).where(
+            AccountCredit.customer_id == invoice.customer_id,
+            AccountCredit.currency == invoice.currency,
+        )
+    )
+    amount = min(available or 0, invoice.balance_minor)
+    if amount <= 0 or invoice.status not in PAYABLE:
+        raise errors.InsufficientAccountCredit()
+    taken = await uow.session.execute(
+        update(AccountCredit)
+        .where(
+            AccountCredit.customer_id == invoice.customer_id,
+            AccountCredit.currency == invoice.currency,
+            AccountCredit.balance_minor >= amount,
+        )
+        .values(balance_minor=AccountCredit.balance_minor - amount)
+        .returning(AccountCredit.balance_minor)
+    )
+    if taken.scalar_one_or_none() is None:
+        raise errors.InsufficientAccountCredit()
+    result = await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, cmd.actor)
+    return await uow.idempotency.remember(cmd, result)
+
+
+def _ensure_payable(invoice: Invoice, amount: int) -> None:
+    if invoice.status not in PAYABLE:
+        raise errors.InvoiceNotPayable(status=invoice.status)
+    balance = invoice.balance_minor
+    if amount > balance:
+        raise errors.ExceedsBalance(balance=format_minor(balance, invoice.currency))
+    if amount < balance and not invoice.allow_partial_payments:
+        raise errors.PartialPaymentNotAllowed()
+    if amount < balance and amount < (invoice.minimum_partial_minor or 0):
+        raise errors.PartialPaymentNotAllowed()
+
+
+async def _pay(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    amount: int,
+    method: str,
+    reference: str | None,
+    actor: Actor,
+) -> PaymentRecorded:
+    paid = invoice.paid_minor + amount
+    status = rules.derive_status(invoice.total_minor, paid, invoice.settled_minor)
+    changed = await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        Invoice.paid_minor + Invoice.settled_minor + amount <= Invoice.total_minor,
+        Invoice.status.in_(PAYABLE),
+        paid_minor=Invoice.paid_minor + amount,
+        status=status,
+    )
+    if not changed:
+        raise errors.ExceedsBalance(balance=format_minor(invoice.balance_minor, invoice.currency))
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount_minor=amount,
+        refunded_minor=0,
+        method=method,
+        reference=reference,
+        received_at=uow.now,
+    )
+    uow.session.add(payment)
+    await uow.session.flush()
+    ledger.payment(
+        uow,
+        f"payment:{payment.id}",
+        invoice.id,
+        invoice.customer_id,
+        invoice.currency,
+        amount,
+        from_credit=method == ACCOUNT_CREDIT_METHOD,
+    )
+    if status == InvoiceStatus.PAID:
+        await _activate_services(uow, invoice.id)
+    uow.audit(
+        actor,
+        "invoice.payment",
+        subject=("invoice", invoice.id),
+        before={"paid_minor": invoice.paid_minor, "status": invoice.status},
+        after={"paid_minor": paid, "status": status, "payment_id": payment.id},
+    )
+    uow.notify(
+        invoice.customer_id,
+        "payment_received",
+        invoice_id=invoice.id,
+        amount_minor=amount,
+        currency=invoice.currency,
+    )
+    return PaymentRecorded(
+        repo.payment_view(payment), await repo.invoice_view(uow.session, invoice.id)
+    )
+
+
+async def _activate_services(uow: UnitOfWork, invoice_id: int) -> None:
+    """A paid invoice puts its pending services into use (the seed's "purchased")."""
+    ids = select(InvoiceLine.service_id).where(InvoiceLine.invoice_id == invoice_id)
+    await uow.session.execute(
+        update(Service)
+        .where(Service.id.in_(ids), Service.status == "pending")
+        .values(status="active")
+    )

@@ -1,0 +1,79 @@
+"""Splitting a compound invoice (B7): cancel it with a credit note and re-invoice the lines the
+customer keeps, grouped as the agent chose."""
+
+from __future__ import annotations
+
+from billing import errors, repo
+from billing.commands import IssueInvoice, NewLine, SplitInvoice
+from billing.models import CreditNoteKind, InvoiceLine, LineKind
+from billing.services.cancellation import cancel
+from billing.services.invoices import issue_invoice
+from billing.views import Split
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+
+async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
+    """One credit note for the whole invoice plus one new invoice per kept group, all in one
+    transaction. Refusals: those of a cancellation, and lines not on the invoice."""
+    if (earlier := await uow.idempotency.replay(cmd, Split)) is not None:
+        return earlier
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    if invoice.credited_minor:
+        raise errors.InvoiceNotEditable()
+    lines = {ln.id: ln for ln in await repo.get_lines(uow.session, invoice.id)}
+    _check_groups(cmd.keep, lines)
+    cancellation = await cancel(uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT)
+    new = [
+        await issue_invoice(
+            uow,
+            IssueInvoice(
+                customer_id=invoice.customer_id,
+                currency=invoice.currency,
+                lines=tuple(_copy(lines[i]) for i in group),
+                actor=cmd.actor,
+                description=invoice.description,
+                due_date=invoice.due_date,
+                allow_partial_payments=invoice.allow_partial_payments,
+                minimum_partial_minor=invoice.minimum_partial_minor,
+            ),
+        )
+        for group in cmd.keep
+    ]
+    for created in new:
+        await repo.change_invoice(uow.session, created.id, split_from_id=invoice.id)
+    uow.notify(
+        invoice.customer_id,
+        "invoice_split",
+        invoice_id=invoice.id,
+        credit_note_id=cancellation.credit_note.id,
+        new_invoice_ids=[v.id for v in new],
+    )
+    await uow.session.flush()
+    result = Split(
+        cancellation.credit_note, tuple([await repo.invoice_view(uow.session, v.id) for v in new])
+    )
+    return await uow.idempotency.remember(cmd, result)
+
+
+def _check_groups(keep: tuple[tuple[int, ...], ...], lines: dict[int, InvoiceLine]) -> None:
+    named = [i for group in keep for i in group]
+    if any(not group for group in keep) or len(named) != len(set(named)):
+        raise errors.InvalidInvoice(problem="each kept group names distinct lines")
+    if unknown := set(named) - lines.keys():
+        raise errors.InvalidInvoice(problem=f"line {min(unknown)} is not on the invoice")
+
+
+def _copy(ln: InvoiceLine) -> NewLine:
+    return NewLine(
+        name=ln.name,
+        quantity=ln.quantity,
+        unit_price_minor=ln.unit_price_minor,
+        discount_minor=ln.discount_minor,
+        tax_rate_bp=ln.tax_rate_bp,
+        sku=ln.sku,
+        service_id=ln.service_id,
+        kind=LineKind(ln.kind),
+    )
