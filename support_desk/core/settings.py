@@ -32,6 +32,20 @@ class TicketingSettings(BaseModel):
     resolution_hours_default: int = 40
 
 
+class BotSettings(BaseModel):
+    """Telegram transport: webhook path, sending limits (TG11), delivery and inbox retries."""
+
+    username: str = "support_desk_bot"
+    webhook_path: str = "/telegram/webhook"
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    global_per_second: int = 30
+    delivery_batch: int = 50
+    delivery_max_attempts: int = 8
+    inbox_max_attempts: int = 5
+    lease_seconds: float = 120.0
+
+
 class Settings(BaseSettings):
     """Everything an operator can change; one instance is built by the wiring."""
 
@@ -51,3 +65,4 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     billing: BillingSettings = BillingSettings()
     ticketing: TicketingSettings = TicketingSettings()
+    bot: BotSettings = BotSettings()

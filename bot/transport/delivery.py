@@ -1,0 +1,175 @@
+"""The delivery worker (T8): leases outbox rows, renders them, sends them within Telegram's limits.
+
+- 429: waits `retry_after` and sends the same part again (TG10); a wait longer than the lease
+  allows releases the row until then instead, without counting an attempt.
+- Network errors and 5xx: the row is released and retried with exponential backoff, up to
+  `max_attempts`, then kept as failed.
+- Permanent errors (blocked by the user, bad request): the row is failed and kept; a block is
+  remembered on the chat so later rows for it are closed without calling Telegram.
+- Multi-part rows record each sent part, so a retry resumes instead of repeating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import BufferedInputFile
+
+from bot.transport import outbox_store as store
+from bot.transport.ratelimit import RateLimiter
+from bot.transport.render import Part, Renderer, RenderError
+from support_desk.core.tx import Transactor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    batch: int = 50
+    lease_seconds: float = 120.0
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    poll_interval: float = 1.0
+
+
+class Permanent(Exception):
+    """Sending this row can never succeed; keep it as failed."""
+
+
+class DeliveryWorker:
+    """One worker; several may run on one database and never send a row twice."""
+
+    def __init__(
+        self,
+        tx: Transactor,
+        bot: Bot,
+        renderer: Renderer,
+        limiter: RateLimiter | None = None,
+        policy: DeliveryPolicy | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.tx, self.bot, self.renderer = tx, bot, renderer
+        self.limiter = limiter or RateLimiter()
+        self.policy = policy or DeliveryPolicy()
+        self.owner = owner or f"delivery-{uuid.uuid4().hex[:12]}"
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; `wake` cuts the idle wait short."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # a database hiccup must not end delivery
+                log.exception("delivery round failed")
+                handled = 0
+            if handled == 0:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self.wake)]
+                await asyncio.wait(
+                    waiters, timeout=self.policy.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def run_once(self) -> int:
+        """Lease one batch and deliver it: chats in parallel, one chat's rows in order."""
+        batch = await self.tx.run(
+            store.lease_due, self.owner, self.policy.batch, self.policy.lease_seconds
+        )
+        by_chat: dict[int, list[store.Leased]] = defaultdict(list)
+        for row in batch:
+            by_chat[row.chat_id].append(row)
+        await asyncio.gather(*(self._deliver_chat(rows) for rows in by_chat.values()))
+        return len(batch)
+
+    async def drain(self) -> None:
+        """Deliver until nothing is due (tests, the demo, shutdown)."""
+        while await self.run_once():
+            pass
+
+    async def _deliver_chat(self, rows: list[store.Leased]) -> None:
+        blocked = False
+        for row in rows:
+            if blocked:  # the rest of this batch need not ask Telegram again
+                await self._fail(row, "Forbidden: bot was blocked by the user")
+            else:
+                blocked = await self._deliver(row)
+
+    async def _deliver(self, row: store.Leased) -> bool:
+        """Send one row and settle it; True when the chat turned out to have blocked the bot."""
+        try:
+            parts = await self.renderer.render(row.kind, row.payload, row.language)
+            await self._send_parts(row, parts)
+        except TelegramRetryAfter as exc:
+            await self._retry(row, str(exc), exc.retry_after, attempt=False)
+        except TelegramForbiddenError as exc:
+            await self.tx.run(store.mark_chat_blocked, row.chat_id)
+            await self._fail(row, exc.message)
+            return True
+        except (TelegramBadRequest, RenderError, Permanent) as exc:
+            await self._fail(row, str(exc))
+        except (TelegramAPIError, TelegramNetworkError, OSError, TimeoutError) as exc:
+            await self._transient(row, exc)
+        else:
+            if not await self.tx.run(store.mark_sent, row.id, self.owner):
+                log.warning("outbox %s was sent after its lease passed", row.id)
+        return False
+
+    async def _send_parts(self, row: store.Leased, parts: list[Part]) -> None:
+        for index in range(row.parts_sent, len(parts)):
+            await self._send_part(row.chat_id, parts[index])
+            if index + 1 < len(parts):
+                await self.tx.run(store.record_progress, row.id, index + 1)
+
+    async def _send_part(self, chat_id: int, part: Part) -> None:
+        waited = 0.0
+        for _ in itertools.count():
+            await self.limiter.acquire(chat_id)
+            try:
+                await self._call(chat_id, part)
+                return
+            except TelegramRetryAfter as exc:
+                waited += exc.retry_after
+                if waited > self.policy.lease_seconds / 2:
+                    raise
+                log.info("429 for chat %s: waiting %ss", chat_id, exc.retry_after)
+                self.limiter.hold(chat_id, exc.retry_after)
+
+    async def _call(self, chat_id: int, part: Part) -> None:
+        if part.document is not None:
+            name, content = part.document
+            await self.bot.send_document(
+                chat_id, BufferedInputFile(content, name), reply_markup=part.keyboard
+            )
+        elif part.text:
+            await self.bot.send_message(
+                chat_id, part.text, parse_mode="HTML", reply_markup=part.keyboard
+            )
+
+    async def _transient(self, row: store.Leased, exc: BaseException) -> None:
+        if row.attempts + 1 >= self.policy.max_attempts:
+            await self._fail(row, f"gave up after {row.attempts + 1} attempts: {exc}")
+            return
+        delay = min(self.policy.backoff_base * 2**row.attempts, self.policy.backoff_cap)
+        await self._retry(row, str(exc), delay, attempt=True)
+
+    async def _retry(self, row: store.Leased, error: str, delay: float, *, attempt: bool) -> None:
+        await self.tx.run(store.reschedule, row.id, self.owner, error, delay, attempt=attempt)
+
+    async def _fail(self, row: store.Leased, error: str) -> None:
+        log.info("outbox %s failed for good: %s", row.id, error)
+        await self.tx.run(store.mark_failed, row.id, self.owner, error)

@@ -1,0 +1,175 @@
+"""The delivery worker's database steps, each run as its own unit of work (D9: the network call
+happens between them, never inside one).
+
+Leasing is a conditional UPDATE: a row is taken only if it is still pending and nobody holds an
+unexpired lease. On SQLite the writer's BEGIN IMMEDIATE serialises workers; on PostgreSQL the
+candidate SELECT skips rows another worker has locked (FOR UPDATE SKIP LOCKED compiles to nothing
+on SQLite), and the UPDATE re-checks the condition, so a row is never leased twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from bot.models import DeliveryProgress, TelegramChat
+from support_desk.core.outbox import OutboxRow, OutboxStatus
+from support_desk.core.tx import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """An outbox row this worker may send until `lease_until`, with where it goes."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    chat_id: int
+    language: str
+    parts_sent: int
+
+
+def _due(uow: UnitOfWork) -> Any:
+    return and_(
+        OutboxRow.status == OutboxStatus.PENDING,
+        OutboxRow.next_attempt_at <= uow.now,
+        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < uow.now),
+    )
+
+
+async def lease_due(uow: UnitOfWork, owner: str, limit: int, seconds: float) -> list[Leased]:
+    """Take up to `limit` due rows; rows with no linked or a blocked chat are closed here."""
+    candidates = (
+        select(OutboxRow.id)
+        .where(_due(uow))
+        .order_by(OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await uow.session.scalars(candidates)).all())
+    if not ids:
+        return []
+    until = uow.now + timedelta(seconds=seconds)
+    taken = await uow.session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), _due(uow))
+        .values(lease_owner=owner, lease_until=until)
+        .returning(OutboxRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return await _resolve(uow, [row[0] for row in taken.all()])
+
+
+async def _resolve(uow: UnitOfWork, ids: list[int]) -> list[Leased]:
+    query = (
+        select(OutboxRow, TelegramChat, DeliveryProgress.parts_sent)
+        .outerjoin(TelegramChat, TelegramChat.customer_id == OutboxRow.customer_id)
+        .outerjoin(DeliveryProgress, DeliveryProgress.outbox_id == OutboxRow.id)
+        .where(OutboxRow.id.in_(ids))
+        .order_by(OutboxRow.id)
+    )
+    leased: list[Leased] = []
+    for row, chat, parts_sent in (await uow.session.execute(query)).all():
+        if chat is None:
+            _close(uow, row, OutboxStatus.UNDELIVERABLE, "no linked Telegram chat")
+        elif chat.blocked_at is not None:
+            _close(uow, row, OutboxStatus.FAILED, "Forbidden: bot was blocked by the user")
+        else:
+            leased.append(
+                Leased(
+                    row.id,
+                    row.kind,
+                    dict(row.payload),
+                    row.attempts,
+                    chat.chat_id,
+                    chat.language,
+                    parts_sent or 0,
+                )
+            )
+    return leased
+
+
+def _close(uow: UnitOfWork, row: OutboxRow, status: str, error: str) -> None:
+    row.status, row.last_error = status, error
+    row.lease_owner, row.lease_until = None, None
+
+
+def _mine(outbox_id: int, owner: str) -> Any:
+    return and_(
+        OutboxRow.id == outbox_id,
+        OutboxRow.lease_owner == owner,
+        OutboxRow.status == OutboxStatus.PENDING,
+    )
+
+
+async def _set(uow: UnitOfWork, outbox_id: int, owner: str, **values: Any) -> bool:
+    result = await uow.session.execute(
+        update(OutboxRow)
+        .where(_mine(outbox_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(uow: UnitOfWork, outbox_id: int, owner: str) -> bool:
+    return await _set(
+        uow,
+        outbox_id,
+        owner,
+        status=OutboxStatus.SENT,
+        sent_at=uow.now,
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+    )
+
+
+async def mark_failed(uow: UnitOfWork, outbox_id: int, owner: str, error: str) -> bool:
+    """Give up for good (blocked, bad request, too many attempts); the row is kept."""
+    return await _set(
+        uow,
+        outbox_id,
+        owner,
+        status=OutboxStatus.FAILED,
+        last_error=error[:2000],
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+async def reschedule(
+    uow: UnitOfWork, outbox_id: int, owner: str, error: str, delay: float, *, attempt: bool
+) -> bool:
+    """Release the lease and try again after `delay` seconds."""
+    return await _set(
+        uow,
+        outbox_id,
+        owner,
+        attempts=OutboxRow.attempts + (1 if attempt else 0),
+        next_attempt_at=uow.now + timedelta(seconds=delay),
+        last_error=error[:2000],
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+async def record_progress(uow: UnitOfWork, outbox_id: int, parts_sent: int) -> None:
+    progress = await uow.session.get(DeliveryProgress, outbox_id)
+    if progress is None:
+        uow.session.add(DeliveryProgress(outbox_id=outbox_id, parts_sent=parts_sent))
+    else:
+        progress.parts_sent = parts_sent
+
+
+async def mark_chat_blocked(uow: UnitOfWork, chat_id: int) -> None:
+    await uow.session.execute(
+        update(TelegramChat)
+        .where(TelegramChat.chat_id == chat_id, TelegramChat.blocked_at.is_(None))
+        .values(blocked_at=uow.now)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,91 @@
+"""Outbox rows to Telegram messages: `templates/bot/<kind>.html` under gettext, split to fit.
+
+An unknown kind, or a template that cannot render this payload, falls back to
+`bot/generic.html`: a customer gets a plain message rather than nothing (T8), and the worker
+never crashes on a row it does not understand.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from jinja2 import TemplateError, TemplateNotFound
+
+from bot.transport.splitter import split_html
+from support_desk.core.texts import Texts
+
+log = logging.getLogger(__name__)
+CALLBACK_DATA_LIMIT = 64
+GENERIC = "bot/generic.html"
+_KIND = re.compile(r"^[a-z0-9_]{1,64}$")
+
+DocumentLoader = Callable[[str, Mapping[str, Any]], Awaitable[tuple[str, bytes] | None]]
+
+
+class RenderError(ValueError):
+    """The row can never be sent as it is (a bad button); delivery gives up on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One Bot API call: a text message (with its keyboard) or a document."""
+
+    text: str | None = None
+    keyboard: InlineKeyboardMarkup | None = None
+    document: tuple[str, bytes] | None = None
+
+
+class Renderer:
+    """Turns (kind, payload, locale) into the parts to send, in order."""
+
+    def __init__(self, texts: Texts, document_loader: DocumentLoader | None = None) -> None:
+        self.texts = texts
+        self.document_loader = document_loader
+
+    async def render(self, kind: str, payload: Mapping[str, Any], locale: str) -> list[Part]:
+        text = self.text(kind, payload, locale)
+        keyboard = self.keyboard(payload.get("buttons"), locale)
+        chunks = split_html(text) if text else []
+        parts = [Part(text=chunk) for chunk in chunks]
+        if parts:
+            parts[-1] = Part(text=parts[-1].text, keyboard=keyboard)
+        document = await self.document_loader(kind, payload) if self.document_loader else None
+        if document is not None:
+            parts.append(Part(document=document, keyboard=None if parts else keyboard))
+        return parts
+
+    def text(self, kind: str, payload: Mapping[str, Any], locale: str) -> str:
+        names = [f"bot/{kind}.html", GENERIC] if _KIND.match(kind) else [GENERIC]
+        context = {key: value for key, value in payload.items() if key.isidentifier()}
+        environment = self.texts.environment(locale)
+        for name in names:
+            try:
+                template = environment.get_template(name)
+                return template.render(**context, payload=dict(payload), kind=kind).strip()
+            except TemplateNotFound:
+                continue
+            except TemplateError as exc:
+                log.warning("template %s failed for outbox kind %r: %s", name, kind, exc)
+        raise RenderError(f"no template renders kind {kind!r}")
+
+    def keyboard(self, rows: Any, locale: str) -> InlineKeyboardMarkup | None:
+        """Buttons from the payload, `[[{"text", "callback_data" | "url"}]]`; labels translated."""
+        if not rows:
+            return None
+        return InlineKeyboardMarkup(
+            inline_keyboard=[[self._button(spec, locale) for spec in row] for row in rows]
+        )
+
+    def _button(self, spec: Mapping[str, Any], locale: str) -> InlineKeyboardButton:
+        label = self.texts.gettext(str(spec["text"]), locale)
+        if "url" in spec:
+            return InlineKeyboardButton(text=label, url=str(spec["url"]))
+        data = str(spec["callback_data"])
+        if not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT:
+            raise RenderError(f"callback_data must be 1-64 bytes, got {len(data.encode())}")
+        return InlineKeyboardButton(text=label, callback_data=data)

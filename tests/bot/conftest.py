@@ -1,0 +1,62 @@
+"""Bot fixtures: the Bot API emulator on loopback and an aiogram Bot pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.chats import link_chat
+from bot.emulator import BotApiEmulator, EmulatedUser
+from support_desk.core.texts import Texts
+from support_desk.core.tx import Transactor, UnitOfWork
+from tests import backends
+
+TOKEN = "424242:AAH-test-token-for-the-emulator"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A database of our own: other suites truncate theirs while ours run."""
+    return backends.prepare_postgres("support_desk_test_bot")
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.url))
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture(scope="session")
+def texts() -> Texts:
+    return Texts()
+
+
+async def linked_user(
+    tx: Transactor, emulator: BotApiEmulator, customer_id: int, language: str = "en"
+) -> EmulatedUser:
+    """A Telegram user whose chat is linked to `customer_id`."""
+    user = emulator.user(10_000 + customer_id, f"User{customer_id}")
+    await tx.run(link_chat, customer_id, user.id, user.id, language)
+    return user
+
+
+async def notify(tx: Transactor, customer_id: int | None, kind: str, **payload: object) -> int:
+    async def write(uow: UnitOfWork) -> int:
+        uow.notify(customer_id, kind, **payload)  # type: ignore[arg-type]
+        await uow.session.flush()
+        return uow.notified[0].id
+
+    return await tx.run(write)
