@@ -37,7 +37,7 @@ async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
 
 
 async def get_service(session: AsyncSession, service_id: int) -> Service:
-    service = await session.get(Service, service_id)
+    service = await session.get(Service, service_id, populate_existing=True)
     if service is None:
         raise errors.ServiceNotFound(id=service_id)
     return service

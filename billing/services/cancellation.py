@@ -3,7 +3,7 @@ automatic cancellations when a service is terminated (B5)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from billing import errors, repo, rules
 from billing.commands import CancelInvoice, TerminateService, UndoCancellation
@@ -13,6 +13,7 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Service,
     ServiceStatus,
 )
 from billing.services import notes
@@ -124,8 +125,15 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         raise errors.NotYourService()
     rules.ensure_terminable(service.status)
     before = service.status
-    service.status, service.terminated_at = ServiceStatus.TERMINATED, uow.now
-    await uow.session.flush()
+    terminated = await uow.session.execute(  # conditional: one termination, however concurrent
+        update(Service)
+        .where(Service.id == service.id, Service.status != ServiceStatus.TERMINATED)
+        .values(status=ServiceStatus.TERMINATED, terminated_at=uow.now)
+        .returning(Service.id)
+    )
+    if terminated.scalar_one_or_none() is None:
+        raise errors.ServiceAlreadyTerminated()
+    service = await repo.get_service(uow.session, service.id)
     ids = (
         await uow.session.scalars(
             select(Invoice.id)
