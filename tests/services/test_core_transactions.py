@@ -86,7 +86,9 @@ async def test_d2_two_processes_and_eight_tasks_of_read_then_write_never_lock_ou
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     procs = [
-        subprocess.Popen([sys.executable, str(script), url, str(ops)], stderr=subprocess.PIPE)
+        await asyncio.create_subprocess_exec(
+            sys.executable, str(script), url, str(ops), stderr=asyncio.subprocess.PIPE
+        )
         for _ in range(2)
     ]
 
