@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing.api import setup_api
 from support_desk.core.clock import Clock, SystemClock
 from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
@@ -40,4 +41,5 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app[TX] = runtime.tx
     app[SETTINGS] = runtime.settings
     app.router.add_get("/healthz", _health, name="health")
+    setup_api(app, runtime.tx)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from billing.api import keys, signing
 from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
@@ -59,9 +60,7 @@ def _status_of(exc: BaseException) -> int:
 
 
 @web.middleware
-async def auth_middleware(
-    request: web.Request, handler: web.typedefs.Handler
-) -> web.StreamResponse:
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Deny by default: only the routes named in PUBLIC_ROUTES answer without a key."""
     route = request.match_info.route
     if getattr(route, "name", None) in PUBLIC_ROUTES:

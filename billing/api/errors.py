@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from billing.api.context import API_TX
 from support_desk.core.errors import DomainError, IdempotencyKeyReused, RequestInProgress
@@ -59,8 +61,8 @@ def _json(status: int, body: object) -> web.Response:
 def _seed_error(exc: Exception, now: datetime) -> web.Response:
     """The invoicing API's bodies: 400 BADREQUEST with a reason, or 404 NOTFOUND."""
     if isinstance(exc, DomainError) and exc.http_status == 404:
-        body = {"status": "NOTFOUND", "reason": "NOTFOUND", "message": exc.sentence()}
-        return _json(404, body)
+        missing = {"status": "NOTFOUND", "reason": "NOTFOUND", "message": exc.sentence()}
+        return _json(404, missing)
     status, reason, details, message = 400, "ACTION_NOT_ALLOWED", [], str(exc)
     if isinstance(exc, RequestInvalid):
         reason, message = "VALIDATION_ERRORS", exc.message
@@ -72,7 +74,7 @@ def _seed_error(exc: Exception, now: datetime) -> web.Response:
         reason = "VALIDATION_ERRORS" if exc.code in VALIDATION_CODES else "ACTION_NOT_ALLOWED"
         message = exc.sentence()
     state = "CONFLICT" if status == 409 else "BADREQUEST"
-    body = {
+    body: dict[str, object] = {
         "submitTimeUtc": utc_stamp(now),
         "status": state,
         "reason": reason,
@@ -106,11 +108,11 @@ def http_error(status: int, reason: str, message: str) -> web.Response:
     return _json(status, {"status": status, "reason": reason, "message": message, "details": []})
 
 
-def make_error_middleware(seed_shape: bool) -> web.typedefs.Middleware:
+def make_error_middleware(seed_shape: bool) -> Middleware:
     """The outermost middleware of an API sub-application."""
 
     @web.middleware
-    async def errors(request: web.Request, handler: web.typedefs.Handler) -> web.StreamResponse:
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[REQUEST_ID] = request_id = uuid.uuid4().hex
         try:
             response = await handler(request)
@@ -120,6 +122,8 @@ def make_error_middleware(seed_shape: bool) -> web.typedefs.Middleware:
         except Unauthorized:
             response = http_error(401, "unauthorized", "A valid API key or signature is needed.")
             response.headers["WWW-Authenticate"] = 'Bearer, Signature realm="support-desk"'
+        except IntegrityError:  # a concurrent twin won a unique constraint: safe to retry
+            response = http_error(409, "concurrent_change", "A concurrent change won; retry.")
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

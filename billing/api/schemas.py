@@ -106,7 +106,9 @@ class LineItem(Request):
     taxRate: Percent | None = None
     taxAmount: Money | None = None
     totalAmount: Money | None = None
-    serviceId: Id | None = Field(None, description="The service this line bills (compound).")
+    serviceId: Id | None = Field(
+        default=None, description="The service this line bills (compound)."
+    )
 
 
 class OrderInformation(Request):
@@ -139,9 +141,7 @@ class Link(BaseModel):
 
 
 class Links(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    self_: Link = Field(alias="self")
+    self_: Link = Field(serialization_alias="self")
 
 
 class CompanyOut(BaseModel):
@@ -211,9 +211,7 @@ class OrderInformationOut(BaseModel):
 class InvoiceOut(BaseModel):
     """One invoice, keys in the seed's order (the cancel answer is exactly this)."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    links: Links = Field(alias="_links")
+    links: Links = Field(serialization_alias="_links")
     id: str
     submitTimeUtc: str
     status: Status
@@ -224,9 +222,7 @@ class InvoiceOut(BaseModel):
 
 
 class InvoiceListOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    links: Links = Field(alias="_links")
+    links: Links = Field(serialization_alias="_links")
     submitTimeUtc: str
     totalInvoices: int
     invoices: list[InvoiceOut]

@@ -1,0 +1,36 @@
+"""The billing REST API (aiohttp): the seed's invoicing resource under /invoicing/v2/ and
+customers, services, payments and credit notes under /api/v1/, both calling billing's use cases
+only. `setup_api(app, tx)` mounts it on the product's one application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from billing.api.auth import auth_middleware
+from billing.api.context import API_TX
+from billing.api.errors import make_error_middleware
+from billing.api.openapi import OPENAPI, build_openapi, docs_page, openapi_json
+from billing.api.routes import ROUTES
+from support_desk.core.tx import Transactor
+
+PREFIXES = ("/invoicing", "/api")
+
+
+def setup_api(app: web.Application, tx: Transactor) -> None:
+    """Two sub-applications, each with the error and auth middlewares (errors outermost)."""
+    document = build_openapi()
+    for prefix in PREFIXES:
+        sub = web.Application(
+            middlewares=[make_error_middleware(prefix == "/invoicing"), auth_middleware]
+        )
+        sub[API_TX] = tx
+        sub[OPENAPI] = document
+        for route in ROUTES:
+            if route.path.startswith(prefix + "/"):
+                sub.router.add_route(
+                    route.method, route.path.removeprefix(prefix), route.handler, name=route.name
+                )
+        if prefix == "/api":
+            sub.router.add_get("/openapi.json", openapi_json, name="api:openapi")
+            sub.router.add_get("/docs", docs_page, name="api:docs")
+        app.add_subapp(prefix, sub)

@@ -1,0 +1,137 @@
+"""Parsing requests and answering them once (B13, M3, M4).
+
+A POST with an idempotency key (the `Idempotency-Key` header, or a signed request's signature)
+is answered inside one transaction that first reserves `http:<key id>:<key>`: a replay gets the
+first answer's exact bytes and status, the same key with another method, path or body is
+refused with 422, and a twin still running gets 409. The billing services under it receive the
+key too, namespaced `api:<key id>:<key>:<step>`, so their own replay guards stay in force.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
+from billing.api.errors import RequestInvalid
+from billing.api.keys import ApiKey
+from support_desk.core.actors import Actor
+from support_desk.core.errors import NotFound
+from support_desk.core.idempotency import Idempotency
+from support_desk.core.tx import UnitOfWork
+
+M = TypeVar("M", bound=BaseModel)
+_ID = re.compile(r"^[0-9]{1,12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated key and the request's idempotency key, if any."""
+
+    key: ApiKey
+    idempotency: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.api(self.key.name)
+
+    def key_for(self, step: str) -> str | None:
+        """The billing command's key for one step of this request."""
+        if self.idempotency is None:
+            return None
+        return f"api:{self.key.id}:{self.idempotency}:{step}"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """The fingerprint of one HTTP request for idempotent replay."""
+
+    idempotency_key: str
+    method: str
+    path: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: str
+
+
+Work = Callable[[UnitOfWork, Caller], Awaitable[Answer]]
+
+
+def answer(status: int, model: BaseModel) -> Answer:
+    return Answer(
+        status, json.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True))
+    )
+
+
+async def _answer_once(
+    uow: UnitOfWork, call: HttpCall | None, caller: Caller, work: Work
+) -> Answer:
+    guard = Idempotency(uow.session, uow.now)  # its own: billing's services use uow.idempotency
+    if call is not None and (earlier := await guard.replay(call, Answer)) is not None:
+        return earlier
+    result = await work(uow, caller)
+    if call is not None:
+        await guard.remember(call, result)
+    return result
+
+
+def caller_of(request: web.Request) -> Caller:
+    return Caller(request[API_KEY], request.get(IDEMPOTENCY))
+
+
+async def respond(
+    request: web.Request, body: BaseModel | None, work: Work, *, idempotent: bool = True
+) -> web.Response:
+    """Run `work` in one write transaction, once per idempotency key; send its answer.
+
+    `idempotent=False` is for answers that must not be stored (a link token is a secret).
+    """
+    caller = caller_of(request)
+    call = None
+    if idempotent and caller.idempotency is not None:
+        canonical = "" if body is None else body.model_dump_json()
+        call = HttpCall(
+            f"http:{caller.key.id}:{caller.idempotency}", request.method, request.path, canonical
+        )
+    result = await request.config_dict[API_TX].run(_answer_once, call, caller, work)
+    return web.Response(status=result.status, text=result.body, content_type="application/json")
+
+
+async def read(request: web.Request, work: Work) -> web.Response:
+    """Run `work` in a read-only transaction (no write lock, no idempotency)."""
+    result = await request.config_dict[API_TX].read(work, caller_of(request))
+    return web.Response(status=result.status, text=result.body, content_type="application/json")
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """The validated body; malformed JSON, wrong types and unknown fields are a 400."""
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw if raw.strip() else b"{}")
+    except ValidationError as exc:
+        raise RequestInvalid.from_validation(exc) from None
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise RequestInvalid.from_validation(exc) from None
+
+
+def path_id(request: web.Request, name: str, missing: type[NotFound]) -> int:
+    """An id from the path; anything that cannot be one is simply not found."""
+    value = request.match_info[name]
+    if not _ID.match(value) or int(value) > 2**31 - 1:
+        raise missing()
+    return int(value)

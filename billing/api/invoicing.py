@@ -1,0 +1,239 @@
+"""The invoicing resource (seed 002): thin views that parse, call one billing use case, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from typing import TypedDict
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+import billing
+from billing.api.errors import RequestInvalid, utc_stamp
+from billing.api.http import (
+    Answer,
+    Caller,
+    answer,
+    parse_body,
+    parse_query,
+    path_id,
+    read,
+    respond,
+)
+from billing.api.plan import plan_invoice
+from billing.api.render import INVOICES_PATH, invoice_out
+from billing.api.schemas import (
+    CancelRequest,
+    CustomerInformation,
+    Empty,
+    InvoiceInformation,
+    InvoiceListOut,
+    InvoiceRequest,
+    Link,
+    Links,
+    Status,
+)
+from billing.api.store import invoice_ids, load_extras, save_extras
+from billing.api.types import to_minor
+from billing.commands import (
+    CancelInvoice,
+    CreateCustomer,
+    DeliverInvoice,
+    IssueInvoice,
+    PublishInvoice,
+    UpdateInvoice,
+)
+from billing.errors import CustomerNotFound, InvoiceNotFound
+from billing.views import CustomerView, InvoiceView
+from support_desk.core.tx import UnitOfWork
+
+DEFAULT_CANCEL_REASON = "Cancelled through the invoicing API"
+
+
+class ListQuery(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(20, ge=1, le=100)
+    status: Status | None = None
+
+
+async def _customer(uow: UnitOfWork, info: CustomerInformation, caller: Caller) -> CustomerView:
+    """The customer named by merchantCustomerId, created on first sight when a name is given."""
+    try:
+        return await billing.queries.customer_by_external_id(uow, info.merchantCustomerId)
+    except CustomerNotFound:
+        if not info.name:
+            raise RequestInvalid(
+                "Unknown merchantCustomerId: give customerInformation.name to create it.",
+                [("customerInformation.name", "MISSING_FIELD")],
+            ) from None
+    company = info.company.name if info.company else None
+    return await billing.create_customer(
+        uow,
+        CreateCustomer(
+            external_id=info.merchantCustomerId,
+            name=info.name,
+            actor=caller.actor,
+            idempotency_key=caller.key_for("customer"),
+            email=info.email,
+            company=company,
+        ),
+    )
+
+
+async def _render(uow: UnitOfWork, invoice: InvoiceView, status: int = 200) -> Answer:
+    customer = await billing.queries.customer_view(uow, invoice.customer_id)
+    extras = await load_extras(uow, invoice.id)
+    return answer(status, invoice_out(invoice, customer, extras, uow.now))
+
+
+class Terms(TypedDict):
+    description: str | None
+    due_date: date | None
+    allow_partial_payments: bool
+    minimum_partial_minor: int | None
+
+
+def _terms(body: InvoiceRequest) -> Terms:
+    info = body.invoiceInformation or InvoiceInformation()
+    minimum = body.orderInformation.amountDetails.minimumPartialAmount
+    return Terms(
+        description=info.description,
+        due_date=info.dueDate,
+        allow_partial_payments=info.allowPartialPayments is not False,
+        minimum_partial_minor=None if minimum is None else to_minor(minimum),
+    )
+
+
+async def _create(body: InvoiceRequest, uow: UnitOfWork, caller: Caller) -> Answer:
+    customer = await _customer(uow, body.customerInformation, caller)
+    plan = plan_invoice(body)
+    send = bool(body.invoiceInformation and body.invoiceInformation.sendImmediately)
+    invoice = await billing.issue_invoice(
+        uow,
+        IssueInvoice(
+            customer_id=customer.id,
+            currency=body.orderInformation.amountDetails.currency,
+            lines=plan.lines,
+            actor=caller.actor,
+            idempotency_key=caller.key_for("issue"),
+            draft=not send,
+            **_terms(body),
+        ),
+    )
+    if send:
+        invoice = await billing.deliver_invoice(
+            uow, DeliverInvoice(invoice.id, caller.actor, caller.key_for("deliver"))
+        )
+    await save_extras(uow, invoice.id, plan.extras)
+    return await _render(uow, invoice, 201)
+
+
+async def _update(
+    body: InvoiceRequest, invoice_id: int, uow: UnitOfWork, caller: Caller
+) -> Answer:
+    current = await billing.queries.invoice_view(uow, invoice_id)
+    customer = await billing.queries.customer_view(uow, current.customer_id)
+    if body.customerInformation.merchantCustomerId != customer.external_id:
+        raise RequestInvalid(
+            "An invoice cannot move to another customer.",
+            [("customerInformation.merchantCustomerId", "INVALID_DATA")],
+        )
+    if body.orderInformation.amountDetails.currency != current.currency:
+        raise RequestInvalid(
+            "An invoice cannot change its currency.",
+            [("orderInformation.amountDetails.currency", "INVALID_DATA")],
+        )
+    plan = plan_invoice(body)
+    invoice = await billing.update_invoice(
+        uow,
+        UpdateInvoice(
+            invoice_id=invoice_id,
+            lines=plan.lines,
+            actor=caller.actor,
+            idempotency_key=caller.key_for("update"),
+            **_terms(body),
+        ),
+    )
+    await save_extras(uow, invoice_id, plan.extras)
+    return await _render(uow, invoice)
+
+
+async def _publish(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
+    cmd = PublishInvoice(invoice_id, caller.actor, caller.key_for("publish"))
+    return await _render(uow, await billing.publish_invoice(uow, cmd))
+
+
+async def _deliver(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
+    cmd = DeliverInvoice(invoice_id, caller.actor, caller.key_for("deliver"))
+    return await _render(uow, await billing.deliver_invoice(uow, cmd))
+
+
+async def _cancel(body: CancelRequest, invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
+    reason = body.reason or DEFAULT_CANCEL_REASON
+    cmd = CancelInvoice(invoice_id, reason, caller.actor, caller.key_for("cancel"))
+    return await _render(uow, (await billing.cancel_invoice(uow, cmd)).invoice)
+
+
+async def _one(invoice_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
+    return await _render(uow, await billing.queries.invoice_view(uow, invoice_id))
+
+
+async def _page(query: ListQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
+    statuses = [query.status] if query.status else []
+    total, ids = await invoice_ids(uow, statuses, query.offset, query.limit)
+    invoices = []
+    for invoice_id in ids:
+        invoice = await billing.queries.invoice_view(uow, invoice_id)
+        customer = await billing.queries.customer_view(uow, invoice.customer_id)
+        invoices.append(
+            invoice_out(invoice, customer, await load_extras(uow, invoice_id), uow.now)
+        )
+    return answer(
+        200,
+        InvoiceListOut(
+            links=Links(self_=Link(href=INVOICES_PATH, method="GET")),
+            submitTimeUtc=utc_stamp(uow.now),
+            totalInvoices=total,
+            invoices=invoices,
+        ),
+    )
+
+
+def _id(request: web.Request) -> int:
+    return path_id(request, "id", InvoiceNotFound)
+
+
+async def create_invoice(request: web.Request) -> web.Response:
+    body = await parse_body(request, InvoiceRequest)
+    return await respond(request, body, partial(_create, body))
+
+
+async def list_invoices(request: web.Request) -> web.Response:
+    return await read(request, partial(_page, parse_query(request, ListQuery)))
+
+
+async def get_invoice(request: web.Request) -> web.Response:
+    return await read(request, partial(_one, _id(request)))
+
+
+async def update_invoice(request: web.Request) -> web.Response:
+    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
+    return await respond(request, body, partial(_update, body, invoice_id))
+
+
+async def publish_invoice(request: web.Request) -> web.Response:
+    invoice_id, body = _id(request), await parse_body(request, Empty)
+    return await respond(request, body, partial(_publish, invoice_id))
+
+
+async def deliver_invoice(request: web.Request) -> web.Response:
+    invoice_id, body = _id(request), await parse_body(request, Empty)
+    return await respond(request, body, partial(_deliver, invoice_id))
+
+
+async def cancel_invoice(request: web.Request) -> web.Response:
+    invoice_id, body = _id(request), await parse_body(request, CancelRequest)
+    return await respond(request, body, partial(_cancel, body, invoice_id))

@@ -1,0 +1,156 @@
+"""The OpenAPI 3.1 document, assembled by code from the route table and the pydantic models
+that validate requests, so the published schema is the enforced one; and a browsable page."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from billing.api.routes import ROUTES, Route
+from billing.api.schemas import BadRequestOut, NotFoundOut
+from billing.api.schemas_v1 import ApiErrorOut
+from support_desk.core.texts import TEMPLATES_DIR
+
+OPENAPI = web.AppKey("billing_api_openapi", dict)
+REF = "#/components/schemas/{model}"
+_templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"])
+)
+
+
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (BadRequestOut, "serialization"),
+        (NotFoundOut, "serialization"),
+        (ApiErrorOut, "serialization"),
+    ]
+    for route in ROUTES:
+        if route.body is not None:
+            models.append((route.body, "validation"))
+        if route.response is not None:
+            models.append((route.response, "serialization"))
+    return list(dict.fromkeys(models))
+
+
+def _json(ref: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": ref}}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", route.path)
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        for name, prop in schema["properties"].items():
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in schema.get("required", []),
+                    "schema": prop,
+                }
+            )
+    return params
+
+
+def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    error = refs[(ApiErrorOut, "serialization")]
+    bad = refs[(BadRequestOut, "serialization")] if route.seed_shaped else error
+    missing = refs[(NotFoundOut, "serialization")] if route.seed_shaped else error
+    if route.response is not None:
+        ok = _json(refs[(route.response, "serialization")])
+    else:
+        ok = {route.content_type: {"schema": {"type": "string", "format": "binary"}}}
+    responses = {
+        str(route.status): {"description": route.summary, "content": ok},
+        "400": {"description": "Refused: invalid or not allowed", "content": _json(bad)},
+        "401": {"description": "No valid key or signature", "content": _json(error)},
+        "404": {"description": "Not found", "content": _json(missing)},
+        "409": {"description": "A concurrent change; retry", "content": _json(bad)},
+    }
+    if route.method == "POST":
+        responses["422"] = {"description": "Idempotency key reused", "content": _json(bad)}
+    if route.body is None and route.method != "GET":
+        responses.pop("400")
+    if route.body is not None or route.query is not None or route.method != "GET":
+        responses.setdefault("400", {"description": "Refused", "content": _json(bad)})
+    return responses
+
+
+def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.name.replace(":", "_").replace("-", "_"),
+        "summary": route.summary,
+        "tags": ["invoicing" if route.seed_shaped else "v1"],
+        "parameters": _parameters(route),
+        "responses": _responses(route, refs),
+    }
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": False,
+            "content": _json(refs[(route.body, "validation")]),
+        }
+    if route.method == "POST":
+        operation["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 128},
+            }
+        )
+    return operation
+
+
+def build_openapi() -> dict[str, Any]:
+    """The whole document; called once at start-up."""
+    refs, defs = models_json_schema(_models(), ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "support-desk billing API",
+            "version": "1.0.0",
+            "description": "The invoicing API of seed 002, and customers, services, "
+            "payments and credit notes under /api/v1/.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "httpSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Signature",
+                    "description": "HmacSHA256 HTTP Signature (see docs).",
+                },
+            },
+        },
+        "security": [{"bearer": []}, {"httpSignature": []}],
+    }
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(request.config_dict[OPENAPI])
+
+
+async def docs_page(request: web.Request) -> web.Response:
+    document = request.config_dict[OPENAPI]
+    html = _templates.get_template("api/docs.html").render(
+        document=document,
+        schemas={
+            name: json.dumps(s, indent=2) for name, s in document["components"]["schemas"].items()
+        },
+    )
+    return web.Response(text=html, content_type="text/html")

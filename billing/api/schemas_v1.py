@@ -1,0 +1,177 @@
+"""The `/api/v1/` bodies: customers, services, payments, credit notes, link tokens.
+
+Money is a decimal string in major units on the way out (exact), a string or number on the way
+in; ids are integers; unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from billing.api.types import (
+    Email,
+    ExternalId,
+    Id,
+    Language,
+    Method,
+    Money,
+    Name,
+    OptName,
+    OutMoney,
+    Phone,
+    Reason,
+    Reference,
+    Sku,
+)
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CustomerIn(In):
+    externalId: ExternalId
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    company: OptName | None = None
+    language: Language = "en"
+    compoundInvoicesAllowed: bool = True
+
+
+class CustomerPatch(In):
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    company: OptName | None = None
+    language: Language | None = None
+    compoundInvoicesAllowed: bool | None = None
+
+
+class ServiceIn(In):
+    customerId: Id
+    name: Name
+    sku: Sku | None = None
+    status: Literal["pending", "active"] = "pending"
+
+
+class TerminationIn(In):
+    reason: Reason
+
+
+class PaymentIn(In):
+    invoiceId: Id
+    amount: Money
+    customerId: Id | None = Field(
+        default=None, description="When given, the invoice must be theirs."
+    )
+    method: Method = "card"
+    reference: Reference | None = None
+
+
+class CreditNoteQuery(In):
+    customerId: Id | None = None
+    invoiceId: Id | None = None
+    status: Literal["pending_approval", "issued", "void", "rejected"] | None = None
+    after: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class CustomerOut(BaseModel):
+    id: int
+    externalId: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    language: str
+    compoundInvoicesAllowed: bool
+    createdAt: datetime
+
+
+class ServiceOut(BaseModel):
+    id: int
+    customerId: int
+    name: str
+    sku: str | None = None
+    status: str
+    createdAt: datetime
+    terminatedAt: datetime | None = None
+
+
+class TerminationOut(BaseModel):
+    service: ServiceOut
+    canceledInvoiceIds: list[int]
+    creditNoteIds: list[int]
+
+
+class PaymentOut(BaseModel):
+    id: int
+    invoiceId: int
+    amount: OutMoney
+    currency: str
+    method: str
+    reference: str | None = None
+    receivedAt: datetime
+    invoiceStatus: str
+    invoiceBalance: OutMoney
+
+
+class CreditNoteLineOut(BaseModel):
+    invoiceLineId: int
+    sku: str | None = None
+    name: str
+    quantity: int
+    unitPrice: OutMoney
+    taxRate: OutMoney
+    netAmount: OutMoney
+    taxAmount: OutMoney
+    totalAmount: OutMoney
+
+
+class CreditNoteOut(BaseModel):
+    id: int
+    number: str | None = None
+    invoiceId: int
+    invoiceNumber: str | None = None
+    customerId: int
+    currency: str
+    kind: str
+    status: str
+    reason: str
+    netAmount: OutMoney
+    taxAmount: OutMoney
+    totalAmount: OutMoney
+    createdAt: datetime
+    issuedAt: datetime | None = None
+    voidedAt: datetime | None = None
+    lines: list[CreditNoteLineOut]
+
+
+class CreditNotePageOut(BaseModel):
+    items: list[CreditNoteOut]
+    nextAfter: int | None = None
+
+
+class LinkTokenOut(BaseModel):
+    customerId: int
+    token: str
+    expiresAt: datetime
+    deepLink: str
+
+
+class ApiErrorDetail(BaseModel):
+    field: str
+    reason: str
+
+
+class ApiErrorOut(BaseModel):
+    """Every refusal under /api/: the HTTP status, a machine-readable reason, a message."""
+
+    status: int
+    reason: str
+    message: str
+    details: list[ApiErrorDetail] = []
