@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "support_desk.core.idempotency",
     "billing.models",
     "billing.api.models",
+    "ticketing.models",
     "bot.models",
 )
 

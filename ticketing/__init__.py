@@ -1,1 +1,64 @@
-"""Tickets, the agent queue, SLA, claims and resolutions; calls billing for money."""
+"""Ticketing: the tickets the bot opens and the queue the agents work (T1-T8).
+
+Plain use cases, no transport: each runs as one unit of work with
+`tx.run(ticketing.<use_case>, command)`; reads run with `tx.read(ticketing.<query>, ...)`.
+Resolutions call billing's use cases inside the same unit of work (T5).
+"""
+
+from ticketing import commands, errors, views
+from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
+from ticketing.queries import queue_page, ticket_view, tickets_of_customer
+from ticketing.services.approval import approve_resolution, reject_resolution
+from ticketing.services.claims import (
+    claim_next,
+    claim_ticket,
+    reassign_ticket,
+    release_ticket,
+    set_priority,
+)
+from ticketing.services.opening import add_customer_message, open_ticket
+from ticketing.services.resolution import (
+    reject_ticket,
+    resolve_compound_split,
+    resolve_question,
+    resolve_refund,
+    resolve_service_cancellation,
+)
+from ticketing.services.thread import add_note, rate_ticket, reply_to_ticket
+from ticketing.users import actor_of, authenticate, create_user, hash_password, set_user_active
+
+__all__ = [
+    "MessageKind",
+    "Priority",
+    "Role",
+    "TicketKind",
+    "TicketStatus",
+    "actor_of",
+    "add_customer_message",
+    "add_note",
+    "approve_resolution",
+    "authenticate",
+    "claim_next",
+    "claim_ticket",
+    "commands",
+    "create_user",
+    "errors",
+    "hash_password",
+    "open_ticket",
+    "queue_page",
+    "rate_ticket",
+    "reassign_ticket",
+    "reject_resolution",
+    "reject_ticket",
+    "release_ticket",
+    "reply_to_ticket",
+    "resolve_compound_split",
+    "resolve_question",
+    "resolve_refund",
+    "resolve_service_cancellation",
+    "set_priority",
+    "set_user_active",
+    "ticket_view",
+    "tickets_of_customer",
+    "views",
+]

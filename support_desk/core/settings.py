@@ -30,6 +30,10 @@ class TicketingSettings(BaseModel):
     first_response_hours_default: int = 8
     resolution_hours_refund: int = 24
     resolution_hours_default: int = 40
+    working_day_start_hour: int = 9  # the SLA clock runs in working hours only
+    working_day_end_hour: int = 17
+    working_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    timezone: str = "UTC"  # the support team's calendar
 
 
 class BotSettings(BaseModel):

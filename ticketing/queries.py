@@ -1,0 +1,81 @@
+"""The read side of ticketing: the agents' queue (T2) and tickets as each role may see them.
+Run with `tx.read(...)`."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select, tuple_
+
+from billing.views import Page
+from support_desk.core.actors import Actor
+from support_desk.core.tx import UnitOfWork
+from ticketing import repo, rules
+from ticketing.models import Ticket, TicketStatus
+from ticketing.views import QueueCursor, QueueItem, QueuePage, TicketView
+
+MAX_PAGE = 200
+
+
+def queue_statement(
+    status: TicketStatus,
+    after: QueueCursor | None,
+    limit: int,
+    *,
+    assignee_id: int | None = None,
+) -> Select[Ticket]:
+    """T2: one status in queue order (priority, due time, id), served by ix_tickets_queue."""
+    stmt = select(Ticket).where(Ticket.status == status)
+    if assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == assignee_id)
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(Ticket.priority, Ticket.due_at, Ticket.id)
+            > tuple_(after.priority, after.due_at, after.id)
+        )
+    order = (Ticket.priority, Ticket.due_at, Ticket.id)
+    return stmt.order_by(*order).limit(max(1, min(limit, MAX_PAGE)))
+
+
+async def queue_page(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    status: TicketStatus = TicketStatus.OPEN,
+    after: QueueCursor | None = None,
+    limit: int = 50,
+    assignee_id: int | None = None,
+) -> QueuePage:
+    """T2: a keyset page of the queue, overdue tickets flagged. Refusals: StaffOnly."""
+    rules.ensure_staff(actor)
+    rows = (
+        (await uow.session.execute(queue_statement(status, after, limit, assignee_id=assignee_id)))
+        .scalars()
+        .all()
+    )
+    items = tuple(QueueItem.of(t, uow.now) for t in rows)
+    full = len(items) == max(1, min(limit, MAX_PAGE))
+    last = items[-1] if full else None
+    cursor = None if last is None else QueueCursor(last.priority, last.due_at, last.id)
+    return QueuePage(items, cursor)
+
+
+async def ticket_view(uow: UnitOfWork, ticket_id: int, actor: Actor) -> TicketView:
+    """T4 and roles: staff see the whole thread; a customer sees only their own ticket and
+    never its internal notes. Refusals: TicketNotFound, NotYourTicket."""
+    t = await repo.ticket(uow.session, ticket_id)
+    rules.ensure_may_see(t.customer_id, actor)
+    messages = await repo.thread(uow.session, t.id)
+    return TicketView.of(t, messages, uow.now, internal=actor.is_staff)
+
+
+async def tickets_of_customer(
+    uow: UnitOfWork, customer_id: int, actor: Actor, *, after: int | None = None, limit: int = 50
+) -> Page[TicketView]:
+    """A customer's tickets, newest first (without threads). Refusals: NotYourTicket."""
+    rules.ensure_may_see(customer_id, actor)
+    stmt = select(Ticket).where(Ticket.customer_id == customer_id)
+    if after is not None:
+        stmt = stmt.where(Ticket.id < after)
+    size = max(1, min(limit, MAX_PAGE))
+    rows = (await uow.session.execute(stmt.order_by(Ticket.id.desc()).limit(size))).scalars()
+    items = tuple(TicketView.of(t, (), uow.now, internal=actor.is_staff) for t in rows)
+    return Page(items, items[-1].id if len(items) == size else None)

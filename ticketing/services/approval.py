@@ -1,0 +1,74 @@
+"""An admin's decision on a ticket parked for approval (B11, T5, M13): approval issues the
+credit note and resolves the ticket; rejection sends it back to its agent with the admin's note."""
+
+from __future__ import annotations
+
+import billing
+from billing.commands import ApproveCreditNote, RejectCreditNote
+from support_desk.core.tx import UnitOfWork
+from ticketing import rules
+from ticketing.commands import ApproveResolution, RejectResolution
+from ticketing.errors import NotAwaitingApproval, SelfApproval
+from ticketing.models import MessageKind, Ticket
+from ticketing.services._common import (
+    add_message,
+    finish,
+    load,
+    snapshot,
+    staff_user,
+    sub_key,
+    view_of,
+)
+from ticketing.services.resolution import close_resolved
+from ticketing.views import Resolution
+
+
+async def _parked(
+    uow: UnitOfWork, ticket_id: int, cmd: ApproveResolution | RejectResolution
+) -> Ticket:
+    rules.ensure_admin(cmd.actor)
+    await staff_user(uow, cmd.actor)
+    t = await load(uow, ticket_id)
+    if not t.awaiting_approval or t.credit_note_id is None:
+        raise NotAwaitingApproval(ticket_id=t.id)
+    if t.proposed_by == cmd.actor.label:
+        raise SelfApproval()  # B11: nobody approves their own credit note
+    return t
+
+
+async def approve_resolution(uow: UnitOfWork, cmd: ApproveResolution) -> Resolution:
+    """B11, T5: the admin approves; the credit note is issued and the ticket resolved, in one
+    transaction. Refusals: AdminOnly, SelfApproval, NotAwaitingApproval."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    t = await _parked(uow, cmd.ticket_id, cmd)
+    assert t.credit_note_id is not None
+    before = snapshot(t)
+    approve = ApproveCreditNote(t.credit_note_id, cmd.actor, sub_key(cmd.idempotency_key, "cn"))
+    cn = await billing.approve_credit_note(uow, approve)
+    t.awaiting_approval = False
+    outcome = {**(t.resolution or {}), "pending_approval": False, "approved_by": cmd.actor.label}
+    view = await close_resolved(uow, t, cmd.actor, outcome, before)
+    return await uow.idempotency.remember(cmd, Resolution(view, cn))
+
+
+async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolution:
+    """B11, T5: the admin rejects the credit note with a note; the ticket goes back to its
+    agent, its SLA clock running again. Refusals: AdminOnly, SelfApproval, ReasonRequired."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    note = rules.ensure_reason(cmd.note)
+    t = await _parked(uow, cmd.ticket_id, cmd)
+    assert t.credit_note_id is not None
+    before = snapshot(t)
+    reject = RejectCreditNote(
+        t.credit_note_id, note, cmd.actor, sub_key(cmd.idempotency_key, "cn")
+    )
+    cn = await billing.reject_credit_note(uow, reject)
+    t.awaiting_approval = False
+    t.credit_note_id = None
+    t.resolution = None
+    t.approval_note = note
+    add_message(uow, t, MessageKind.NOTE, cmd.actor, f"Credit note {cn.id} rejected: {note}")
+    await finish(uow, cmd.actor, t, "ticket.resolution_rejected", before)
+    return await uow.idempotency.remember(cmd, Resolution(await view_of(uow, t), cn))

@@ -1,0 +1,137 @@
+"""Opening tickets and the customer's side of the thread (T1, T2, T4, T6, T7)."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from billing import queries as billing_queries
+from billing.views import InvoiceView
+from support_desk.core.actors import ActorKind
+from support_desk.core.tx import UnitOfWork
+from ticketing import repo, rules
+from ticketing.commands import AddCustomerMessage, OpenTicket
+from ticketing.errors import InvalidTicketRequest, NotYourTicket
+from ticketing.models import MessageKind, Priority, Ticket, TicketKind, TicketStatus
+from ticketing.services._common import add_message, finish, load, move, snapshot, view_of
+from ticketing.views import TicketView
+
+LIVE_INDEX = "uq_tickets_live_kind_invoice"
+
+
+async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
+    """T1: open a ticket with everything an agent needs, or join the live ticket of the same
+    kind about the same invoice. Two simultaneous first requests race on a partial unique
+    index; the loser joins the winner's ticket. Refusals: NotYourTicket, NotYourInvoice,
+    InvalidTicketRequest, EmptyMessage."""
+    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
+        return earlier
+    rules.ensure_may_see(cmd.customer_id, cmd.actor)
+    reason = rules.ensure_text(cmd.reason)
+    invoice = await _invoice_of(uow, cmd)
+    await _check_services(uow, cmd)
+    view = await _join(uow, cmd, reason) if cmd.invoice_id is not None else None
+    if view is None:
+        view = await _insert_or_join(uow, cmd, reason, invoice)
+    return await uow.idempotency.remember(cmd, view)
+
+
+async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
+    if cmd.invoice_id is None:
+        if cmd.kind is not TicketKind.QUESTION:
+            raise InvalidTicketRequest(problem="this kind of ticket is about an invoice")
+        return None
+    invoice = await billing_queries.customer_invoice(uow, cmd.invoice_id, cmd.customer_id)
+    unknown = set(cmd.line_ids) - {line.id for line in invoice.lines}
+    if unknown:
+        raise InvalidTicketRequest(problem=f"lines {sorted(unknown)} are not on the invoice")
+    return invoice
+
+
+async def _check_services(uow: UnitOfWork, cmd: OpenTicket) -> None:
+    if cmd.kind is TicketKind.SERVICE_CANCELLATION and not cmd.service_ids:
+        raise InvalidTicketRequest(problem="name the services to cancel")
+    if cmd.service_ids:
+        own = {s.id for s in await billing_queries.services_of(uow, cmd.customer_id)}
+        if set(cmd.service_ids) - own:
+            raise InvalidTicketRequest(problem="a service is not the customer's")
+
+
+async def _join(uow: UnitOfWork, cmd: OpenTicket, reason: str) -> TicketView | None:
+    """T1: a second request adds its reason, lines and services to the live ticket."""
+    assert cmd.invoice_id is not None
+    t = await repo.live_ticket_for(uow.session, cmd.kind, cmd.invoice_id)
+    if t is None:
+        return None
+    before = snapshot(t)
+    t.line_ids = rules.merged_ids(t.line_ids, cmd.line_ids)
+    t.service_ids = rules.merged_ids(t.service_ids, cmd.service_ids)
+    add_message(uow, t, MessageKind.CUSTOMER, cmd.actor, reason)
+    await finish(uow, cmd.actor, t, "ticket.joined", before)
+    return await view_of(uow, t, internal=cmd.actor.is_staff, joined=True)
+
+
+async def _insert_or_join(
+    uow: UnitOfWork, cmd: OpenTicket, reason: str, invoice: InvoiceView | None
+) -> TicketView:
+    try:
+        async with uow.session.begin_nested():
+            t = _new_ticket(uow, cmd, reason, invoice)
+            uow.session.add(t)
+            await uow.session.flush()
+    except IntegrityError as exc:
+        if LIVE_INDEX not in str(exc) and "tickets.kind, tickets.invoice_id" not in str(exc):
+            raise
+        joined = await _join(uow, cmd, reason)  # the race's loser joins the winner (T1)
+        if joined is None:
+            raise
+        return joined
+    add_message(uow, t, MessageKind.CUSTOMER, cmd.actor, reason)
+    uow.audit(cmd.actor, "ticket.opened", subject=("ticket", t.id), after=snapshot(t))
+    uow.notify(t.customer_id, "ticket_opened", ticket_id=t.id, ticket_kind=t.kind)
+    return await view_of(uow, t, internal=cmd.actor.is_staff)
+
+
+def _new_ticket(
+    uow: UnitOfWork, cmd: OpenTicket, reason: str, invoice: InvoiceView | None
+) -> Ticket:
+    """T1, T2: the ticket as the agent will find it, with its SLA deadlines."""
+    deadlines = rules.initial_deadlines(cmd.kind, uow.now, uow.settings.ticketing)
+    priority = cmd.priority if cmd.priority is not None and cmd.actor.is_staff else None
+    return Ticket(
+        kind=cmd.kind,
+        status=TicketStatus.OPEN,
+        priority=int(priority if priority is not None else Priority.NORMAL),
+        customer_id=cmd.customer_id,
+        invoice_id=cmd.invoice_id,
+        line_ids=sorted(set(cmd.line_ids)),
+        service_ids=sorted(set(cmd.service_ids)),
+        reason=reason,
+        currency=None if invoice is None else invoice.currency,
+        amount_minor=(
+            None if invoice is None else rules.amount_at_stake(cmd.kind, invoice, cmd.line_ids)
+        ),
+        created_at=uow.now,
+        updated_at=uow.now,
+        first_response_due_at=deadlines.first_response_due_at,
+        resolution_due_at=deadlines.resolution_due_at,
+        due_at=deadlines.first_response_due_at,
+        awaiting_approval=False,
+    )
+
+
+async def add_customer_message(uow: UnitOfWork, cmd: AddCustomerMessage) -> TicketView:
+    """T4: a customer's message joins the thread; a ticket waiting on the customer goes back to
+    its agent and its SLA clock runs again (T2, T7). Refusals: NotYourTicket, TicketClosed."""
+    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
+        return earlier
+    t = await load(uow, cmd.ticket_id)
+    if cmd.actor.kind not in (ActorKind.CUSTOMER, ActorKind.SYSTEM):
+        raise NotYourTicket()
+    rules.ensure_may_see(t.customer_id, cmd.actor)
+    rules.ensure_live(TicketStatus(t.status))
+    before = snapshot(t)
+    add_message(uow, t, MessageKind.CUSTOMER, cmd.actor, rules.ensure_text(cmd.text))
+    if t.status == TicketStatus.WAITING_ON_CUSTOMER:
+        move(uow, t, TicketStatus.IN_PROGRESS)
+    await finish(uow, cmd.actor, t, "ticket.customer_message", before)
+    return await uow.idempotency.remember(cmd, await view_of(uow, t, internal=False))

@@ -1,0 +1,205 @@
+"""Resolving and rejecting tickets (T5, T6, T7). Each resolution runs its billing use case in
+the same unit of work as the status change, so both happen or neither does; a credit note that
+needs an admin's approval (B11) parks the ticket, its SLA clock paused (T2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import billing
+from billing.commands import (
+    IssueCreditNote,
+    LineCredit,
+    Remainder,
+    SplitInvoice,
+    TerminateService,
+)
+from billing.models import CreditNoteStatus
+from billing.views import CreditNoteView
+from support_desk.core.actors import Actor
+from support_desk.core.tx import UnitOfWork
+from ticketing import rules
+from ticketing.commands import (
+    RejectTicket,
+    ResolveCompoundSplit,
+    ResolveQuestion,
+    ResolveRefund,
+    ResolveServiceCancellation,
+)
+from ticketing.errors import AwaitingApproval, InvalidTicketRequest, WrongResolution
+from ticketing.models import MessageKind, Ticket, TicketKind, TicketStatus
+from ticketing.services._common import (
+    add_message,
+    finish,
+    load,
+    move,
+    snapshot,
+    staff_user,
+    sub_key,
+    view_of,
+)
+from ticketing.views import Resolution, TicketView
+
+
+async def workable(
+    uow: UnitOfWork, ticket_id: int, actor: Actor, version: int | None, kind: TicketKind | None
+) -> Ticket:
+    """T3, T5: a live ticket the actor holds, not parked for approval, of the expected kind."""
+    await staff_user(uow, actor)
+    t = await load(uow, ticket_id, version)
+    rules.ensure_live(TicketStatus(t.status))
+    rules.ensure_holder(t.assignee_id, actor)
+    if t.awaiting_approval:
+        raise AwaitingApproval(ticket_id=t.id)
+    if kind is not None and t.kind != kind:
+        raise WrongResolution(kind=t.kind)
+    return t
+
+
+async def close_resolved(
+    uow: UnitOfWork, t: Ticket, actor: Actor, outcome: dict[str, Any], before: dict[str, Any]
+) -> TicketView:
+    """T5, T7: resolved; the customer is told and asked for a rating."""
+    t.resolution = outcome
+    move(uow, t, TicketStatus.RESOLVED, tell=False)
+    uow.notify(
+        t.customer_id, "ticket_resolved", ticket_id=t.id, ticket_kind=t.kind, resolution=outcome
+    )
+    uow.notify(t.customer_id, "rating_request", ticket_id=t.id)
+    await finish(uow, actor, t, "ticket.resolved", before)
+    return await view_of(uow, t)
+
+
+async def _settle_credit(
+    uow: UnitOfWork, t: Ticket, actor: Actor, cn: CreditNoteView, outcome: dict[str, Any]
+) -> Resolution:
+    """T5, B11: an issued credit note resolves the ticket; a pending one parks it."""
+    before = snapshot(t)
+    t.credit_note_id = cn.id
+    outcome = {**outcome, "credit_note_id": cn.id}
+    if cn.status != CreditNoteStatus.PENDING_APPROVAL:
+        return Resolution(await close_resolved(uow, t, actor, outcome, before), cn)
+    t.awaiting_approval = True
+    t.proposed_by = actor.label
+    t.approval_note = None
+    t.resolution = {**outcome, "pending_approval": True}
+    await finish(uow, actor, t, "ticket.awaiting_approval", before)
+    return Resolution(await view_of(uow, t), cn)
+
+
+async def resolve_compound_split(uow: UnitOfWork, cmd: ResolveCompoundSplit) -> Resolution:
+    """T5, B7: credit the dropped lines of a compound invoice, or cancel it and re-invoice the
+    kept lines (`keep`). Refusals: NotTicketHolder, WrongResolution, AwaitingApproval, and
+    billing's own (InvoicePartiallyPaid, ExceedsCreditableAmount, ...)."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    t = await workable(
+        uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.COMPOUND_SPLIT
+    )
+    assert t.invoice_id is not None
+    reason = cmd.note.strip() or t.reason
+    key = sub_key(cmd.idempotency_key, "billing")
+    if cmd.keep:
+        split = await billing.split_invoice(
+            uow, SplitInvoice(t.invoice_id, reason, cmd.keep, cmd.actor, key)
+        )
+        outcome = {"action": "split", "new_invoice_ids": [i.id for i in split.new_invoices]}
+        result = await _settle_credit(uow, t, cmd.actor, split.credit_note, outcome)
+        return await uow.idempotency.remember(
+            cmd, Resolution(result.ticket, result.credit_note, split.new_invoices)
+        )
+    dropped = cmd.drop_line_ids or tuple(t.line_ids)
+    if not dropped:
+        raise InvalidTicketRequest(problem="choose the lines to credit")
+    lines = tuple(LineCredit(line_id) for line_id in dropped)
+    cn = await billing.issue_credit_note(
+        uow, IssueCreditNote(t.invoice_id, reason, cmd.actor, key, lines, None, cmd.remainder)
+    )
+    outcome = {"action": "credit_lines", "line_ids": list(dropped)}
+    return await uow.idempotency.remember(
+        cmd, await _settle_credit(uow, t, cmd.actor, cn, outcome)
+    )
+
+
+async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
+    """T5, B6: a credit note whose remainder goes back as money (REFUND) or as account credit.
+    Refusals: NotTicketHolder, WrongResolution, AwaitingApproval, InvalidTicketRequest, and
+    billing's own (ExceedsRefundableAmount, ...)."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    if cmd.to not in (Remainder.REFUND, Remainder.ACCOUNT_CREDIT):
+        raise InvalidTicketRequest(problem="a refund goes back as money or as account credit")
+    t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.REFUND)
+    assert t.invoice_id is not None
+    lines = tuple(LineCredit(line_id) for line_id in cmd.line_ids)
+    issue = IssueCreditNote(
+        t.invoice_id,
+        cmd.note.strip() or t.reason,
+        cmd.actor,
+        sub_key(cmd.idempotency_key, "billing"),
+        lines,
+        cmd.amount_minor,
+        cmd.to,
+    )
+    cn = await billing.issue_credit_note(uow, issue)
+    outcome = {"action": "refund", "to": cmd.to.value}
+    return await uow.idempotency.remember(
+        cmd, await _settle_credit(uow, t, cmd.actor, cn, outcome)
+    )
+
+
+async def resolve_service_cancellation(
+    uow: UnitOfWork, cmd: ResolveServiceCancellation
+) -> Resolution:
+    """T5, B5: terminate the services concerned (billing cancels their unpaid invoices).
+    Refusals: NotTicketHolder, WrongResolution, billing's ServiceAlreadyTerminated, ..."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    kind = TicketKind.SERVICE_CANCELLATION
+    t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, kind)
+    service_ids = cmd.service_ids or tuple(t.service_ids)
+    if not service_ids:
+        raise InvalidTicketRequest(problem="choose the services to terminate")
+    before = snapshot(t)
+    reason = cmd.note.strip() or t.reason
+    terminations = tuple(
+        [
+            await billing.terminate_service(
+                uow,
+                TerminateService(sid, reason, cmd.actor, sub_key(cmd.idempotency_key, str(sid))),
+            )
+            for sid in service_ids
+        ]
+    )
+    outcome = {"action": "terminate_services", "service_ids": list(service_ids)}
+    view = await close_resolved(uow, t, cmd.actor, outcome, before)
+    return await uow.idempotency.remember(cmd, Resolution(view, terminations=terminations))
+
+
+async def resolve_question(uow: UnitOfWork, cmd: ResolveQuestion) -> Resolution:
+    """T4, T5: answer a question (the answer reaches the customer) and resolve it."""
+    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
+        return earlier
+    t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.QUESTION)
+    answer = rules.ensure_text(cmd.answer)
+    before = snapshot(t)
+    add_message(uow, t, MessageKind.REPLY, cmd.actor, answer)
+    uow.notify(t.customer_id, "ticket_reply", ticket_id=t.id, text=answer)
+    t.first_responded_at = t.first_responded_at or uow.now
+    view = await close_resolved(uow, t, cmd.actor, {"action": "answered"}, before)
+    return await uow.idempotency.remember(cmd, Resolution(view))
+
+
+async def reject_ticket(uow: UnitOfWork, cmd: RejectTicket) -> TicketView:
+    """T5, T7: the holder turns a request down, with a reason the customer is told.
+    Refusals: ReasonRequired, NotTicketHolder, AwaitingApproval, TicketClosed."""
+    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
+        return earlier
+    reason = rules.ensure_reason(cmd.reason)
+    t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, None)
+    before = snapshot(t)
+    move(uow, t, TicketStatus.REJECTED, tell=False)
+    t.rejection_reason = reason
+    uow.notify(t.customer_id, "ticket_rejected", ticket_id=t.id, reason=reason)
+    await finish(uow, cmd.actor, t, "ticket.rejected", before)
+    return await uow.idempotency.remember(cmd, await view_of(uow, t))

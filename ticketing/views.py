@@ -1,0 +1,189 @@
+"""What ticketing answers: frozen read models, never ORM rows; they serialise for idempotent
+replay (B13) and render without lazy loads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing.views import CreditNoteView, InvoiceView, Termination
+from ticketing import rules
+from ticketing.models import MessageKind, Ticket, TicketMessage, TicketStatus, User
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    kind: str
+    author_kind: str
+    author_id: str
+    author_name: str
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: TicketMessage) -> MessageView:
+        return cls(
+            row.id,
+            row.kind,
+            row.author_kind,
+            row.author_id,
+            row.author_name,
+            row.text,
+            row.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    id: int
+    kind: str
+    status: str
+    priority: int
+    customer_id: int
+    invoice_id: int | None
+    line_ids: tuple[int, ...]
+    service_ids: tuple[int, ...]
+    reason: str
+    currency: str | None
+    amount_minor: int | None
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    due_at: datetime
+    first_responded_at: datetime | None
+    paused: bool
+    overdue: bool
+    awaiting_approval: bool
+    credit_note_id: int | None
+    approval_note: str | None
+    resolution: dict[str, Any] | None
+    rejection_reason: str | None
+    closed_at: datetime | None
+    rating: int | None
+    version: int
+    messages: tuple[MessageView, ...] = ()
+    joined: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        t: Ticket,
+        messages: Iterable[TicketMessage],
+        now: datetime,
+        *,
+        internal: bool = True,
+        joined: bool = False,
+    ) -> TicketView:
+        """`internal=False` drops internal notes: what a customer may read (T4)."""
+        shown = tuple(
+            MessageView.of(m) for m in messages if internal or m.kind != MessageKind.NOTE
+        )
+        paused = t.paused_at is not None
+        return cls(
+            **_common(t, now),
+            line_ids=tuple(t.line_ids),
+            service_ids=tuple(t.service_ids),
+            reason=t.reason,
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            first_response_due_at=t.first_response_due_at,
+            resolution_due_at=t.resolution_due_at,
+            first_responded_at=t.first_responded_at,
+            paused=paused,
+            credit_note_id=t.credit_note_id,
+            approval_note=t.approval_note if internal else None,
+            resolution=t.resolution,
+            rejection_reason=t.rejection_reason,
+            closed_at=t.closed_at,
+            rating=t.rating,
+            messages=shown,
+            joined=joined,
+        )
+
+
+def _common(t: Ticket, now: datetime) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "status": t.status,
+        "priority": t.priority,
+        "customer_id": t.customer_id,
+        "invoice_id": t.invoice_id,
+        "currency": t.currency,
+        "amount_minor": t.amount_minor,
+        "assignee_id": t.assignee_id,
+        "due_at": t.due_at,
+        "overdue": rules.is_overdue(
+            TicketStatus(t.status), t.due_at, t.paused_at is not None, now
+        ),
+        "awaiting_approval": t.awaiting_approval,
+        "version": t.version,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One row of the agents' queue (T2): enough to pick, with the overdue flag."""
+
+    id: int
+    kind: str
+    status: str
+    priority: int
+    customer_id: int
+    invoice_id: int | None
+    currency: str | None
+    amount_minor: int | None
+    assignee_id: int | None
+    due_at: datetime
+    overdue: bool
+    awaiting_approval: bool
+    version: int
+
+    @classmethod
+    def of(cls, t: Ticket, now: datetime) -> QueueItem:
+        return cls(**_common(t, now))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCursor:
+    """Keyset position in the queue order (priority, due time, id)."""
+
+    priority: int
+    due_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    items: tuple[QueueItem, ...]
+    next_after: QueueCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The answer to a resolution (T5): the ticket and what billing did for it."""
+
+    ticket: TicketView
+    credit_note: CreditNoteView | None = None
+    new_invoices: tuple[InvoiceView, ...] = ()
+    terminations: tuple[Termination, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    login: str
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
+    session_version: int
+
+    @classmethod
+    def of(cls, u: User) -> UserView:
+        return cls(u.id, u.login, u.name, u.role, u.active, u.created_at, u.session_version)
