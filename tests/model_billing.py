@@ -161,12 +161,12 @@ def _line_problems(snap: Snapshot) -> list[str]:
             note.tax_minor,
         ):
             found.append(f"credit note {note.id}: lines do not sum to the note")
-    for ln in snap.lines:
-        if [ln.credited_net_minor, ln.credited_tax_minor] != credited[ln.id]:
-            found.append(
-                f"line {ln.id}: credited ({ln.credited_net_minor}, {ln.credited_tax_minor}) "
-                f"!= live note lines {credited[ln.id]}"
-            )
+    found += [
+        f"line {ln.id}: credited ({ln.credited_net_minor}, {ln.credited_tax_minor}) "
+        f"!= live note lines {credited[ln.id]}"
+        for ln in snap.lines
+        if [ln.credited_net_minor, ln.credited_tax_minor] != credited[ln.id]
+    ]
     return found
 
 
