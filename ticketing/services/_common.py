@@ -33,9 +33,9 @@ def snapshot(t: Ticket) -> dict[str, Any]:
     }
 
 
-def sub_key(key: str | None, suffix: str) -> str | None:
-    """A billing step's own idempotency key, derived from the ticketing command's (B13)."""
-    return None if key is None else f"{key}:{suffix}"
+# The billing step of a resolution runs without a key of its own: the ticketing command's key
+# already makes the whole unit of work happen once (B13), and a unit of work holds one key.
+NESTED_KEY: None = None
 
 
 async def load(uow: UnitOfWork, ticket_id: int, expected_version: int | None = None) -> Ticket:

@@ -11,12 +11,12 @@ from ticketing.commands import ApproveResolution, RejectResolution
 from ticketing.errors import NotAwaitingApproval, SelfApproval
 from ticketing.models import MessageKind, Ticket
 from ticketing.services._common import (
+    NESTED_KEY,
     add_message,
     finish,
     load,
     snapshot,
     staff_user,
-    sub_key,
     view_of,
 )
 from ticketing.services.resolution import close_resolved
@@ -44,7 +44,7 @@ async def approve_resolution(uow: UnitOfWork, cmd: ApproveResolution) -> Resolut
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    approve = ApproveCreditNote(t.credit_note_id, cmd.actor, sub_key(cmd.idempotency_key, "cn"))
+    approve = ApproveCreditNote(t.credit_note_id, cmd.actor, NESTED_KEY)
     cn = await billing.approve_credit_note(uow, approve)
     t.awaiting_approval = False
     outcome = {**(t.resolution or {}), "pending_approval": False, "approved_by": cmd.actor.label}
@@ -61,9 +61,7 @@ async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolutio
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    reject = RejectCreditNote(
-        t.credit_note_id, note, cmd.actor, sub_key(cmd.idempotency_key, "cn")
-    )
+    reject = RejectCreditNote(t.credit_note_id, note, cmd.actor, NESTED_KEY)
     cn = await billing.reject_credit_note(uow, reject)
     t.awaiting_approval = False
     t.credit_note_id = None

@@ -29,13 +29,13 @@ from ticketing.commands import (
 from ticketing.errors import AwaitingApproval, InvalidTicketRequest, WrongResolution
 from ticketing.models import MessageKind, Ticket, TicketKind, TicketStatus
 from ticketing.services._common import (
+    NESTED_KEY,
     add_message,
     finish,
     load,
     move,
     snapshot,
     staff_user,
-    sub_key,
     view_of,
 )
 from ticketing.views import Resolution, TicketView
@@ -98,7 +98,7 @@ async def resolve_compound_split(uow: UnitOfWork, cmd: ResolveCompoundSplit) -> 
     )
     assert t.invoice_id is not None
     reason = cmd.note.strip() or t.reason
-    key = sub_key(cmd.idempotency_key, "billing")
+    key = NESTED_KEY
     if cmd.keep:
         split = await billing.split_invoice(
             uow, SplitInvoice(t.invoice_id, reason, cmd.keep, cmd.actor, key)
@@ -136,7 +136,7 @@ async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
         t.invoice_id,
         cmd.note.strip() or t.reason,
         cmd.actor,
-        sub_key(cmd.idempotency_key, "billing"),
+        NESTED_KEY,
         lines,
         cmd.amount_minor,
         cmd.to,
@@ -166,7 +166,7 @@ async def resolve_service_cancellation(
         [
             await billing.terminate_service(
                 uow,
-                TerminateService(sid, reason, cmd.actor, sub_key(cmd.idempotency_key, str(sid))),
+                TerminateService(sid, reason, cmd.actor, NESTED_KEY),
             )
             for sid in service_ids
         ]
