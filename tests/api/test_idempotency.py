@@ -1,0 +1,91 @@
+"""B13, M3, M4: the same key and body replays the first answer byte for byte; another body is
+refused with 422 and writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from billing.models import Invoice
+from support_desk.core.audit import AuditRow
+from support_desk.core.tx import Transactor
+from tests.api.conftest import simple_invoice
+
+
+async def _count(tx: Transactor, stmt: object) -> int:
+    async def run(uow: object) -> int:
+        return int(await uow.session.scalar(stmt) or 0)  # type: ignore[attr-defined]
+
+    return await tx.read(run)  # type: ignore[arg-type]
+
+
+async def test_m3_replays_are_byte_identical_and_make_one_invoice(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    headers = {**auth, "Idempotency-Key": "order-77"}
+    first = await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+    body = await first.read()
+
+    sequential = [
+        await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+        for _ in range(10)
+    ]
+    concurrent = await asyncio.gather(
+        *(
+            client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+            for _ in range(5)
+        )
+    )
+
+    assert first.status == 201
+    for response in [*sequential, *concurrent]:
+        assert response.status == 201
+        assert await response.read() == body
+    assert await _count(tx, select(func.count(Invoice.id))) == 1
+    issued = select(func.count(AuditRow.id)).where(AuditRow.action == "invoice.issued")
+    assert await _count(tx, issued) == 1
+
+
+async def test_m4_the_same_key_with_another_body_is_refused_with_422(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    headers = {**auth, "Idempotency-Key": "order-78"}
+    first = await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+
+    other = await client.post(
+        "/invoicing/v2/invoices", json=simple_invoice(amount="99.99"), headers=headers
+    )
+    elsewhere = await client.post(
+        f"/invoicing/v2/invoices/{(await first.json())['id']}/publication", headers=headers
+    )
+
+    assert other.status == 422
+    assert (await other.json())["reason"] == "DUPLICATE_RECORD"
+    assert elsewhere.status == 422
+    assert await _count(tx, select(func.count(Invoice.id))) == 1
+    again = await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+    assert await again.read() == await first.read()
+
+
+async def test_m4_keys_are_namespaced_by_api_key(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    from billing.api.keys import CreateApiKey, create_api_key
+    from support_desk.core.actors import Actor
+
+    other = await tx.run(create_api_key, CreateApiKey("other", Actor.system("test")))
+    body = simple_invoice()
+
+    one = await client.post(
+        "/invoicing/v2/invoices", json=body, headers={**auth, "Idempotency-Key": "k"}
+    )
+    two = await client.post(
+        "/invoicing/v2/invoices",
+        json=body,
+        headers={"Authorization": f"Bearer {other.key}", "Idempotency-Key": "k"},
+    )
+
+    assert (one.status, two.status) == (201, 201)
+    assert (await one.json())["id"] != (await two.json())["id"]
