@@ -1,0 +1,1 @@
+"""Benchmark scripts (run with python -m; pytest does not collect them)."""
