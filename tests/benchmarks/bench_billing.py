@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import billing
 from billing.commands import CancelInvoice, CreateCustomer, IssueInvoice, NewLine
