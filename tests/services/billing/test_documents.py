@@ -197,3 +197,16 @@ def test_tax_rates_print_without_float_rounding() -> None:
         "0.05 %",
         "19.5 %",
     ]
+
+
+async def test_without_a_unicode_font_the_pdf_falls_back_to_latin_1(
+    tx: Transactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer = await make_customer(tx, name="Иван Smith")
+    doc = await cancelled(tx, customer)
+    monkeypatch.setattr(documents, "unicode_font", lambda: None)
+
+    text = pdf_text(documents.credit_note_pdf(doc, TEXTS, "en", compress=False))
+
+    assert "???? Smith" in text  # unprintable letters become '?', never a crash
+    assert "Credit note CN-000001" in text
