@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from support_desk.core.clock import FrozenClock
 from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
-from support_desk.core.tx import Transactor
+from support_desk.core.tx import Transactor, in_transaction
 from tests import backends
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def no_network_inside_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """D9: any HTTP request issued while a unit of work is open fails the test."""
+    original = aiohttp.ClientSession._request
+
+    async def guarded(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> Any:
+        if in_transaction():
+            raise AssertionError(f"network call inside a database transaction: {args[:2]}")
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "_request", guarded)
 
 
 @pytest.fixture(scope="session")

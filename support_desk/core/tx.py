@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -22,6 +23,12 @@ from support_desk.core.settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("support_desk_in_transaction", default=False)
+
+
+def in_transaction() -> bool:
+    """True inside a unit of work: network calls are forbidden there (D9)."""
+    return _IN_TRANSACTION.get()
 
 
 @dataclass(slots=True)
@@ -99,12 +106,15 @@ class Transactor:
         attempt = 0
         while True:
             attempt += 1
+            token = _IN_TRANSACTION.set(True)
             try:
                 async with self._writer() as session, session.begin():
                     return await use_case(self._uow(session), *args, **kwargs)
             except DBAPIError as exc:
                 if attempt >= self._attempts or not is_transient(exc):
                     raise
+            finally:
+                _IN_TRANSACTION.reset(token)
             await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
 
     async def read(
@@ -115,8 +125,12 @@ class Transactor:
         **kwargs: P.kwargs,
     ) -> T:
         """A read-only transaction (BEGIN DEFERRED on SQLite): it never takes the write lock."""
-        async with self._reader() as session, session.begin():
-            return await query(self._uow(session), *args, **kwargs)
+        token = _IN_TRANSACTION.set(True)
+        try:
+            async with self._reader() as session, session.begin():
+                return await query(self._uow(session), *args, **kwargs)
+        finally:
+            _IN_TRANSACTION.reset(token)
 
     def _uow(self, session: AsyncSession) -> UnitOfWork:
         now = self.clock.now()
