@@ -1,20 +1,25 @@
-"""The `support-desk` command: `db upgrade`, `run`."""
+"""The `support-desk` command: `db upgrade`, `run`, `api-key create`, `user add`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
 from collections.abc import Sequence
 
 from aiohttp import web
 
+import ticketing
 from billing.api.keys import CreateApiKey, create_api_key
 from support_desk.core.actors import Actor
+from support_desk.core.errors import DomainError
 from support_desk.core.settings import Settings
 from support_desk.migrations import upgrade
 from support_desk.wiring import build_runtime, build_web_app
+from ticketing.commands import CreateUser
 
 log = logging.getLogger("support_desk")
 
@@ -68,6 +73,35 @@ def _api_key_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _new_user(settings: Settings, args: argparse.Namespace, password: str) -> str:
+    runtime = build_runtime(settings)
+    try:
+        digest = await ticketing.hash_password(password)
+        role = ticketing.Role(args.role)
+        cmd = CreateUser(args.login, args.name or args.login, digest, role, Actor.system("cli"))
+        user = await runtime.tx.run(ticketing.create_user, cmd)
+    finally:
+        await runtime.engine.dispose()
+    return f"created {user.role} {user.login!r} (id {user.id})"
+
+
+def _user_add(settings: Settings, args: argparse.Namespace) -> int:
+    """A console user; the password: --password, SUPPORT_DESK_NEW_PASSWORD, or a prompt."""
+    password = args.password or os.environ.get("SUPPORT_DESK_NEW_PASSWORD")
+    if not password:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            print("the passwords differ; nothing was created")
+            return 1
+    upgrade(settings.database_url)
+    try:
+        print(asyncio.run(_new_user(settings, args, password)))
+    except DomainError as exc:
+        print(f"refused: {exc}")
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="support-desk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--signing", action="store_true", help="an HTTP Signature key")
     create.set_defaults(func=_api_key_create)
+    user = commands.add_parser("user", help="console users (agents and admins)")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create an agent or an admin")
+    add.add_argument("login")
+    add.add_argument("--name", default=None)
+    add.add_argument("--role", choices=["agent", "admin"], default="agent")
+    add.add_argument("--password", default=None, help="else SUPPORT_DESK_NEW_PASSWORD or a prompt")
+    add.set_defaults(func=_user_add)
     return parser
 
 
