@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 from aiohttp import web
 
 import billing
+from billing import documents
 from billing.api.context import API_TX
 from billing.api.http import (
     Answer,
@@ -18,7 +19,6 @@ from billing.api.http import (
     read,
     respond,
 )
-from billing.api.pdf import credit_note_pdf
 from billing.api.schemas import Empty
 from billing.api.schemas_v1 import (
     CreditNoteLineOut,
@@ -49,7 +49,14 @@ from billing.commands import (
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
 from billing.views import CreditNoteView, CustomerView, ServiceView
+from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
+
+
+@cache
+def _texts(default_locale: str) -> Texts:
+    """Built once: compiling the gettext catalogs is not per-request work."""
+    return Texts(default_locale)
 
 
 def customer_out(c: CustomerView) -> CustomerOut:
@@ -301,13 +308,14 @@ async def get_credit_note(request: web.Request) -> web.Response:
 async def credit_note_document(request: web.Request) -> web.Response:
     note_id = path_id(request, "id", CreditNoteNotFound)
     tx = request.config_dict[API_TX]
-    note = await tx.read(billing.queries.credit_note_view, note_id)
-    body = credit_note_pdf(note, tx.settings.billing.seller)
-    filename = f"{note.number or f'credit-note-{note.id}'}.pdf"
+    doc = await tx.read(documents.credit_note_document, note_id)
+    locale = doc.customer.language
+    body = documents.credit_note_pdf(doc, _texts(tx.settings.default_locale), locale)
+    name = doc.credit_note.number or f"credit-note-{note_id}"
     return web.Response(
         body=body,
         content_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
     )
 
 
