@@ -44,6 +44,7 @@ class DeliveryPolicy:
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
     poll_interval: float = 1.0
+    parallel_chats: int = 16  # bounds the database connections one worker holds at once
 
 
 class Permanent(Exception):
@@ -93,7 +94,14 @@ class DeliveryWorker:
         by_chat: dict[int, list[store.Leased]] = defaultdict(list)
         for row in batch:
             by_chat[row.chat_id].append(row)
-        await asyncio.gather(*(self._deliver_chat(rows) for rows in by_chat.values()))
+        slots = asyncio.Semaphore(self.policy.parallel_chats)
+        results = await asyncio.gather(
+            *(self._deliver_chat(rows, slots) for rows in by_chat.values()),
+            return_exceptions=True,
+        )
+        for error in (r for r in results if isinstance(r, BaseException)):
+            # the rows stay leased and are retried once the lease passes
+            log.error("delivery to a chat failed", exc_info=error)
         return len(batch)
 
     async def drain(self) -> None:
@@ -101,7 +109,11 @@ class DeliveryWorker:
         while await self.run_once():
             pass
 
-    async def _deliver_chat(self, rows: list[store.Leased]) -> None:
+    async def _deliver_chat(self, rows: list[store.Leased], slots: asyncio.Semaphore) -> None:
+        async with slots:
+            await self._deliver_rows(rows)
+
+    async def _deliver_rows(self, rows: list[store.Leased]) -> None:
         blocked = False
         for row in rows:
             if blocked:  # the rest of this batch need not ask Telegram again

@@ -105,7 +105,7 @@ async def test_tg10_429_waits_retry_after_and_sends_the_same_message_once(
     assert ann_sent[0].at - refused[0].at >= 2.0
     assert ann.texts() == ["for ann"]
     assert bob.texts() == ["for bob"]
-    assert bob.received()[0].received_at - started < 1.0  # one slow chat stalls no other
+    assert bob.received()[0].received_at - started < 1.9  # not stalled behind ann's 2 s wait
     assert [r.status for r in await outbox(tx)] == ["sent", "sent"]
 
 

@@ -19,8 +19,11 @@ class VirtualTime:
         await asyncio.sleep(0)
 
 
-async def _send_all(limiter: RateLimiter, time: VirtualTime, chats: list[int]) -> list[tuple[float, int]]:
-    sent: list[tuple[float, int]] = []
+Sent = list[tuple[float, int]]
+
+
+async def _send_all(limiter: RateLimiter, time: VirtualTime, chats: list[int]) -> Sent:
+    sent: Sent = []
 
     async def one(chat: int) -> None:
         await limiter.acquire(chat)

@@ -1,0 +1,130 @@
+"""Processes stored updates through the aiogram Dispatcher: once each, one user's in order.
+
+Updates reach `accept` from the webhook or the poller. Each new update is chained behind the
+previous one of the same user, so a user's updates enter the Dispatcher in the order we stored
+them (aiogram's event isolation then serialises their handlers, across processes with Redis).
+The sweeper re-runs updates whose handler failed and those a dead process left behind (O5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from bot.transport import inbox_store as store
+from support_desk.core.tx import Transactor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPolicy:
+    lease_seconds: float = 120.0
+    max_attempts: int = 5
+    retry_delay: float = 2.0
+    sweep_interval: float = 5.0
+    sweep_batch: int = 100
+    keep_done: timedelta = timedelta(hours=48)
+
+
+def user_key(raw: store.Raw) -> int:
+    """Whose update this is: the key that orders it behind that user's earlier updates."""
+    for value in raw.values():
+        if isinstance(value, dict):
+            sender = value.get("from") or value.get("chat") or {}
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+    return 0
+
+
+class InboxProcessor:
+    """Accepts raw updates, stores them, and feeds each one to the Dispatcher exactly once."""
+
+    def __init__(
+        self,
+        tx: Transactor,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        policy: InboxPolicy | None = None,
+        owner: str | None = None,
+        **feed_kwargs: Any,
+    ) -> None:
+        self.tx, self.dispatcher, self.bot = tx, dispatcher, bot
+        self.policy = policy or InboxPolicy()
+        self.owner = owner or f"inbox-{uuid.uuid4().hex[:12]}"
+        self.feed_kwargs = feed_kwargs
+        self._tails: dict[int, asyncio.Task[None]] = {}
+
+    async def accept(self, updates: list[store.Raw]) -> int:
+        """Store `updates` (one transaction) and start the new ones; returns how many were new."""
+        new = await self.tx.run(store.record, updates, self.owner, self.policy.lease_seconds)
+        for raw in new:
+            self._submit(raw)
+        return len(new)
+
+    def _submit(self, raw: store.Raw) -> None:
+        key = user_key(raw)
+        previous = self._tails.get(key)
+        task = asyncio.create_task(self._after(previous, raw))
+        self._tails[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: int, task: asyncio.Task[None]) -> None:
+        if self._tails.get(key) is task:
+            del self._tails[key]
+
+    async def _after(self, previous: asyncio.Task[None] | None, raw: store.Raw) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await self._process(raw)
+
+    async def _process(self, raw: store.Raw) -> None:
+        update_id = int(raw["update_id"])
+        try:
+            update = Update.model_validate(raw, context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update, **self.feed_kwargs)
+        except Exception as exc:  # the update stays in the inbox and is retried (TG4)
+            log.exception("update %s failed", update_id)
+            await self.tx.run(
+                store.fail_attempt,
+                update_id,
+                self.owner,
+                f"{type(exc).__name__}: {exc}",
+                self.policy.max_attempts,
+                self.policy.retry_delay,
+            )
+        else:
+            await self.tx.run(store.finish, update_id, self.owner)
+
+    async def sweep(self) -> int:
+        """Take over due and abandoned updates; returns how many were started."""
+        due = await self.tx.run(
+            store.claim_due, self.owner, self.policy.sweep_batch, self.policy.lease_seconds
+        )
+        for raw in due:
+            self._submit(raw)
+        return len(due)
+
+    async def idle(self) -> None:
+        """Wait until every started update has been handled (tests, shutdown)."""
+        while self._tails:
+            await asyncio.wait(list(self._tails.values()))
+
+    async def run_sweeper(self, stop: asyncio.Event) -> None:
+        """Sweep at start (recovery after a restart) and then every `sweep_interval`."""
+        while not stop.is_set():
+            try:
+                await self.sweep()
+                await self.tx.run(store.purge, self.policy.keep_done)
+            except Exception:
+                log.exception("inbox sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.policy.sweep_interval)

@@ -1,0 +1,121 @@
+"""The inbox's database steps (TG3/TG4/O5): an update is stored, by `update_id`, before we answer.
+
+The primary key is the de-duplication: a repeated update is an INSERT that does nothing. A new
+row is stored already leased to the process that received it, so the common path costs one
+write before the handler and one after; a row whose lease runs out (the process died) or whose
+handler failed is picked up again by the sweeper.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.models import InboxRow, InboxStatus
+from support_desk.core.tx import UnitOfWork
+
+Raw = dict[str, Any]
+
+
+async def record(
+    uow: UnitOfWork, updates: list[Raw], owner: str, lease_seconds: float
+) -> list[Raw]:
+    """Store updates not seen before, leased to `owner`; returns those that were new."""
+    insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    until = uow.now + timedelta(seconds=lease_seconds)
+    new: list[Raw] = []
+    for raw in updates:
+        statement = (
+            insert(InboxRow)
+            .values(
+                update_id=raw["update_id"],
+                raw=raw,
+                received_at=uow.now,
+                status=InboxStatus.PROCESSING,
+                attempts=0,
+                next_attempt_at=uow.now,
+                lease_owner=owner,
+                lease_until=until,
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        if (await uow.session.execute(statement)).rowcount:  # type: ignore[attr-defined]
+            new.append(raw)
+    return new
+
+
+def _claimable(uow: UnitOfWork) -> Any:
+    waiting = and_(InboxRow.status == InboxStatus.PENDING, InboxRow.next_attempt_at <= uow.now)
+    abandoned = and_(InboxRow.status == InboxStatus.PROCESSING, InboxRow.lease_until < uow.now)
+    return or_(waiting, abandoned)
+
+
+async def claim_due(uow: UnitOfWork, owner: str, limit: int, lease_seconds: float) -> list[Raw]:
+    """Lease updates that wait for a retry or whose process died, oldest first."""
+    candidates = (
+        select(InboxRow.update_id)
+        .where(_claimable(uow))
+        .order_by(InboxRow.update_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await uow.session.scalars(candidates)).all())
+    if not ids:
+        return []
+    taken = await uow.session.execute(
+        update(InboxRow)
+        .where(InboxRow.update_id.in_(ids), _claimable(uow))
+        .values(
+            status=InboxStatus.PROCESSING,
+            lease_owner=owner,
+            lease_until=uow.now + timedelta(seconds=lease_seconds),
+        )
+        .returning(InboxRow.update_id, InboxRow.raw)
+        .execution_options(synchronize_session=False)
+    )
+    return [dict(raw) for _, raw in sorted(taken.all(), key=lambda row: row[0])]
+
+
+def _mine(update_id: int, owner: str) -> Any:
+    return and_(
+        InboxRow.update_id == update_id,
+        InboxRow.lease_owner == owner,
+        InboxRow.status == InboxStatus.PROCESSING,
+    )
+
+
+async def finish(uow: UnitOfWork, update_id: int, owner: str) -> None:
+    await uow.session.execute(
+        update(InboxRow)
+        .where(_mine(update_id, owner))
+        .values(status=InboxStatus.DONE, processed_at=uow.now, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def fail_attempt(
+    uow: UnitOfWork, update_id: int, owner: str, error: str, max_attempts: int, delay: float
+) -> None:
+    """The handler raised: retry later, or give up after `max_attempts` (the row is kept)."""
+    row = await uow.session.get(InboxRow, update_id)
+    if row is None or row.lease_owner != owner or row.status != InboxStatus.PROCESSING:
+        return
+    row.attempts += 1
+    row.error = error[:2000]
+    row.lease_owner, row.lease_until = None, None
+    row.status = InboxStatus.FAILED if row.attempts >= max_attempts else InboxStatus.PENDING
+    row.next_attempt_at = uow.now + timedelta(seconds=delay * 2 ** (row.attempts - 1))
+
+
+async def purge(uow: UnitOfWork, older_than: timedelta) -> int:
+    """Forget handled updates once Telegram can no longer re-send them (it keeps them 24 h)."""
+    result = await uow.session.execute(
+        delete(InboxRow).where(
+            InboxRow.status == InboxStatus.DONE, InboxRow.received_at < uow.now - older_than
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
