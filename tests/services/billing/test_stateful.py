@@ -65,6 +65,7 @@ from tests.model_billing import Snapshot, problems, snapshot
 T = TypeVar("T")
 RATES_BP = (0, 550, 700, 1000, 1900, 2000, 2100)
 THRESHOLD = 10_000  # B11 default: 100.00
+UNITS = st.integers(1, 15_000) | st.sampled_from([6833, 5750, 8500, 9999, 12_345])
 UNDO_MINUTES = 20
 STAFF = Actor.system("stateful")
 AGENT = Actor.agent(1, "Alice Agent")
@@ -201,6 +202,14 @@ class BillingMachine(RuleBasedStateMachine):
         assert error is None, f"expected {error.__name__}, got success {result!r} for {cmd}"
         self.last = (use_case, cmd, result)
         return result
+
+    def pick(self, data: st.DataObject, wanted: Callable[[MInvoice], bool]) -> MInvoice:
+        """An invoice, usually one where the rule has something to do (so refusals and
+        successes both come up often), sometimes any."""
+        invoices = sorted(self.model.invoices.values(), key=lambda i: i.id)
+        good = [i for i in invoices if wanted(i)]
+        pool = good if good and data.draw(st.integers(0, 3), label="bias") else invoices
+        return data.draw(st.sampled_from(pool), label="invoice")
 
     def invoice_view(self, invoice_id: int) -> InvoiceView:
         return self.run(self.tx.read(billing.queries.invoice_view, invoice_id))
@@ -340,7 +349,7 @@ class BillingMachine(RuleBasedStateMachine):
             NewLine(
                 name=f"Item {i}",
                 quantity=data.draw(st.integers(1, 3), label="qty"),
-                unit_price_minor=data.draw(st.integers(1, 15_000), label="unit"),
+                unit_price_minor=data.draw(UNITS, label="unit"),
                 tax_rate_bp=data.draw(st.sampled_from(RATES_BP), label="rate"),
                 service_id=data.draw(st.sampled_from(services), label="service"),
             )
@@ -360,7 +369,7 @@ class BillingMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.invoices)
     @rule(data=st.data(), how=st.sampled_from(["full", "part", "too much"]))
     def pay(self, data: st.DataObject, how: str) -> None:
-        inv = self.model.invoices[data.draw(st.sampled_from(sorted(self.model.invoices)))]
+        inv = self.pick(data, lambda i: i.status in ("unpaid", "partially_paid"))
         balance = max(inv.balance, 1)
         amount = {
             "full": balance,
@@ -386,7 +395,18 @@ class BillingMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.invoices)
     @rule(data=st.data(), who=st.sampled_from(["customer", "agent", "stranger"]))
     def cancel(self, data: st.DataObject, who: str) -> None:
-        inv = self.model.invoices[data.draw(st.sampled_from(sorted(self.model.invoices)))]
+        self.cancel_as(self.pick(data, lambda i: i.status == "unpaid"), who)
+
+    @precondition(lambda self: any(self.self_cancellable(i) for i in self.model.invoices.values()))
+    @rule(data=st.data())
+    def customer_cancels_own_invoice(self, data: st.DataObject) -> None:
+        """B1/B4: the self-service path, so undo has windows to use or miss."""
+        self.cancel_as(self.pick(data, self.self_cancellable), "customer")
+
+    def self_cancellable(self, inv: MInvoice) -> bool:
+        return inv.status == "unpaid" and self.cancellation_error(inv, self.owner(inv)) is None
+
+    def cancel_as(self, inv: MInvoice, who: str) -> None:
         stranger = next(c for c in self.customers if c != inv.customer)
         actor = {
             "customer": self.owner(inv),
@@ -427,7 +447,9 @@ class BillingMachine(RuleBasedStateMachine):
         candidates = sorted(
             n.id for n in self.model.notes.values() if n.kind in ("cancellation", "split")
         )
-        note = self.model.notes[data.draw(st.sampled_from(candidates), label="note")]
+        fresh = [c for c in candidates if self.model.notes[c].self_service]
+        pool = fresh if fresh and data.draw(st.booleans(), label="bias") else candidates
+        note = self.model.notes[data.draw(st.sampled_from(pool), label="note")]
         inv = self.model.invoices[note.invoice]
         error: type | None = None
         already = note.status == "void" and note.self_service
@@ -461,7 +483,23 @@ class BillingMachine(RuleBasedStateMachine):
     def issue_credit_note(
         self, data: st.DataObject, mode: str, actor: Actor, remainder: Remainder
     ) -> None:
-        inv = self.model.invoices[data.draw(st.sampled_from(sorted(self.model.invoices)))]
+        inv = self.pick(data, lambda i: i.credited < i.total and i.paid > 0)
+        self.credit(data, inv, mode, actor, remainder)
+
+    @precondition(
+        lambda self: any(i.total - i.credited > THRESHOLD for i in self.model.invoices.values())
+    )
+    @rule(data=st.data(), remainder=st.sampled_from(list(Remainder)))
+    def agent_asks_for_a_credit_above_the_threshold(
+        self, data: st.DataObject, remainder: Remainder
+    ) -> None:
+        """B11: it waits for an admin, its amount reserved."""
+        inv = self.pick(data, lambda i: i.total - i.credited > THRESHOLD)
+        self.credit(data, inv, "full", AGENT, remainder)
+
+    def credit(
+        self, data: st.DataObject, inv: MInvoice, mode: str, actor: Actor, remainder: Remainder
+    ) -> None:
         creditable = inv.total - inv.credited
         base = IssueCreditNote(
             invoice_id=inv.id,
@@ -473,7 +511,11 @@ class BillingMachine(RuleBasedStateMachine):
         error: type | None = None
         total = creditable
         if mode == "amount":
-            total = data.draw(st.integers(1, creditable + 500), label="amount")
+            total = data.draw(
+                st.integers(1, creditable + 500) | st.sampled_from([creditable, THRESHOLD + 1]),
+                label="amount",
+            )
+            total = max(total, 1)
             cmd = dataclasses.replace(base, amount_minor=total)
             if total > creditable:
                 error = errors.ExceedsCreditableAmount
@@ -546,7 +588,11 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def terminate_service(self, data: st.DataObject) -> None:
-        service = data.draw(st.sampled_from(sorted(self.model.services)), label="service")
+        live = sorted(
+            s for s, (_, status) in self.model.services.items() if status != "terminated"
+        )
+        every = sorted(self.model.services)
+        service = data.draw(st.sampled_from(live or every) | st.sampled_from(every), label="svc")
         customer, status = self.model.services[service]
         targets = [
             inv
@@ -579,8 +625,7 @@ class BillingMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(len(i.lines) > 1 for i in self.model.invoices.values()))
     @rule(data=st.data())
     def split(self, data: st.DataObject) -> None:
-        ids = sorted(i.id for i in self.model.invoices.values() if len(i.lines) > 1)
-        inv = self.model.invoices[data.draw(st.sampled_from(ids), label="invoice")]
+        inv = self.pick(data, lambda i: len(i.lines) > 1 and i.status == "unpaid")
         kept = data.draw(
             st.lists(st.sampled_from(inv.lines), unique_by=lambda ln: ln.id, max_size=4),
             label="kept",
@@ -622,7 +667,9 @@ class BillingMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(v > 0 for v in self.model.account.values()))
     @rule(data=st.data())
     def apply_account_credit(self, data: st.DataObject) -> None:
-        inv = self.model.invoices[data.draw(st.sampled_from(sorted(self.model.invoices)))]
+        inv = self.pick(
+            data, lambda i: self.model.account.get(i.customer, 0) > 0 and i.status == "unpaid"
+        )
         available = self.model.account.get(inv.customer, 0)
         amount = min(available, inv.balance)
         error = None
