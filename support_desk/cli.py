@@ -14,6 +14,7 @@ from aiohttp import web
 
 import ticketing
 from billing.api.keys import CreateApiKey, create_api_key
+from bot.demo import offline_telegram
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
 from support_desk.core.settings import Settings
@@ -31,6 +32,12 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings) -> None:
+    """Serve; with no bot token, Telegram is the emulator on loopback (the offline demo)."""
+    async with offline_telegram(settings) as with_telegram:
+        await _serve_app(with_telegram)
+
+
+async def _serve_app(settings: Settings) -> None:
     runtime = build_runtime(settings)
     runner = web.AppRunner(build_web_app(runtime))
     await runner.setup()

@@ -8,9 +8,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.api import setup_api
+from bot.app import attach_bot, build_bot_runtime
+from bot.transport.documents import credit_note_loader
 from support_desk.core.clock import Clock, SystemClock
 from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
+from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 
 TX = web.AppKey("tx", Transactor)
@@ -42,4 +45,10 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app[SETTINGS] = runtime.settings
     app.router.add_get("/healthz", _health, name="health")
     setup_api(app, runtime.tx)
+    if runtime.settings.bot_token is not None:  # the offline demo sets one for its emulator
+        texts = Texts(runtime.settings.default_locale)
+        loader = credit_note_loader(runtime.tx, texts)
+        attach_bot(
+            app, build_bot_runtime(runtime.settings, runtime.tx, texts, document_loader=loader)
+        )
     return app

@@ -24,7 +24,8 @@ CALLBACK_DATA_LIMIT = 64
 GENERIC = "bot/generic.html"
 _KIND = re.compile(r"^[a-z0-9_]{1,64}$")
 
-DocumentLoader = Callable[[str, Mapping[str, Any]], Awaitable[tuple[str, bytes] | None]]
+# (kind, payload, locale) -> (file name, content), or None when the row carries no document
+DocumentLoader = Callable[[str, Mapping[str, Any], str], Awaitable[tuple[str, bytes] | None]]
 
 
 class RenderError(ValueError):
@@ -54,7 +55,8 @@ class Renderer:
         parts = [Part(text=chunk) for chunk in chunks]
         if parts:
             parts[-1] = Part(text=parts[-1].text, keyboard=keyboard)
-        document = await self.document_loader(kind, payload) if self.document_loader else None
+        loader = self.document_loader
+        document = await loader(kind, payload, locale) if loader else None
         if document is not None:
             parts.append(Part(document=document, keyboard=None if parts else keyboard))
         return parts

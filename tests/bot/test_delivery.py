@@ -23,7 +23,7 @@ from tests.bot.conftest import linked_user, notify
 FAST = Limits(per_chat_interval=0.0, group_per_minute=10_000, global_per_second=100_000)
 
 
-async def fake_pdf(kind: str, payload: Mapping[str, Any]) -> tuple[str, bytes] | None:
+async def fake_pdf(kind: str, payload: Mapping[str, Any], locale: str) -> tuple[str, bytes] | None:
     if "credit_note_id" not in payload:
         return None
     return f"credit-note-{payload['credit_note_id']}.pdf", b"%PDF-1.4 fake"
