@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import billing
@@ -26,9 +26,10 @@ def cancel_cmd(invoice_id: int, actor: Actor, key: str) -> CancelInvoice:
     )
 
 
-async def count(tx: Transactor, model: type, *where: object) -> int:
+async def count(tx: Transactor, model: type, *where: ColumnElement[bool]) -> int:
     async def q(uow: UnitOfWork) -> int:
-        return int(await uow.session.scalar(select(func.count()).select_from(model).where(*where)))
+        stmt = select(func.count()).select_from(model).where(*where)
+        return int(await uow.session.scalar(stmt) or 0)
 
     return await tx.read(q)
 

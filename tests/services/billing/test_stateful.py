@@ -208,7 +208,8 @@ class BillingMachine(RuleBasedStateMachine):
         successes both come up often), sometimes any."""
         invoices = sorted(self.model.invoices.values(), key=lambda i: i.id)
         good = [i for i in invoices if wanted(i)]
-        pool = good if good and data.draw(st.integers(0, 3), label="bias") else invoices
+        biased = bool(good) and data.draw(st.integers(0, 3), label="bias") > 0
+        pool = good if biased else invoices
         return data.draw(st.sampled_from(pool), label="invoice")
 
     def invoice_view(self, invoice_id: int) -> InvoiceView:
@@ -448,7 +449,8 @@ class BillingMachine(RuleBasedStateMachine):
             n.id for n in self.model.notes.values() if n.kind in ("cancellation", "split")
         )
         fresh = [c for c in candidates if self.model.notes[c].self_service]
-        pool = fresh if fresh and data.draw(st.booleans(), label="bias") else candidates
+        biased = bool(fresh) and data.draw(st.booleans(), label="bias")
+        pool = fresh if biased else candidates
         note = self.model.notes[data.draw(st.sampled_from(pool), label="note")]
         inv = self.model.invoices[note.invoice]
         error: type | None = None
@@ -758,8 +760,8 @@ class BillingMachine(RuleBasedStateMachine):
         notes = {n.id: n for n in snap.notes}
         assert set(notes) == set(self.model.notes)
         for note in self.model.notes.values():
-            row = notes[note.id]
-            assert (row.status, row.total_minor, row.settled_minor, row.refund_minor) == (
+            cn = notes[note.id]
+            assert (cn.status, cn.total_minor, cn.settled_minor, cn.refund_minor) == (
                 note.status,
                 note.total,
                 note.settled,
