@@ -11,6 +11,7 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
     message: ClassVar[str] = "The request was refused."
     http_status: ClassVar[int] = 400
+    audited: ClassVar[bool] = False  # security refusals are kept in the audit log
 
     def __init__(self, **details: Any) -> None:
         self.details = details
@@ -34,6 +35,7 @@ class PermissionDenied(DomainError):
     code = "permission_denied"
     message = "You are not allowed to do that."
     http_status = 403
+    audited = True
 
 
 class IdempotencyKeyReused(DomainError):

@@ -9,6 +9,7 @@ replay returns exactly what the first call returned.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -25,6 +26,12 @@ from support_desk.core.db import Base, JSONType, UTCDateTime
 from support_desk.core.errors import IdempotencyKeyReused, RequestInProgress
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _adapter(result_type: type[Any]) -> TypeAdapter[Any]:
+    """Building a TypeAdapter costs milliseconds; one per result type is plenty."""
+    return TypeAdapter(result_type)
 
 
 class IdempotencyRow(Base):
@@ -57,7 +64,7 @@ class Idempotency:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self._session = session
         self._now = now
-        self._reserved: str | None = None
+        self._reserved: set[str] = set()  # nested keyed use cases each reserve their own
 
     async def replay(self, command: Any, result_type: type[T]) -> T | None:
         """The first result for this key, or None after reserving the key for this call."""
@@ -76,7 +83,7 @@ class Idempotency:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = insert(IdempotencyRow).values(**values).on_conflict_do_nothing()
         if (await self._session.execute(stmt)).rowcount == 1:  # type: ignore[attr-defined]
-            self._reserved = key
+            self._reserved.add(key)
             return None
         row = (
             await self._session.execute(select(IdempotencyRow).where(IdempotencyRow.key == key))
@@ -85,13 +92,14 @@ class Idempotency:
             raise IdempotencyKeyReused(key=key)
         if row.result is None:
             raise RequestInProgress(key=key)
-        return TypeAdapter(result_type).validate_python(row.result)
+        adapter: TypeAdapter[T] = _adapter(result_type)  # type: ignore[arg-type]
+        return adapter.validate_python(row.result)
 
     async def remember(self, command: Any, result: T) -> T:
         """Store the result under the key reserved by `replay` (a no-op without a key)."""
         key = getattr(command, "idempotency_key", None)
-        if key and key == self._reserved:
-            dumped = TypeAdapter(type(result)).dump_python(result, mode="json")
+        if key and key in self._reserved:
+            dumped = _adapter(type(result)).dump_python(result, mode="json")  # type: ignore[arg-type]
             await self._session.execute(
                 update(IdempotencyRow).where(IdempotencyRow.key == key).values(result=dumped)
             )

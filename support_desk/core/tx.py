@@ -17,6 +17,7 @@ from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.clock import Clock
 from support_desk.core.db import READ_ONLY, is_transient
+from support_desk.core.errors import DomainError
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.settings import Settings
@@ -113,9 +114,36 @@ class Transactor:
             except DBAPIError as exc:
                 if attempt >= self._attempts or not is_transient(exc):
                     raise
+            except DomainError as refusal:
+                if refusal.audited:
+                    await self._audit_refusal(use_case.__name__, args, refusal)
+                raise
             finally:
                 _IN_TRANSACTION.reset(token)
             await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
+
+    async def _audit_refusal(
+        self, action: str, args: tuple[Any, ...], refusal: DomainError
+    ) -> None:
+        """A refused attempt to act beyond one's rights is kept (T6, TG5, M13), in a transaction
+        of its own, since the refused one rolled back."""
+        actor = getattr(args[0], "actor", None) if args else None
+        if not isinstance(actor, Actor):
+            actor = Actor.system("unknown")
+        details = {k: str(v) for k, v in refusal.details.items()}
+        async with self._writer() as session, session.begin():
+            session.add(
+                AuditRow(
+                    at=self.clock.now(),
+                    actor_kind=actor.kind.value,
+                    actor_id=actor.id,
+                    action="refused",
+                    subject_type="use_case",
+                    subject_id=action,
+                    before=None,
+                    after={"code": refusal.code, "details": details},
+                )
+            )
 
     async def read(
         self,

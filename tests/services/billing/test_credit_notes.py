@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 import billing
 from billing import errors
@@ -17,7 +18,8 @@ from billing.commands import (
 )
 from billing.models import ServiceStatus
 from support_desk.core.actors import Actor
-from support_desk.core.tx import Transactor
+from support_desk.core.audit import AuditRow
+from support_desk.core.tx import Transactor, UnitOfWork
 from tests.factories import (
     ADMIN,
     ADMIN_2,
@@ -262,3 +264,20 @@ async def test_a_customer_cannot_issue_credit_notes(tx: Transactor) -> None:
         await tx.run(
             billing.issue_credit_note, credit(invoice.id, actor=Actor.customer(customer.id))
         )
+
+
+async def test_m13_a_refused_self_approval_is_kept_in_the_audit_log(tx: Transactor) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(20000))
+    pending = await tx.run(billing.issue_credit_note, credit(invoice.id, actor=ADMIN))
+
+    with pytest.raises(errors.OwnCreditNote):
+        await tx.run(
+            billing.approve_credit_note, ApproveCreditNote(credit_note_id=pending.id, actor=ADMIN)
+        )
+
+    async def refusals(uow: UnitOfWork) -> list[tuple[str, str, object]]:
+        rows = await uow.session.scalars(select(AuditRow).where(AuditRow.action == "refused"))
+        return [(r.actor_id, r.subject_id, r.after["code"]) for r in rows]
+
+    assert await tx.read(refusals) == [("10", "approve_credit_note", "own_credit_note")]
