@@ -117,7 +117,8 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
 
 async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
     """B5: a terminated service's unpaid non-compound invoices are cancelled automatically;
-    its lines on compound invoices are left for a ticket."""
+    its lines on compound invoices, and invoices with a credit note awaiting approval, are left
+    for a ticket."""
     if (earlier := await uow.idempotency.replay(cmd, Termination)) is not None:
         return earlier
     service = await repo.get_service(uow.session, cmd.service_id)
@@ -144,6 +145,8 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
                 Invoice.status == InvoiceStatus.UNPAID,
                 Invoice.paid_minor == 0,
                 Invoice.is_compound.is_(False),
+                Invoice.credited_minor
+                == Invoice.settled_minor,  # pending approval: its ticket decides
             )
             .order_by(Invoice.id)
         )

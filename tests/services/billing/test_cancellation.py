@@ -204,3 +204,28 @@ async def test_b7_a_customer_cannot_self_cancel_a_compound_invoice(tx: Transacto
 
     with pytest.raises(errors.InvoiceIsCompound):
         await tx.run(billing.cancel_invoice, cancel_cmd(invoice.id, Actor.customer(customer.id)))
+
+
+async def test_b5_an_invoice_whose_credit_note_awaits_approval_is_left_to_its_ticket(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, ServiceStatus.ACTIVE)
+    invoice = await make_invoice(tx, customer, line(20000, service=vps))
+    pending = await tx.run(
+        billing.issue_credit_note,
+        billing.commands.IssueCreditNote(
+            invoice_id=invoice.id, reason="goodwill", actor=AGENT, amount_minor=15000
+        ),
+    )
+
+    result = await tx.run(
+        billing.terminate_service,
+        TerminateService(
+            service_id=vps.id, reason="moving out", actor=Actor.customer(customer.id)
+        ),
+    )
+
+    assert pending.status == "pending_approval"
+    assert result.service.status == "terminated" and result.cancellations == ()
+    assert (await read_invoice(tx, invoice.id)).status == "unpaid"

@@ -603,12 +603,11 @@ class BillingMachine(RuleBasedStateMachine):
             and inv.status == "unpaid"
             and inv.paid == 0
             and not inv.compound
+            and inv.credited == inv.settled  # one awaiting approval is left to its ticket
         ]
         error: type | None = None
         if status == "terminated":
             error = errors.ServiceAlreadyTerminated
-        elif any(inv.credited > inv.settled for inv in targets):
-            error = errors.CreditNotePending
         cmd = TerminateService(
             service_id=service,
             reason="not needed",
