@@ -7,11 +7,13 @@ its balance, which the tests check against the invoice row.
 
 from __future__ import annotations
 
+from sqlalchemy import insert
+
 from billing.models import JournalEntry
 from support_desk.core.tx import UnitOfWork
 
 
-def post(
+async def post(
     uow: UnitOfWork,
     txn: str,
     *,
@@ -20,26 +22,31 @@ def post(
     currency: str,
     entries: dict[str, int],
 ) -> None:
-    """Add one balanced transaction; a zero entry is left out, an unbalanced one is a bug."""
+    """Add one balanced transaction in one executemany; a zero entry is left out, an unbalanced
+    one is a bug."""
     if sum(entries.values()) != 0:
         raise AssertionError(f"unbalanced journal transaction {txn}: {entries}")
-    for account, amount in entries.items():
-        if amount:
-            uow.session.add(
-                JournalEntry(
-                    txn=txn,
-                    account=account,
-                    customer_id=customer_id,
-                    invoice_id=invoice_id,
-                    currency=currency,
-                    amount_minor=amount,
-                    at=uow.now,
-                )
-            )
+    rows = [
+        {
+            "txn": txn,
+            "account": account,
+            "customer_id": customer_id,
+            "invoice_id": invoice_id,
+            "currency": currency,
+            "amount_minor": amount,
+            "at": uow.now,
+        }
+        for account, amount in entries.items()
+        if amount
+    ]
+    if rows:
+        await uow.session.execute(insert(JournalEntry), rows)
 
 
-def invoice_issued(uow: UnitOfWork, inv_id: int, cust: int, cur: str, net: int, tax: int) -> None:
-    post(
+async def invoice_issued(
+    uow: UnitOfWork, inv_id: int, cust: int, cur: str, net: int, tax: int
+) -> None:
+    await post(
         uow,
         f"invoice:{inv_id}",
         customer_id=cust,
@@ -49,7 +56,7 @@ def invoice_issued(uow: UnitOfWork, inv_id: int, cust: int, cur: str, net: int, 
     )
 
 
-def payment(
+async def payment(
     uow: UnitOfWork,
     txn: str,
     inv_id: int,
@@ -60,7 +67,7 @@ def payment(
     from_credit: bool = False,
 ) -> None:
     source = "account_credit" if from_credit else "cash"
-    post(
+    await post(
         uow,
         txn,
         customer_id=cust,
@@ -70,7 +77,7 @@ def payment(
     )
 
 
-def credit_note(
+async def credit_note(
     uow: UnitOfWork,
     txn: str,
     inv_id: int,
@@ -92,7 +99,7 @@ def credit_note(
         "cash": -refund,
         "account_credit": -account_credit,
     }
-    post(
+    await post(
         uow,
         txn,
         customer_id=cust,

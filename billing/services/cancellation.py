@@ -64,10 +64,12 @@ async def cancel(
     )
     self_service = actor.kind is ActorKind.CUSTOMER
     undo = uow.settings.billing.undo_window_minutes if self_service else 0
-    await notes.issue(uow, note, actor, undo_minutes=undo)
-    await repo.change_invoice(
-        uow.session,
-        invoice.id,
+    await notes.issue(
+        uow,
+        note,
+        invoice,
+        actor,
+        undo_minutes=undo,
         cancelled_with_id=note.id,
         cancelled_at=uow.now,
         cancel_reason=reason,

@@ -42,7 +42,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
             after={"total_minor": note.total_minor, "status": note.status},
         )
     else:
-        await notes.issue(uow, note, cmd.actor)
+        await notes.issue(uow, note, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
 
 
@@ -73,10 +73,10 @@ async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> Credit
     """B11: an admin other than its author issues a pending credit note."""
     if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
         return earlier
-    note = await _decidable(uow, cmd.credit_note_id, cmd.actor.label)
+    note, invoice = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     note.decided_by = cmd.actor.label
-    await notes.issue(uow, note, cmd.actor)
+    await notes.issue(uow, note, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
 
 
@@ -86,7 +86,7 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         return earlier
     if not cmd.note.strip():
         raise errors.InvalidInvoice(problem="a rejection needs a note")
-    note = await _decidable(uow, cmd.credit_note_id, cmd.actor.label)
+    note, _ = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     await uow.session.execute(
         update(CreditNote)
@@ -106,13 +106,14 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
     return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
 
 
-async def _decidable(uow: UnitOfWork, note_id: int, label: str) -> CreditNote:
+async def _decidable(uow: UnitOfWork, note_id: int) -> tuple[CreditNote, Invoice]:
+    """The pending note, read again under its invoice's lock, and that invoice."""
     note = await repo.get_credit_note(uow.session, note_id)
-    await repo.lock_invoice(uow.session, note.invoice_id)
+    invoice = await repo.lock_invoice(uow.session, note.invoice_id)
     note = await repo.get_credit_note(uow.session, note_id)
     if note.status != CreditNoteStatus.PENDING_APPROVAL:
         raise errors.CreditNoteNotPending()
-    return note
+    return note, invoice
 
 
 async def _plan(

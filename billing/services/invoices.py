@@ -70,7 +70,7 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     before = {"total_minor": invoice.total_minor}
     if invoice.status == InvoiceStatus.UNPAID:  # reverse the old posting, post the new one
-        ledger.invoice_issued(
+        await ledger.invoice_issued(
             uow,
             invoice.id,
             invoice.customer_id,
@@ -86,7 +86,7 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
     invoice.minimum_partial_minor, invoice.is_compound = cmd.minimum_partial_minor, compound
     _add_lines(uow, invoice.id, cmd.lines)
     if invoice.status == InvoiceStatus.UNPAID:
-        ledger.invoice_issued(
+        await ledger.invoice_issued(
             uow,
             invoice.id,
             invoice.customer_id,
@@ -210,7 +210,7 @@ async def _finalize(uow: UnitOfWork, invoice: Invoice) -> None:
     invoice.number = await numbering.next_number(uow, numbering.INVOICES)
     invoice.issued_at = uow.now
     invoice.status = InvoiceStatus.UNPAID if invoice.total_minor else InvoiceStatus.PAID
-    ledger.invoice_issued(
+    await ledger.invoice_issued(
         uow,
         invoice.id,
         invoice.customer_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -74,23 +74,23 @@ async def reserve(
     uow.session.add(note)
     await uow.session.flush()
     by_id = {ln.id: ln for ln in lines}
-    for position, part in enumerate(parts, 1):
-        ln = by_id[part.line_id]
-        uow.session.add(
-            CreditNoteLine(
-                credit_note_id=note.id,
-                invoice_line_id=ln.id,
-                position=position,
-                sku=ln.sku,
-                name=ln.name,
-                quantity=ln.quantity,
-                unit_price_minor=ln.unit_price_minor,
-                tax_rate_bp=ln.tax_rate_bp,
-                net_minor=part.net_minor,
-                tax_minor=part.tax_minor,
-                total_minor=part.net_minor + part.tax_minor,
-            )
-        )
+    rows = [
+        {
+            "credit_note_id": note.id,
+            "invoice_line_id": part.line_id,
+            "position": position,
+            "sku": by_id[part.line_id].sku,
+            "name": by_id[part.line_id].name,
+            "quantity": by_id[part.line_id].quantity,
+            "unit_price_minor": by_id[part.line_id].unit_price_minor,
+            "tax_rate_bp": by_id[part.line_id].tax_rate_bp,
+            "net_minor": part.net_minor,
+            "tax_minor": part.tax_minor,
+            "total_minor": part.net_minor + part.tax_minor,
+        }
+        for position, part in enumerate(parts, 1)
+    ]
+    await uow.session.execute(insert(CreditNoteLine), rows)  # one executemany, not N INSERTs
     return note
 
 
@@ -128,10 +128,22 @@ async def _move_line_counters(uow: UnitOfWork, parts: Sequence[CreditPart], sign
             raise errors.ExceedsCreditableAmount(creditable=0)
 
 
-async def issue(uow: UnitOfWork, note: CreditNote, actor: Actor, *, undo_minutes: int = 0) -> None:
-    """Number the note and apply it: settle what is due, then refund or credit the rest."""
-    invoice = await repo.get_invoice(uow.session, note.invoice_id)
-    refundable = await _refundable(uow, invoice.id)
+async def issue(
+    uow: UnitOfWork,
+    note: CreditNote,
+    invoice: Invoice,
+    actor: Actor,
+    *,
+    undo_minutes: int = 0,
+    **invoice_values: object,
+) -> None:
+    """Number the note and apply it: settle what is due, then refund or credit the rest.
+
+    `invoice` is the locked row (its paid and settled amounts current); `invoice_values` are
+    written in the same UPDATE as the new status.
+    """
+    needs_refund = note.total_minor > invoice.balance_minor
+    refundable = await _refundable(uow, invoice.id) if needs_refund else 0
     settled, refund, credit = rules.split_credit(
         note.total_minor, invoice.balance_minor, refundable, Remainder(note.remainder)
     )
@@ -150,11 +162,12 @@ async def issue(uow: UnitOfWork, note: CreditNote, actor: Actor, *, undo_minutes
         settled_minor=Invoice.settled_minor + settled,
         refunded_minor=Invoice.refunded_minor + refund,
         status=status,
+        **invoice_values,
     )
     await uow.session.flush()
     await _refund(uow, note, refund)
     await _add_account_credit(uow, note, credit)
-    ledger.credit_note(
+    await ledger.credit_note(
         uow,
         f"credit_note:{note.id}",
         invoice.id,
@@ -203,6 +216,8 @@ async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:
 
 async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
     """Refund against the payments, newest first; each capped by a conditional UPDATE (B9)."""
+    if amount <= 0:
+        return
     payments = (
         await uow.session.scalars(
             select(Payment)
@@ -282,7 +297,7 @@ async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
         status=rules.derive_status(invoice.total_minor, invoice.paid_minor, settled),
     )
     await release(uow, note)
-    ledger.credit_note(
+    await ledger.credit_note(
         uow,
         f"void:{note.id}",
         invoice.id,

@@ -112,7 +112,7 @@ async def _pay(
     )
     uow.session.add(payment)
     await uow.session.flush()
-    ledger.payment(
+    await ledger.payment(
         uow,
         f"payment:{payment.id}",
         invoice.id,
