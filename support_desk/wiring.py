@@ -15,6 +15,7 @@ from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
+from ticketing.api import TICKET_ROUTES
 
 TX = web.AppKey("tx", Transactor)
 SETTINGS = web.AppKey("settings", Settings)
@@ -44,7 +45,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app[TX] = runtime.tx
     app[SETTINGS] = runtime.settings
     app.router.add_get("/healthz", _health, name="health")
-    setup_api(app, runtime.tx)
+    setup_api(app, runtime.tx, extra_routes=TICKET_ROUTES)
     if runtime.settings.bot_token is not None:  # the offline demo sets one for its emulator
         texts = Texts(runtime.settings.default_locale)
         loader = credit_note_loader(runtime.tx, texts)

@@ -7,7 +7,13 @@ Resolutions call billing's use cases inside the same unit of work (T5).
 
 from ticketing import commands, errors, views
 from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
-from ticketing.queries import queue_page, ticket_view, tickets_of_customer
+from ticketing.queries import (
+    external_ticket_view,
+    queue_page,
+    ticket_view,
+    tickets_of_customer,
+    tickets_page,
+)
 from ticketing.services.approval import approve_resolution, reject_resolution
 from ticketing.services.claims import (
     claim_next,
@@ -43,6 +49,7 @@ __all__ = [
     "commands",
     "create_user",
     "errors",
+    "external_ticket_view",
     "hash_password",
     "open_ticket",
     "queue_page",
@@ -60,5 +67,6 @@ __all__ = [
     "set_user_active",
     "ticket_view",
     "tickets_of_customer",
+    "tickets_page",
     "views",
 ]

@@ -1,5 +1,5 @@
-"""The read side of ticketing: the agents' queue (T2) and tickets as each role may see them.
-Run with `tx.read(...)`."""
+"""The read side of ticketing: the agents' queue (T2), tickets as each role may see them, and
+tickets as shared with integrations (the REST API). Run with `tx.read(...)`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from billing.views import Page
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
-from ticketing.models import Ticket, TicketStatus
+from ticketing.models import Ticket, TicketKind, TicketStatus
 from ticketing.views import QueueCursor, QueueItem, QueuePage, TicketView
 
 MAX_PAGE = 200
@@ -79,3 +79,36 @@ async def tickets_of_customer(
     rows = (await uow.session.execute(stmt.order_by(Ticket.id.desc()).limit(size))).scalars()
     items = tuple(TicketView.of(t, (), uow.now, internal=actor.is_staff) for t in rows)
     return Page(items, items[-1].id if len(items) == size else None)
+
+
+async def tickets_page(
+    uow: UnitOfWork,
+    *,
+    status: TicketStatus | None = None,
+    kind: TicketKind | None = None,
+    customer_id: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[TicketView]:
+    """Every customer's tickets for an integration, newest first, keyset-paged on the id and
+    without threads. The primary key serves the order, ix_tickets_customer a customer's."""
+    size = max(1, min(limit, MAX_PAGE))
+    stmt = select(Ticket)
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if kind is not None:
+        stmt = stmt.where(Ticket.kind == kind)
+    if customer_id is not None:
+        stmt = stmt.where(Ticket.customer_id == customer_id)
+    if after is not None:
+        stmt = stmt.where(Ticket.id < after)
+    rows = (await uow.session.scalars(stmt.order_by(Ticket.id.desc()).limit(size + 1))).all()
+    items = tuple(TicketView.of(t, (), uow.now, internal=False) for t in rows[:size])
+    return Page(items, items[-1].id if len(rows) > size else None)
+
+
+async def external_ticket_view(uow: UnitOfWork, ticket_id: int) -> TicketView:
+    """A ticket and its thread as shared outside the staff (T4): customer messages and agent
+    replies, never internal notes nor the approval note. Refusals: TicketNotFound."""
+    t = await repo.ticket(uow.session, ticket_id)
+    return TicketView.of(t, await repo.thread(uow.session, t.id), uow.now, internal=False)

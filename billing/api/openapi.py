@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -24,13 +25,13 @@ _templates = Environment(
 )
 
 
-def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+def _models(routes: Sequence[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (BadRequestOut, "serialization"),
         (NotFoundOut, "serialization"),
         (ApiErrorOut, "serialization"),
     ]
-    for route in ROUTES:
+    for route in routes:
         if route.body is not None:
             models.append((route.body, "validation"))
         if route.response is not None:
@@ -110,11 +111,12 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     return operation
 
 
-def build_openapi() -> dict[str, Any]:
-    """The whole document; called once at start-up."""
-    refs, defs = models_json_schema(_models(), ref_template=REF)
+def build_openapi(extra_routes: Sequence[Route] = ()) -> dict[str, Any]:
+    """The whole document, billing's routes and `extra_routes`; called once at start-up."""
+    routes = (*ROUTES, *extra_routes)
+    refs, defs = models_json_schema(_models(routes), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
+    for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
     return {
         "openapi": "3.1.0",

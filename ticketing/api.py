@@ -1,0 +1,171 @@
+"""Tickets under `/api/v1/`, read-only: a list (newest first, keyset-paged) and one ticket with
+its thread. An API key is an integration, not staff: it reads customer messages and agent
+replies, never internal notes (T4). Mounted by `setup_api(..., extra_routes=TICKET_ROUTES)`, so
+the key check, the audit of every call, the refusal shapes and the OpenAPI document are billing
+API's own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Final, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from billing.api.http import Answer, Caller, answer, parse_query, path_id, read
+from billing.api.routes import Route
+from billing.api.schemas_v1 import In
+from billing.api.types import Id, OutMoney, from_minor
+from support_desk.core.tx import UnitOfWork
+from ticketing import queries
+from ticketing.errors import TicketNotFound
+from ticketing.models import TicketKind, TicketStatus
+from ticketing.views import MessageView, TicketView
+
+# spelled out, not taken from the enums: query parameters need inline enums in the OpenAPI
+# document (a $ref cannot be resolved there); a test keeps them equal to the enums
+Status = Literal["open", "in_progress", "waiting_on_customer", "resolved", "rejected"]
+Kind = Literal["compound_split", "refund", "service_cancellation", "question"]
+
+
+class TicketQuery(In):
+    status: Status | None = None
+    kind: Kind | None = None
+    customerId: Id | None = None
+    after: Id | None = Field(default=None, description="The `nextAfter` of the previous page.")
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class TicketMessageOut(BaseModel):
+    id: int
+    kind: str = Field(description="customer (through the bot) or reply (from an agent)")
+    authorKind: str
+    authorName: str
+    text: str
+    createdAt: datetime
+
+
+class TicketOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    priority: int = Field(description="0 urgent .. 3 low; lower comes first in the queue")
+    customerId: int
+    invoiceId: int | None = None
+    lineIds: list[int]
+    serviceIds: list[int]
+    reason: str
+    currency: str | None = None
+    amount: OutMoney | None = None
+    assigneeId: int | None = None
+    createdAt: datetime
+    updatedAt: datetime
+    firstResponseDueAt: datetime
+    resolutionDueAt: datetime
+    firstRespondedAt: datetime | None = None
+    paused: bool
+    overdue: bool
+    awaitingApproval: bool
+    creditNoteId: int | None = None
+    resolution: dict[str, Any] | None = None
+    rejectionReason: str | None = None
+    closedAt: datetime | None = None
+    rating: int | None = None
+
+
+class TicketDetailOut(TicketOut):
+    messages: list[TicketMessageOut]
+
+
+class TicketPageOut(BaseModel):
+    items: list[TicketOut]
+    nextAfter: int | None = None
+
+
+def _fields(t: TicketView) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "status": t.status,
+        "priority": t.priority,
+        "customerId": t.customer_id,
+        "invoiceId": t.invoice_id,
+        "lineIds": list(t.line_ids),
+        "serviceIds": list(t.service_ids),
+        "reason": t.reason,
+        "currency": t.currency,
+        "amount": None if t.amount_minor is None else from_minor(t.amount_minor),
+        "assigneeId": t.assignee_id,
+        "createdAt": t.created_at,
+        "updatedAt": t.updated_at,
+        "firstResponseDueAt": t.first_response_due_at,
+        "resolutionDueAt": t.resolution_due_at,
+        "firstRespondedAt": t.first_responded_at,
+        "paused": t.paused,
+        "overdue": t.overdue,
+        "awaitingApproval": t.awaiting_approval,
+        "creditNoteId": t.credit_note_id,
+        "resolution": t.resolution,
+        "rejectionReason": t.rejection_reason,
+        "closedAt": t.closed_at,
+        "rating": t.rating,
+    }
+
+
+def _message(m: MessageView) -> TicketMessageOut:
+    return TicketMessageOut(
+        id=m.id,
+        kind=m.kind,
+        authorKind=m.author_kind,
+        authorName=m.author_name,
+        text=m.text,
+        createdAt=m.created_at,
+    )
+
+
+async def _tickets(query: TicketQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
+    page = await queries.tickets_page(
+        uow,
+        status=None if query.status is None else TicketStatus(query.status),
+        kind=None if query.kind is None else TicketKind(query.kind),
+        customer_id=query.customerId,
+        after=query.after,
+        limit=query.limit,
+    )
+    items = [TicketOut(**_fields(t)) for t in page.items]
+    return answer(200, TicketPageOut(items=items, nextAfter=page.next_after))
+
+
+async def _ticket(ticket_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
+    t = await queries.external_ticket_view(uow, ticket_id)
+    return answer(200, TicketDetailOut(**_fields(t), messages=[_message(m) for m in t.messages]))
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    return await read(request, partial(_tickets, parse_query(request, TicketQuery)))
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    return await read(request, partial(_ticket, path_id(request, "id", TicketNotFound)))
+
+
+TICKET_ROUTES: Final = (
+    Route(
+        "GET",
+        "/api/v1/tickets",
+        list_tickets,
+        "tickets:list",
+        "Tickets, newest first (by id), without their threads",
+        query=TicketQuery,
+        response=TicketPageOut,
+    ),
+    Route(
+        "GET",
+        "/api/v1/tickets/{id}",
+        get_ticket,
+        "tickets:get",
+        "Read a ticket and its thread: customer messages and agent replies, no internal notes",
+        response=TicketDetailOut,
+    ),
+)
