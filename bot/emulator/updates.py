@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class UpdateFeed:
         self.pending: list[dict[str, Any]] = []
         self.webhook: Webhook | None = None
         self.deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status) per attempt
+        self.first_posted: dict[int, float] = {}  # update_id -> monotonic time of first POST
         self._arrived = asyncio.Event()
         self._queues: dict[int, asyncio.Queue[dict[str, Any]]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -116,6 +118,7 @@ class UpdateFeed:
         headers = {} if secret is None else {SECRET_HEADER: secret}
         if self._http is None:
             self._http = aiohttp.ClientSession()
+        self.first_posted.setdefault(update["update_id"], time.monotonic())
         async with self._http.post(self.webhook.url, json=update, headers=headers) as response:
             await response.read()
             self.deliveries.append((update["update_id"], response.status))

@@ -33,6 +33,7 @@ class InboxPolicy:
     sweep_interval: float = 5.0
     sweep_batch: int = 100
     keep_done: timedelta = timedelta(hours=48)
+    parallel: int = 16  # updates in handlers at once: bounds connections and lock contention
 
 
 def user_key(raw: store.Raw) -> int:
@@ -62,6 +63,7 @@ class InboxProcessor:
         self.owner = owner or f"inbox-{uuid.uuid4().hex[:12]}"
         self.feed_kwargs = feed_kwargs
         self._tails: dict[int, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(self.policy.parallel)
 
     async def accept(self, updates: list[store.Raw]) -> int:
         """Store `updates` (one transaction) and start the new ones; returns how many were new."""
@@ -84,7 +86,8 @@ class InboxProcessor:
     async def _after(self, previous: asyncio.Task[None] | None, raw: store.Raw) -> None:
         if previous is not None:
             await asyncio.wait([previous])
-        await self._process(raw)
+        async with self._slots:
+            await self._process(raw)
 
     async def _process(self, raw: store.Raw) -> None:
         update_id = int(raw["update_id"])
