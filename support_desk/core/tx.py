@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,6 +96,10 @@ class Transactor:
         self._reader = async_sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Writers of this process queue here, in order, instead
+        # of in SQLite's busy handler, whose sleeps make the slowest waits seconds long; other
+        # processes are still held off by BEGIN IMMEDIATE and the busy timeout.
+        self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     async def run(
         self,
@@ -109,7 +114,7 @@ class Transactor:
             attempt += 1
             token = _IN_TRANSACTION.set(True)
             try:
-                async with self._writer() as session, session.begin():
+                async with self._turn(), self._writer() as session, session.begin():
                     return await use_case(self._uow(session), *args, **kwargs)
             except DBAPIError as exc:
                 if attempt >= self._attempts or not is_transient(exc):
@@ -131,7 +136,7 @@ class Transactor:
         if not isinstance(actor, Actor):
             actor = Actor.system("unknown")
         details = {k: str(v) for k, v in refusal.details.items()}
-        async with self._writer() as session, session.begin():
+        async with self._turn(), self._writer() as session, session.begin():
             session.add(
                 AuditRow(
                     at=self.clock.now(),
@@ -159,6 +164,14 @@ class Transactor:
                 return await query(self._uow(session), *args, **kwargs)
         finally:
             _IN_TRANSACTION.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._write_turn is None:
+            yield
+            return
+        async with self._write_turn:
+            yield
 
     def _uow(self, session: AsyncSession) -> UnitOfWork:
         now = self.clock.now()
