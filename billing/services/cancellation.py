@@ -17,7 +17,7 @@ from billing.models import (
     ServiceStatus,
 )
 from billing.services import notes
-from billing.views import Cancellation, Termination, Undo
+from billing.views import Cancellation, Termination, Undo, document_number
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import UnitOfWork
 
@@ -106,7 +106,14 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
         )
         already = not await notes.void(uow, note, cmd.actor)
         uow.notify(
-            note.customer_id, "cancellation_undone", credit_note_id=note.id, invoice_id=invoice.id
+            note.customer_id,
+            "cancellation_undone",
+            credit_note_id=note.id,
+            credit_note_number=document_number(note.series, note.number),
+            invoice_id=invoice.id,
+            invoice_number=document_number(invoice.series, invoice.number),
+            balance_minor=invoice.total_minor - invoice.paid_minor,
+            currency=invoice.currency,
         )
     await uow.session.flush()
     result = Undo(
@@ -166,7 +173,9 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         service.customer_id,
         "service_terminated",
         service_id=service.id,
+        service_name=service.name,
         cancelled_invoice_ids=list(ids),
+        cancelled_invoice_numbers=[c.invoice.number for c in cancellations],
     )
     result = Termination(repo.service_view(service), tuple(cancellations))
     return await uow.idempotency.remember(cmd, result)

@@ -137,9 +137,31 @@ async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     if invoice.sent_at is None:
         invoice.sent_at = uow.now
     await uow.session.flush()
-    uow.notify(invoice.customer_id, "invoice_delivered", invoice_id=invoice.id)
+    view = await repo.invoice_view(uow.session, invoice.id)
+    uow.notify(invoice.customer_id, "invoice_delivered", **_delivery_payload(view))
     uow.audit(cmd.actor, "invoice.delivered", subject=("invoice", invoice.id))
-    return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+    return await uow.idempotency.remember(cmd, view)
+
+
+def _delivery_payload(view: InvoiceView) -> dict[str, object]:
+    """What the customer's message shows: a snapshot, so it reads the same whenever it is sent."""
+    return {
+        "invoice_id": view.id,
+        "invoice_number": view.number,
+        "status": view.status,
+        "description": view.description,
+        "currency": view.currency,
+        "total_minor": view.total_minor,
+        "tax_minor": view.tax_minor,
+        "balance_minor": view.balance_minor,
+        "is_compound": view.is_compound,
+        "due_date": view.due_date.isoformat() if view.due_date else None,
+        "lines": [
+            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
+            for ln in view.lines[:30]
+        ],
+        "more_lines": max(0, len(view.lines) - 30),
+    }
 
 
 def _check_currency(uow: UnitOfWork, currency: str) -> None:

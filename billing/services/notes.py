@@ -24,7 +24,7 @@ from billing.models import (
     Refund,
 )
 from billing.rules import CreditPart
-from billing.views import CreditNoteView
+from billing.views import CreditNoteView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 
@@ -196,9 +196,16 @@ async def issue(
         note.customer_id,
         "credit_note_issued",
         credit_note_id=note.id,
+        credit_note_number=document_number(note.series, note.number),
+        credit_note_kind=note.kind,
         invoice_id=invoice.id,
+        invoice_number=document_number(invoice.series, invoice.number),
         total_minor=note.total_minor,
+        settled_minor=settled,
+        refund_minor=refund,
+        account_credit_minor=credit,
         currency=note.currency,
+        reason=note.reason,
         undo_until=note.undo_until.isoformat() if note.undo_until else None,
     )
 

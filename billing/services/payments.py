@@ -10,7 +10,7 @@ from billing import errors, ledger, repo, rules
 from billing.commands import ApplyAccountCredit, RecordPayment
 from billing.models import AccountCredit, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
 from billing.money import format_minor
-from billing.views import InvoiceView, PaymentView
+from billing.views import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
@@ -134,8 +134,11 @@ async def _pay(
         invoice.customer_id,
         "payment_received",
         invoice_id=invoice.id,
+        invoice_number=document_number(invoice.series, invoice.number),
         amount_minor=amount,
+        balance_minor=invoice.balance_minor - amount,
         currency=invoice.currency,
+        from_account_credit=method == ACCOUNT_CREDIT_METHOD,
     )
     return PaymentRecorded(
         repo.payment_view(payment), await repo.invoice_view(uow.session, invoice.id)

@@ -48,8 +48,12 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
         invoice.customer_id,
         "invoice_split",
         invoice_id=invoice.id,
+        invoice_number=cancellation.invoice.number,
         credit_note_id=cancellation.credit_note.id,
+        credit_note_number=cancellation.credit_note.number,
         new_invoice_ids=[v.id for v in new],
+        new_invoices=[{"number": v.number, "total_minor": v.total_minor} for v in new],
+        currency=invoice.currency,
     )
     await uow.session.flush()
     result = Split(

@@ -6,13 +6,18 @@ compiled in memory by Babel at start-up, so no binary `.mo` file is kept in the 
 
 from __future__ import annotations
 
+import functools
 import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, get_currency_precision
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -32,6 +37,22 @@ def load_translations(locale: str) -> NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def format_money(minor: int, currency: str, *, locale: str = "en") -> str:
+    """Integer minor units shown the locale's way (12.34 EUR -> "€12.34" / "12,34 €"); the
+    amount goes through Decimal, never float."""
+    digits = get_currency_precision(currency)
+    return format_currency(Decimal(minor).scaleb(-digits), currency, locale=locale)
+
+
+def format_day(value: date | datetime | str, *, locale: str = "en") -> str:
+    """A date in the locale's medium form; ISO strings from outbox payloads are accepted."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium", tzinfo=UTC, locale=locale)
+    return format_date(value, "medium", locale=locale)
 
 
 class Texts:
@@ -55,6 +76,8 @@ class Texts:
         )
         env.install_gettext_translations(self._translations[locale], newstyle=True)  # type: ignore[attr-defined]
         env.globals["locale"] = locale
+        env.filters["money"] = functools.partial(format_money, locale=locale)
+        env.filters["day"] = functools.partial(format_day, locale=locale)
         return env
 
     def environment(self, locale: str | None = None) -> Environment:
