@@ -23,6 +23,7 @@ from billing.models import (
     InvoiceLine,
     JournalEntry,
 )
+from support_desk.core.audit import AuditRow
 from support_desk.core.db import make_engine
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.backends import truncate_all
@@ -184,6 +185,30 @@ def _status(total: int, paid: int, settled: int) -> str:
     if total - paid - settled <= 0:
         return "paid" if paid > 0 else "canceled"
     return "partially_paid" if paid > 0 else "unpaid"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One refused attempt kept in the audit log (T6, TG5, M13)."""
+
+    actor: str
+    use_case: str
+    code: str
+
+
+async def _refusals(uow: UnitOfWork) -> list[Refusal]:
+    rows = await uow.session.scalars(
+        select(AuditRow).where(AuditRow.action == "refused").order_by(AuditRow.id)
+    )
+    return [
+        Refusal(f"{r.actor_kind}:{r.actor_id}", r.subject_id, (r.after or {}).get("code", ""))
+        for r in rows
+    ]
+
+
+async def refusals(tx: Transactor) -> list[Refusal]:
+    """The security refusals audited so far, oldest first."""
+    return await tx.read(_refusals)
 
 
 async def audit(tx: Transactor) -> Snapshot:
