@@ -39,12 +39,29 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """W13: every answer, errors and documents included, carries the same hardening headers."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def build_web_app(runtime: Runtime) -> web.Application:
     """The product's one HTTP application: health, REST API, console and webhook join it."""
     app = web.Application(client_max_size=1024 * 1024)
     app[TX] = runtime.tx
     app[SETTINGS] = runtime.settings
     app.router.add_get("/healthz", _health, name="health")
+    app.on_response_prepare.append(_security_headers)
     setup_api(app, runtime.tx, extra_routes=TICKET_ROUTES)
     if runtime.settings.bot_token is not None:  # the offline demo sets one for its emulator
         texts = Texts(runtime.settings.default_locale)

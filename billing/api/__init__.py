@@ -12,7 +12,13 @@ from aiohttp import web
 from billing.api.auth import auth_middleware
 from billing.api.context import API_TX
 from billing.api.errors import make_error_middleware
-from billing.api.openapi import OPENAPI, build_openapi, docs_page, openapi_json
+from billing.api.openapi import (
+    OPENAPI,
+    build_openapi,
+    docs_page,
+    docs_stylesheet,
+    openapi_json,
+)
 from billing.api.routes import ROUTES, Route
 from support_desk.core.tx import Transactor
 
@@ -44,4 +50,5 @@ def setup_api(app: web.Application, tx: Transactor, extra_routes: Sequence[Route
         if prefix == "/api":
             sub.router.add_get("/openapi.json", openapi_json, name="api:openapi")
             sub.router.add_get("/docs", docs_page, name="api:docs")
+            sub.router.add_get("/docs.css", docs_stylesheet, name="api:docs-css")
         app.add_subapp(prefix, sub)

@@ -17,7 +17,7 @@ from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
 from billing.api.errors import RequestInvalid, Unauthorized
 from support_desk.core.errors import DomainError
 
-PUBLIC_ROUTES = {"api:openapi", "api:docs"}
+PUBLIC_ROUTES = {"api:openapi", "api:docs", "api:docs-css"}
 MAX_KEY_LENGTH = 128
 
 
