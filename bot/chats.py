@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
 
 from bot.models import TelegramChat
+from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLink:
+    """The customer a Telegram user has proven to be; read afresh for every update."""
+
+    customer_id: int
+    chat_id: int
+    language: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.customer(self.customer_id)
 
 
 async def link_chat(
     uow: UnitOfWork, customer_id: int, telegram_user_id: int, chat_id: int, language: str = "en"
 ) -> None:
-    """Point `customer_id` at this private chat; a later link replaces an earlier one."""
+    """Point `customer_id` at this private chat; a later link replaces an earlier one, and a
+    Telegram user is linked to one customer at a time."""
+    await uow.session.execute(
+        delete(TelegramChat)
+        .where(
+            TelegramChat.telegram_user_id == telegram_user_id,
+            TelegramChat.customer_id != customer_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
     chat = await uow.session.get(TelegramChat, customer_id)
     if chat is None:
         chat = TelegramChat(customer_id=customer_id, linked_at=uow.now)
         uow.session.add(chat)
     chat.telegram_user_id, chat.chat_id, chat.language = telegram_user_id, chat_id, language
     chat.linked_at, chat.blocked_at = uow.now, None
+
+
+async def link_of_user(uow: UnitOfWork, telegram_user_id: int) -> ChatLink | None:
+    """The customer this Telegram user is linked to, if any."""
+    row = (
+        await uow.session.execute(
+            select(TelegramChat.customer_id, TelegramChat.chat_id, TelegramChat.language).where(
+                TelegramChat.telegram_user_id == telegram_user_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else ChatLink(row.customer_id, row.chat_id, row.language)
 
 
 async def chat_active(uow: UnitOfWork, chat_id: int) -> None:

@@ -1,11 +1,29 @@
-"""The bot's routers, in the order they are tried (conversation flows join in their own issue)."""
+"""The bot's routers, in the order they are tried, built afresh for each Dispatcher (a Router
+joins one parent only, and tests build a Dispatcher per test).
+
+One customer router, for private chats, carries the middlewares that read the chat link and
+turn refusals into words; the fallback for unknown buttons comes last.
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.enums import ChatType
+from aiogram.types import Message
 
-from bot.handlers import start
+from bot.handlers import fallback, invoices, start
+from bot.handlers.middlewares import CustomerMiddleware, MessageRefusals
+
+
+async def private_chat(message: Message) -> bool:
+    return message.chat.type == ChatType.PRIVATE
 
 
 def get_routers() -> list[Router]:
-    return [start.router]
+    customer = Router(name="customer")
+    customer.message.filter(private_chat)
+    customer.message.middleware(CustomerMiddleware())
+    customer.message.middleware(MessageRefusals())
+    customer.callback_query.middleware(CustomerMiddleware())
+    customer.include_routers(start.make_router(), invoices.make_router(), fallback.make_router())
+    return [customer]

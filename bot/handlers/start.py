@@ -1,25 +1,55 @@
-"""/start: a greeting from a template; a user who writes again has unblocked the bot."""
+"""/start and linking: a greeting; `/start <token>` and a shared own contact link the chat to a
+customer (bot.linking). A user who writes /start again has unblocked the bot."""
 
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import CommandStart
-from aiogram.types import Message
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import Message, ReplyKeyboardRemove
 
-from bot.chats import chat_active
-from support_desk.core.texts import LOCALES, Texts
+from bot import keyboards
+from bot.chats import ChatLink, chat_active
+from bot.handlers.replies import telegram_user
+from bot.linking import SharedContact, link_by_contact, link_by_token
+from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 
-router = Router(name=__name__)
+
+async def has_contact(message: Message) -> bool:
+    return message.contact is not None
 
 
-def locale_of(message: Message, texts: Texts) -> str:
-    code = (message.from_user.language_code if message.from_user else None) or ""
-    return code if code in LOCALES else texts.default_locale
-
-
-@router.message(CommandStart())
-async def cmd_start(message: Message, tx: Transactor, texts: Texts) -> None:
+async def cmd_start(
+    message: Message, customer: ChatLink | None, tx: Transactor, texts: Texts, locale: str
+) -> None:
     await tx.run(chat_active, message.chat.id)
     name = message.from_user.first_name if message.from_user else ""
-    await message.answer(texts.render("bot/start.html", locale_of(message, texts), name=name))
+    text = texts.render("bot/start.html", locale, name=name)
+    if customer is None:  # offer the contact button; a deep link works too
+        text += "\n" + texts.render("bot/flows/how_to_link.html", locale)
+    keyboard = None if customer else keyboards.share_contact(texts, locale)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def start_with_token(
+    message: Message, command: CommandObject, tx: Transactor, texts: Texts, locale: str
+) -> None:
+    customer = await tx.run(link_by_token, command.args or "", telegram_user(message))
+    text = texts.render("bot/flows/linked.html", locale, customer=customer)
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+
+
+async def contact_shared(message: Message, tx: Transactor, texts: Texts, locale: str) -> None:
+    assert message.contact is not None  # has_contact
+    shared = SharedContact(message.contact.phone_number, message.contact.user_id)
+    customer = await tx.run(link_by_contact, shared, telegram_user(message))
+    text = texts.render("bot/flows/linked.html", locale, customer=customer)
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start_with_token, CommandStart(deep_link=True))
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(contact_shared, has_contact)
+    return router

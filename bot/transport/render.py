@@ -1,4 +1,5 @@
-"""Outbox rows to Telegram messages: `templates/bot/<kind>.html` under gettext, split to fit.
+"""Outbox rows to Telegram messages: `templates/bot/<kind>.html` under gettext, split to fit,
+with the buttons of their kind (`bot.keyboards.for_outbox`) unless the payload brings its own.
 
 An unknown kind, or a template that cannot render this payload, falls back to
 `bot/generic.html`: a customer gets a plain message rather than nothing (T8), and the worker
@@ -16,6 +17,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from jinja2 import TemplateError, TemplateNotFound
 
+from bot import keyboards
 from bot.transport.splitter import split_html
 from support_desk.core.texts import Texts
 
@@ -50,7 +52,9 @@ class Renderer:
 
     async def render(self, kind: str, payload: Mapping[str, Any], locale: str) -> list[Part]:
         text = self.text(kind, payload, locale)
-        keyboard = self.keyboard(payload.get("buttons"), locale)
+        keyboard = self.keyboard(payload.get("buttons"), locale) or keyboards.for_outbox(
+            kind, payload, self.texts, locale
+        )
         chunks = split_html(text) if text else []
         parts = [Part(text=chunk) for chunk in chunks]
         if parts:

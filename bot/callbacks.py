@@ -1,0 +1,32 @@
+"""What a button carries: an action and an id, never a customer (that comes from the chat link).
+
+Packed data stays within Telegram's 64 bytes; ids outside the database's range do not parse, so
+a forged button falls through to the fallback handler instead of reaching a query.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class InvoiceAct(StrEnum):
+    SHOW = "s"
+    CANCEL = "c"  # asks for confirmation; never cancels on the first tap
+    CONFIRM = "y"
+    KEEP = "n"
+    TALK = "t"
+
+
+class InvoiceCD(CallbackData, prefix="inv"):
+    act: InvoiceAct
+    invoice_id: Id
+
+
+class UndoCD(CallbackData, prefix="undo"):
+    credit_note_id: Id

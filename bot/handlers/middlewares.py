@@ -1,0 +1,73 @@
+"""Cross-cutting steps of the customer routers: who is writing, and refusals into words.
+
+- `CustomerMiddleware` reads the chat link of `event_from_user` on every update (never trusting
+  a button) and sets `customer` (a ChatLink or None) and `locale`.
+- `MessageRefusals` answers a refused message with `bot/refusals/<code>.html`.
+- `CallbackGuard` re-authorises a press against the link, then answers the query before the
+  work starts (TG5, TG13): a refusal found before the answer travels in the answer, one the
+  work finds (a stale button) arrives as a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.access import authorise
+from bot.chats import ChatLink, link_of_user
+from bot.handlers.replies import plain, refusal_text, say
+from support_desk.core.errors import DomainError
+from support_desk.core.texts import LOCALES, Texts
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def locale_for(link: ChatLink | None, user: User | None, texts: Texts) -> str:
+    if link is not None and link.language in LOCALES:
+        return link.language
+    code = (user.language_code if user else None) or ""
+    return code if code in LOCALES else texts.default_locale
+
+
+class CustomerMiddleware(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        link = await data["tx"].read(link_of_user, user.id) if user is not None else None
+        data["customer"] = link
+        data["locale"] = locale_for(link, user, data["texts"])
+        return await handler(event, data)
+
+
+class MessageRefusals(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except DomainError as refusal:
+            if isinstance(event, Message):
+                await event.answer(refusal_text(data["texts"], refusal, data["locale"]))
+            return None
+
+
+class CallbackGuard(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        texts, locale, answer = data["texts"], data["locale"], data["callback_answer"]
+        try:
+            data.update(await authorise(data["tx"], data["customer"], data["callback_data"]))
+        except DomainError as refusal:
+            answer.text, answer.show_alert = plain(refusal_text(texts, refusal, locale)), True
+            return None
+        with suppress(TelegramBadRequest):  # a retried update finds the query answered
+            await event.answer()
+        answer.disabled = True
+        try:
+            return await handler(event, data)
+        except DomainError as refusal:
+            await say(event, refusal_text(texts, refusal, locale))
+            return None

@@ -1,0 +1,105 @@
+"""How handlers speak: refusals by their code, edits of the pressed message, new messages.
+
+Texts come from templates (`bot/refusals/<code>.html`, `bot/flows/*.html`) under gettext.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from contextlib import suppress
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from jinja2 import TemplateError
+
+from billing.views import InvoiceView
+from bot.linking import TelegramUser
+from support_desk.core.errors import DomainError
+from support_desk.core.texts import LOCALES, Texts
+
+GENERIC_REFUSAL = "bot/refusals/generic.html"
+ANSWER_LIMIT = 200  # answerCallbackQuery text, in characters
+# The customer's own words, in their language, on the credit note and in the ticket thread.
+CANCEL_REASON = "Cancelled at the customer's request"
+TALK_REASON = "I would like to talk to a person about this invoice."
+
+
+def refusal_text(texts: Texts, refusal: DomainError, locale: str) -> str:
+    """`bot/refusals/<code>.html` with the refusal's details, or the generic refusal."""
+    environment = texts.environment(locale)
+    details = {k: v for k, v in refusal.details.items() if k.isidentifier()}
+    try:
+        names = [f"bot/refusals/{refusal.code}.html", GENERIC_REFUSAL]
+        return environment.select_template(names).render(**details).strip()
+    except TemplateError:
+        return texts.render(GENERIC_REFUSAL, locale)
+
+
+def plain(text: str) -> str:
+    """Telegram HTML as the plain text a callback answer shows."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))[:ANSWER_LIMIT]
+
+
+def button_key(query: CallbackQuery) -> str | None:
+    """The idempotency key of a press: what was pressed, so a double tap is one request."""
+    if query.message is None:
+        return None
+    return f"tg:{query.message.chat.id}:{query.message.message_id}:{query.data}"
+
+
+def telegram_user(message: Message) -> TelegramUser:
+    user = message.from_user
+    language = user.language_code if user else None
+    return TelegramUser(
+        user_id=user.id if user else message.chat.id,
+        chat_id=message.chat.id,
+        language=language if language in LOCALES else None,
+    )
+
+
+async def say(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """A new message in the chat where the button was pressed (private: the user's id)."""
+    if query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+async def edit(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the pressed message (a second identical edit is not an error)."""
+    if not isinstance(query.message, Message):
+        await say(query, text, keyboard)
+        return
+    with suppress(TelegramBadRequest):  # "message is not modified" after a double tap
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
+    """An invoice as the `invoice_delivered` message shows it (template and keyboard)."""
+    return {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number,
+        "status": invoice.status,
+        "description": invoice.description,
+        "currency": invoice.currency,
+        "total_minor": invoice.total_minor,
+        "tax_minor": invoice.tax_minor,
+        "balance_minor": invoice.balance_minor,
+        "is_compound": invoice.is_compound,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "lines": [
+            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
+            for ln in invoice.lines[:30]
+        ],
+        "more_lines": max(0, len(invoice.lines) - 30),
+    }

@@ -1,0 +1,109 @@
+"""Inline keyboards, built from what a message shows; labels are gettext msgids.
+
+`for_outbox` gives the buttons of an outbox message by its kind, so the delivery worker and a
+handler showing the same invoice attach the same keyboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
+
+from billing.views import InvoiceView
+from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD
+from support_desk.core.texts import Texts, format_money
+
+CANCELLABLE = "unpaid"
+
+
+def for_outbox(
+    kind: str, payload: Mapping[str, Any], texts: Texts, locale: str
+) -> InlineKeyboardMarkup | None:
+    if kind == "invoice_delivered" and isinstance(payload.get("invoice_id"), int):
+        return invoice_actions(payload, texts, locale)
+    if kind == "credit_note_issued" and payload.get("undo_until"):
+        return undo(payload, texts, locale)
+    return None
+
+
+def invoice_actions(
+    invoice: Mapping[str, Any], texts: Texts, locale: str
+) -> InlineKeyboardMarkup | None:
+    """Cancel (B1, not B7's compound invoices) and talk to a person, under an invoice."""
+    if not 1 <= int(invoice["invoice_id"]) <= 2**31 - 1:
+        return None
+    builder = InlineKeyboardBuilder()
+    invoice_id = int(invoice["invoice_id"])
+    if invoice.get("status") == CANCELLABLE and not invoice.get("is_compound"):
+        label = texts.gettext("Cancel invoice", locale)
+        builder.button(
+            text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
+        )
+    label = texts.gettext("Talk to a person", locale)
+    builder.button(text=label, callback_data=InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id))
+    return _markup(builder.adjust(1))
+
+
+def undo(payload: Mapping[str, Any], texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
+    """B4: undo a self-service cancellation (billing checks the window when it is pressed)."""
+    note_id = payload.get("credit_note_id")
+    if not isinstance(note_id, int) or not 1 <= note_id <= 2**31 - 1:
+        return None
+    builder = InlineKeyboardBuilder()
+    label = texts.gettext("Undo cancellation", locale)
+    builder.button(text=label, callback_data=UndoCD(credit_note_id=note_id))
+    return _markup(builder)
+
+
+def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
+    """Yes / No under the confirmation; none when the invoice is no longer unpaid."""
+    if invoice.status != CANCELLABLE:
+        return None
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.gettext("Yes, cancel it", locale),
+        callback_data=InvoiceCD(act=InvoiceAct.CONFIRM, invoice_id=invoice.id),
+    )
+    builder.button(
+        text=texts.gettext("No, keep it", locale),
+        callback_data=InvoiceCD(act=InvoiceAct.KEEP, invoice_id=invoice.id),
+    )
+    return _markup(builder)
+
+
+def invoice_list(
+    invoices: Iterable[InvoiceView], texts: Texts, locale: str
+) -> InlineKeyboardMarkup | None:
+    """One button per invoice; pressing it shows the invoice with its own buttons."""
+    items = list(invoices)
+    if not items:
+        return None
+    builder = InlineKeyboardBuilder()
+    label = texts.gettext("Invoice %(number)s: %(amount)s", locale)
+    for invoice in items:
+        amount = format_money(invoice.balance_minor, invoice.currency, locale=locale)
+        text = label % {"number": invoice.number or invoice.id, "amount": amount}
+        builder.button(
+            text=text, callback_data=InvoiceCD(act=InvoiceAct.SHOW, invoice_id=invoice.id)
+        )
+    return _markup(builder.adjust(1))
+
+
+def share_contact(texts: Texts, locale: str) -> ReplyKeyboardMarkup:
+    """The "share my phone number" keyboard: Telegram fills in the user's own contact."""
+    button = KeyboardButton(
+        text=texts.gettext("Share my phone number", locale), request_contact=True
+    )
+    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+def _markup(builder: KeyboardBuilder[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=builder.export())
