@@ -7,14 +7,13 @@ from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.handlers.replies import plain
-from support_desk.core.texts import Texts
+from bot.handlers.replies import Speech, plain
 
 
 async def unknown_button(
-    query: CallbackQuery, callback_answer: CallbackAnswer, texts: Texts, locale: str
+    query: CallbackQuery, callback_answer: CallbackAnswer, speech: Speech
 ) -> None:
-    callback_answer.text = plain(texts.render("bot/flows/unknown_button.html", locale))
+    callback_answer.text = plain(speech.render("flows/unknown_button.html"))
 
 
 def make_router() -> Router:

@@ -25,13 +25,13 @@ from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import (
     CANCEL_REASON,
     TALK_REASON,
+    Speech,
     button_key,
     drop_buttons,
     edit,
     invoice_payload,
     say,
 )
-from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket
 
@@ -40,100 +40,67 @@ LIST_LIMIT = 20
 
 
 async def list_invoices(
-    message: Message, customer: ChatLink | None, tx: Transactor, texts: Texts, locale: str
+    message: Message, customer: ChatLink | None, tx: Transactor, speech: Speech
 ) -> None:
+    query = billing.queries.invoices_page
     link = require_link(customer)
-    page = await tx.read(
-        billing.queries.invoices_page,
-        customer_id=link.customer_id,
-        statuses=OPEN,
-        limit=LIST_LIMIT,
-    )
-    text = texts.render(
-        "bot/flows/invoices.html", locale, invoices=page.items, more=page.next_after
-    )
-    await message.answer(text, reply_markup=keyboards.invoice_list(page.items, texts, locale))
+    page = await tx.read(query, customer_id=link.customer_id, statuses=OPEN, limit=LIST_LIMIT)
+    text = speech.render("flows/invoices.html", invoices=page.items, more=page.next_after)
+    keyboard = keyboards.invoice_list(page.items, speech.texts, speech.locale)
+    await message.answer(text, reply_markup=keyboard)
 
 
-async def show_invoice(
-    query: CallbackQuery, invoice: InvoiceView, texts: Texts, locale: str
-) -> None:
+async def show_invoice(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:
     payload = invoice_payload(invoice)
-    text = texts.render("bot/invoice_delivered.html", locale, **payload)
-    await say(query, text, keyboards.invoice_actions(payload, texts, locale))
+    keyboard = keyboards.invoice_actions(payload, speech.texts, speech.locale)
+    await say(query, speech.render("invoice_delivered.html", **payload), keyboard)
 
 
-async def cancel_pressed(
-    query: CallbackQuery, invoice: InvoiceView, texts: Texts, locale: str
-) -> None:
+async def cancel_pressed(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:
     """Never cancel on the first tap: a new message asks (a new message, so a later cancel,
     after an undo, is a new press with a new idempotency key)."""
-    text = texts.render("bot/flows/confirm_cancel.html", locale, invoice=invoice)
-    await say(query, text, keyboards.confirm_cancel(invoice, texts, locale))
+    keyboard = keyboards.confirm_cancel(invoice, speech.texts, speech.locale)
+    await say(query, speech.render("flows/confirm_cancel.html", invoice=invoice), keyboard)
 
 
 async def cancel_confirmed(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    texts: Texts,
-    locale: str,
+    query: CallbackQuery, invoice: InvoiceView, customer: ChatLink, tx: Transactor, speech: Speech
 ) -> None:
-    command = CancelInvoice(
-        invoice_id=invoice.id,
-        reason=texts.gettext(CANCEL_REASON, locale),
-        actor=customer.actor,
-        idempotency_key=button_key(query),
-    )
+    reason, key = speech.gettext(CANCEL_REASON), button_key(query)
+    command = CancelInvoice(invoice.id, reason, customer.actor, idempotency_key=key)
     result = await tx.run(billing.cancel_invoice, command)
-    await edit(query, texts.render("bot/flows/cancelled.html", locale, result=result))
+    await edit(query, speech.render("flows/cancelled.html", result=result))
 
 
-async def cancel_kept(
-    query: CallbackQuery, invoice: InvoiceView, texts: Texts, locale: str
-) -> None:
-    await edit(query, texts.render("bot/flows/kept.html", locale, invoice=invoice))
+async def cancel_kept(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:
+    await edit(query, speech.render("flows/kept.html", invoice=invoice))
 
 
 async def undo_pressed(
-    query: CallbackQuery,
-    callback_data: UndoCD,
-    customer: ChatLink,
-    tx: Transactor,
-    texts: Texts,
-    locale: str,
+    query: CallbackQuery, callback_data: UndoCD, customer: ChatLink, tx: Transactor, speech: Speech
 ) -> None:
-    command = UndoCancellation(
-        credit_note_id=callback_data.credit_note_id,
-        actor=customer.actor,
-        idempotency_key=button_key(query),
-    )
+    note_id, key = callback_data.credit_note_id, button_key(query)
+    command = UndoCancellation(note_id, customer.actor, idempotency_key=key)
     result = await tx.run(billing.undo_cancellation, command)
     await drop_buttons(query)
-    if result.already_undone:
-        await say(query, texts.render("bot/flows/already_undone.html", locale, result=result))
+    if result.already_undone:  # a fresh undo is announced by its cancellation_undone message
+        await say(query, speech.render("flows/already_undone.html", result=result))
 
 
 async def talk_pressed(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    texts: Texts,
-    locale: str,
+    query: CallbackQuery, invoice: InvoiceView, customer: ChatLink, tx: Transactor, speech: Speech
 ) -> None:
     command = OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.QUESTION,
-        reason=texts.gettext(TALK_REASON, locale),
+        reason=speech.gettext(TALK_REASON),
         actor=customer.actor,
-        invoice_id=invoice.id,
         idempotency_key=button_key(query),
+        invoice_id=invoice.id,
     )
     ticket = await tx.run(ticketing.open_ticket, command)
     if ticket.joined:  # a new ticket is announced by its ticket_opened message
-        await say(query, texts.render("bot/flows/ticket_joined.html", locale, ticket=ticket))
+        await say(query, speech.render("flows/ticket_joined.html", ticket=ticket))
 
 
 def make_router() -> Router:

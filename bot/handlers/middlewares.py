@@ -1,7 +1,7 @@
 """Cross-cutting steps of the customer routers: who is writing, and refusals into words.
 
 - `CustomerMiddleware` reads the chat link of `event_from_user` on every update (never trusting
-  a button) and sets `customer` (a ChatLink or None) and `locale`.
+  a button) and sets `customer` (a ChatLink or None), `locale` and `speech`.
 - `MessageRefusals` answers a refused message with `bot/refusals/<code>.html`.
 - `CallbackGuard` re-authorises a press against the link, then answers the query before the
   work starts (TG5, TG13): a refusal found before the answer travels in the answer, one the
@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.access import authorise
 from bot.chats import ChatLink, link_of_user
-from bot.handlers.replies import plain, refusal_text, say
+from bot.handlers.replies import Speech, plain, say
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES, Texts
 
@@ -39,7 +39,8 @@ class CustomerMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         link = await data["tx"].read(link_of_user, user.id) if user is not None else None
         data["customer"] = link
-        data["locale"] = locale_for(link, user, data["texts"])
+        data["locale"] = locale = locale_for(link, user, data["texts"])
+        data["speech"] = Speech(data["texts"], locale)
         return await handler(event, data)
 
 
@@ -49,7 +50,7 @@ class MessageRefusals(BaseMiddleware):
             return await handler(event, data)
         except DomainError as refusal:
             if isinstance(event, Message):
-                await event.answer(refusal_text(data["texts"], refusal, data["locale"]))
+                await event.answer(data["speech"].refusal(refusal))
             return None
 
 
@@ -57,11 +58,11 @@ class CallbackGuard(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
-        texts, locale, answer = data["texts"], data["locale"], data["callback_answer"]
+        speech, answer = data["speech"], data["callback_answer"]
         try:
             data.update(await authorise(data["tx"], data["customer"], data["callback_data"]))
         except DomainError as refusal:
-            answer.text, answer.show_alert = plain(refusal_text(texts, refusal, locale)), True
+            answer.text, answer.show_alert = plain(speech.refusal(refusal)), True
             return None
         with suppress(TelegramBadRequest):  # a retried update finds the query answered
             await event.answer()
@@ -69,5 +70,5 @@ class CallbackGuard(BaseMiddleware):
         try:
             return await handler(event, data)
         except DomainError as refusal:
-            await say(event, refusal_text(texts, refusal, locale))
+            await say(event, speech.refusal(refusal))
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -24,6 +25,23 @@ ANSWER_LIMIT = 200  # answerCallbackQuery text, in characters
 # The customer's own words, in their language, on the credit note and in the ticket thread.
 CANCEL_REASON = "Cancelled at the customer's request"
 TALK_REASON = "I would like to talk to a person about this invoice."
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """Texts in the locale of the person being answered (set by CustomerMiddleware)."""
+
+    texts: Texts
+    locale: str
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.texts.render(f"bot/{template}", self.locale, **context)
+
+    def gettext(self, message: str) -> str:
+        return self.texts.gettext(message, self.locale)
+
+    def refusal(self, refusal: DomainError) -> str:
+        return refusal_text(self.texts, refusal, self.locale)
 
 
 def refusal_text(texts: Texts, refusal: DomainError, locale: str) -> str:

@@ -9,9 +9,8 @@ from aiogram.types import Message, ReplyKeyboardRemove
 
 from bot import keyboards
 from bot.chats import ChatLink, chat_active
-from bot.handlers.replies import telegram_user
+from bot.handlers.replies import Speech, telegram_user
 from bot.linking import SharedContact, link_by_contact, link_by_token
-from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 
 
@@ -20,30 +19,32 @@ async def has_contact(message: Message) -> bool:
 
 
 async def cmd_start(
-    message: Message, customer: ChatLink | None, tx: Transactor, texts: Texts, locale: str
+    message: Message, customer: ChatLink | None, tx: Transactor, speech: Speech
 ) -> None:
     await tx.run(chat_active, message.chat.id)
-    name = message.from_user.first_name if message.from_user else ""
-    text = texts.render("bot/start.html", locale, name=name)
-    if customer is None:  # offer the contact button; a deep link works too
-        text += "\n" + texts.render("bot/flows/how_to_link.html", locale)
-    keyboard = None if customer else keyboards.share_contact(texts, locale)
-    await message.answer(text, reply_markup=keyboard)
+    text = speech.render(
+        "start.html", name=message.from_user.first_name if message.from_user else ""
+    )
+    if customer is not None:
+        await message.answer(text)
+        return
+    text += "\n" + speech.render("flows/how_to_link.html")  # or the deep link we sent
+    await message.answer(text, reply_markup=keyboards.share_contact(speech.texts, speech.locale))
 
 
 async def start_with_token(
-    message: Message, command: CommandObject, tx: Transactor, texts: Texts, locale: str
+    message: Message, command: CommandObject, tx: Transactor, speech: Speech
 ) -> None:
     customer = await tx.run(link_by_token, command.args or "", telegram_user(message))
-    text = texts.render("bot/flows/linked.html", locale, customer=customer)
+    text = speech.render("flows/linked.html", customer=customer)
     await message.answer(text, reply_markup=ReplyKeyboardRemove())
 
 
-async def contact_shared(message: Message, tx: Transactor, texts: Texts, locale: str) -> None:
+async def contact_shared(message: Message, tx: Transactor, speech: Speech) -> None:
     assert message.contact is not None  # has_contact
     shared = SharedContact(message.contact.phone_number, message.contact.user_id)
     customer = await tx.run(link_by_contact, shared, telegram_user(message))
-    text = texts.render("bot/flows/linked.html", locale, customer=customer)
+    text = speech.render("flows/linked.html", customer=customer)
     await message.answer(text, reply_markup=ReplyKeyboardRemove())
 
 
