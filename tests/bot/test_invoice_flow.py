@@ -106,6 +106,8 @@ async def test_cancel_asks_first_then_cancels_and_the_credit_note_arrives_with_i
         yes = await press(stack, ann, YES)
 
     assert still.status == "unpaid" and asking == [YES, NO]
+    answered = emulator.calls("answerCallbackQuery")[-1].at
+    assert answered < emulator.calls("editMessageText")[-1].at  # TG13: answer, then work
     assert stack.answer_to(asked) is None and stack.answer_to(yes) is None
     cancelled = await read_invoice(tx, invoice.id)
     assert cancelled.status == "canceled"
