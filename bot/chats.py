@@ -57,6 +57,13 @@ async def link_of_user(uow: UnitOfWork, telegram_user_id: int) -> ChatLink | Non
     return None if row is None else ChatLink(row.customer_id, row.chat_id, row.language)
 
 
+async def user_of_customer(uow: UnitOfWork, customer_id: int) -> int | None:
+    """The Telegram user a customer is linked to, if any."""
+    return await uow.session.scalar(
+        select(TelegramChat.telegram_user_id).where(TelegramChat.customer_id == customer_id)
+    )
+
+
 async def chat_active(uow: UnitOfWork, chat_id: int) -> None:
     """A user who writes to the bot has unblocked it: deliver to them again."""
     await uow.session.execute(

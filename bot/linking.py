@@ -2,7 +2,8 @@
 
 - a one-time deep link `/start <token>` issued for that customer (it replaces any earlier link);
 - a shared contact that Telegram marks as the user's own and whose phone matches exactly one
-  customer. A contact never moves a linked user to another customer: that takes a new token.
+  customer. A contact never moves a linked user to another customer, nor takes a customer
+  over from another Telegram user: that takes a new token.
 
 Each is one unit of work: the token is spent and the chat linked together, or neither.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import billing
 from billing.commands import RedeemLinkToken
 from billing.views import CustomerView
-from bot.chats import link_chat, link_of_user
+from bot.chats import link_chat, link_of_user, user_of_customer
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES
@@ -34,6 +35,14 @@ class NoCustomerForPhone(DomainError):
 class LinkedElsewhere(DomainError):
     code = "linked_elsewhere"
     message = "This chat is linked to another account; use a new link to change it."
+
+
+class CustomerLinkedToSomeoneElse(DomainError):
+    """A phone number can be recycled: a contact never takes an account over from another
+    Telegram user; moving it takes a link the company issues."""
+
+    code = "customer_linked_elsewhere"
+    message = "This account is already linked to another Telegram user; ask us for a link."
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,8 @@ async def link_by_contact(
     current = await link_of_user(uow, who.user_id)
     if current is not None and current.customer_id != customer.id:
         raise LinkedElsewhere()
+    if await user_of_customer(uow, customer.id) not in (None, who.user_id):
+        raise CustomerLinkedToSomeoneElse()
     await link_chat(uow, customer.id, who.user_id, who.chat_id, who.language_for(customer))
     uow.audit(
         who.actor, "customer.linked", subject=("customer", customer.id), after={"by": "contact"}

@@ -42,7 +42,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+class SafeJSON(TypeDecorator[Any]):
+    """JSON (jsonb on PostgreSQL) that stores any document: jsonb refuses the NUL character,
+    which client-controlled data (a forged callback, a raw update) can carry, so a NUL is kept
+    as U+FFFD instead of failing the transaction, and a webhook never answers 500 forever."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _without_nul(value)
+
+
+JSONType = SafeJSON()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -22,7 +23,9 @@ TOKEN = "424242:AAH-test-token-for-the-emulator"
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """A database of our own: other suites truncate theirs while ours run."""
-    return backends.prepare_postgres("support_desk_test_bot")
+    return backends.prepare_postgres(
+        os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test_bot")
+    )
 
 
 @pytest.fixture

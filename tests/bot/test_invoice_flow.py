@@ -297,7 +297,7 @@ async def test_tg6_random_callback_data_never_fails_and_changes_nothing(
     victim, mallory = await make_customer(tx), await make_customer(tx)
     await make_invoice(tx, victim)
     eve = await linked_user(tx, emulator, mallory.id)
-    strings = sample(CALLBACK_DATA.filter(lambda d: "\x00" not in d), 200)
+    strings = [*sample(CALLBACK_DATA, 200), "inv:c:1\x00", "\x00"]  # jsonb refuses NUL
     async with customer_bot(tx, emulator, bot, texts) as stack:
         await stack.settle(eve.send("/start"))
         presses = [forge(eve, data) for data in strings]

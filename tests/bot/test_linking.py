@@ -125,3 +125,17 @@ async def test_a_foreign_contact_or_an_unknown_phone_is_refused(
     assert foreign == shown(texts, "bot/refusals/contact_not_own.html")
     assert unknown == ambiguous == shown(texts, "bot/refusals/no_customer_for_phone.html")
     assert await link_of(tx, eve) is None
+
+
+async def test_a_contact_never_takes_an_account_over_from_another_telegram_user(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer = await make_customer(tx, phone="+1 555 0199")
+    ann, mallory = emulator.user(5051, "Ann"), emulator.user(5052, "Mallory")
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await send(stack, ann, f"/start {await token_for(tx, customer)}")
+        await stack.settle(mallory.send_contact("+15550199", own=True))  # a recycled number
+
+    assert mallory.texts()[-1] == shown(texts, "bot/refusals/customer_linked_elsewhere.html")
+    assert await link_of(tx, ann) == ChatLink(customer.id, ann.id, "en")
+    assert await link_of(tx, mallory) is None
