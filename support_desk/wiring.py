@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -12,6 +14,7 @@ from bot.app import attach_bot, build_bot_runtime
 from bot.transport.documents import credit_note_loader
 from support_desk.core.clock import Clock, SystemClock
 from support_desk.core.db import make_engine
+from support_desk.core.housekeeping import run_housekeeping
 from support_desk.core.settings import Settings
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
@@ -55,6 +58,17 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers.setdefault(name, value)
 
 
+def _housekeeping(tx: Transactor) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_housekeeping(tx, stop))
+        yield
+        stop.set()
+        await task
+
+    return context
+
+
 def build_web_app(runtime: Runtime) -> web.Application:
     """The product's one HTTP application: health, REST API, console and webhook join it."""
     app = web.Application(client_max_size=1024 * 1024)
@@ -62,6 +76,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     app[SETTINGS] = runtime.settings
     app.router.add_get("/healthz", _health, name="health")
     app.on_response_prepare.append(_security_headers)
+    app.cleanup_ctx.append(_housekeeping(runtime.tx))
     setup_api(app, runtime.tx, extra_routes=TICKET_ROUTES)
     if runtime.settings.bot_token is not None:  # the offline demo sets one for its emulator
         texts = Texts(runtime.settings.default_locale)

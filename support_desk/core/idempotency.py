@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import String, select, update
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,3 +104,14 @@ class Idempotency:
                 update(IdempotencyRow).where(IdempotencyRow.key == key).values(result=dumped)
             )
         return result
+
+
+async def purge_expired(session: AsyncSession, before: datetime) -> int:
+    """Forget answered keys older than `before` (RELIABILITY M6: kept well past any client's
+    retry window; money stays safe after that through each use case's state checks)."""
+    result = await session.execute(
+        delete(IdempotencyRow)
+        .where(IdempotencyRow.created_at < before, IdempotencyRow.result.is_not(None))
+        .returning(IdempotencyRow.key)
+    )
+    return len(result.all())

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     secret_key: SecretStr = SecretStr("change-me-in-production-please-32b")
     default_locale: str = "en"
+    idempotency_retention_hours: int = 72  # B13: replays answered for three days
     billing: BillingSettings = BillingSettings()
     ticketing: TicketingSettings = TicketingSettings()
     bot: BotSettings = BotSettings()
