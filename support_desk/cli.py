@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import logging
 import os
+import sys
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -52,6 +53,10 @@ async def _serve_app(settings: Settings) -> None:
 
 
 def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    if problems := settings.production_problems():
+        for problem in problems:
+            print(f"support-desk: refusing to start: {problem}", file=sys.stderr)
+        return 2
     upgrade(settings.database_url)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings))

@@ -50,6 +50,9 @@ class BotSettings(BaseModel):
     lease_seconds: float = 120.0
 
 
+DEFAULT_SECRET_KEY = "change-me-in-production-please-32b"
+
+
 class Settings(BaseSettings):
     """Everything an operator can change; one instance is built by the wiring."""
 
@@ -65,9 +68,17 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     redis_url: str | None = None
-    secret_key: SecretStr = SecretStr("change-me-in-production-please-32b")
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     default_locale: str = "en"
     idempotency_retention_hours: int = 72  # B13: replays answered for three days
     billing: BillingSettings = BillingSettings()
     ticketing: TicketingSettings = TicketingSettings()
     bot: BotSettings = BotSettings()
+
+    def production_problems(self) -> list[str]:
+        """What must be set before serving real customers (a bot token means real Telegram)."""
+        if self.bot_token is None:
+            return []  # the offline demo
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+            return ["SUPPORT_DESK_SECRET_KEY is the built-in default: set a long random one"]
+        return []
