@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from support_desk.core.clock import FrozenClock
 from support_desk.core.db import make_engine
@@ -30,6 +31,27 @@ def no_network_inside_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
         return await original(self, *args, **kwargs)
 
     monkeypatch.setattr(aiohttp.ClientSession, "_request", guarded)
+
+
+SESSION_METHODS = ("execute", "scalar", "scalars", "get", "flush", "commit", "rollback")
+
+
+@pytest.fixture(autouse=True)
+def one_task_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """D6: an AsyncSession is used by the task that first used it and by no other."""
+    for name in SESSION_METHODS:
+        original = getattr(AsyncSession, name)
+
+        async def guarded(
+            self: AsyncSession, *args: Any, __original: Any = original, **kwargs: Any
+        ) -> Any:
+            task = asyncio.current_task()
+            owner = self.info.setdefault("owner_task", task)
+            if owner is not task:
+                raise AssertionError(f"AsyncSession shared between tasks {owner} and {task}")
+            return await __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AsyncSession, name, guarded)
 
 
 @pytest.fixture(scope="session")
