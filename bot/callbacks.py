@@ -30,3 +30,16 @@ class InvoiceCD(CallbackData, prefix="inv"):
 
 class UndoCD(CallbackData, prefix="undo"):
     credit_note_id: Id
+
+
+class ReplyCD(CallbackData, prefix="tr"):
+    """T4: send the text the customer just wrote (kept in FSM state) to this ticket."""
+
+    ticket_id: Id
+
+
+class RateCD(CallbackData, prefix="rate"):
+    """T7: rate a resolved ticket; ticketing checks that it is the customer's and unrated."""
+
+    ticket_id: Id
+    rating: Annotated[int, Field(ge=1, le=5)]

@@ -18,7 +18,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.views import InvoiceView
-from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD
+from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.texts import Texts, format_money
 
 CANCELLABLE = "unpaid"
@@ -31,6 +31,8 @@ def for_outbox(
         return invoice_actions(payload, texts, locale)
     if kind == "credit_note_issued" and payload.get("undo_until"):
         return undo(payload, texts, locale)
+    if kind == "rating_request":
+        return rating(payload)
     return None
 
 
@@ -93,6 +95,28 @@ def invoice_list(
         text = label % {"number": invoice.number or invoice.id, "amount": amount}
         builder.button(
             text=text, callback_data=InvoiceCD(act=InvoiceAct.SHOW, invoice_id=invoice.id)
+        )
+    return _markup(builder.adjust(1))
+
+
+def rating(payload: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+    """T7: 1 to 5 under a rating request, in one row (ticketing checks the press)."""
+    ticket_id = payload.get("ticket_id")
+    if not isinstance(ticket_id, int) or not 1 <= ticket_id <= 2**31 - 1:
+        return None
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(text=str(stars), callback_data=RateCD(ticket_id=ticket_id, rating=stars))
+    return _markup(builder.adjust(5))
+
+
+def reply_choice(ticket_ids: Iterable[int], texts: Texts, locale: str) -> InlineKeyboardMarkup:
+    """T4: one "Reply to ticket #N" per live ticket, when the customer has several."""
+    builder = InlineKeyboardBuilder()
+    label = texts.gettext("Reply to ticket #%(ticket)s", locale)
+    for ticket_id in ticket_ids:
+        builder.button(
+            text=label % {"ticket": ticket_id}, callback_data=ReplyCD(ticket_id=ticket_id)
         )
     return _markup(builder.adjust(1))
 

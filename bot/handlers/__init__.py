@@ -2,7 +2,8 @@
 joins one parent only, and tests build a Dispatcher per test).
 
 One customer router, for private chats, carries the middlewares that read the chat link and
-turn refusals into words; the fallback for unknown buttons comes last.
+turn refusals into words; the tickets router takes any other text (T4); the fallback for
+unknown buttons comes last.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
-from bot.handlers import fallback, invoices, start
+from bot.handlers import fallback, invoices, start, tickets
 from bot.handlers.middlewares import CustomerMiddleware, MessageRefusals
 
 
@@ -25,5 +26,7 @@ def get_routers() -> list[Router]:
     customer.message.middleware(CustomerMiddleware())
     customer.message.middleware(MessageRefusals())
     customer.callback_query.middleware(CustomerMiddleware())
-    customer.include_routers(start.make_router(), invoices.make_router(), fallback.make_router())
+    customer.include_routers(
+        start.make_router(), invoices.make_router(), tickets.make_router(), fallback.make_router()
+    )
     return [customer]

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -23,8 +23,11 @@ from bot.chats import ChatLink, link_of_user
 from bot.handlers.replies import Speech, plain, say
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES, Texts
+from support_desk.core.tx import Transactor
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# (tx, link, callback_data) -> what the button names, as the linked customer's own
+Check = Callable[[Transactor, ChatLink | None, Any], Awaitable[Mapping[str, object]]]
 
 
 def locale_for(link: ChatLink | None, user: User | None, texts: Texts) -> str:
@@ -55,12 +58,15 @@ class MessageRefusals(BaseMiddleware):
 
 
 class CallbackGuard(BaseMiddleware):
+    def __init__(self, check: Check = authorise) -> None:
+        self.check = check
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
         speech, answer = data["speech"], data["callback_answer"]
         try:
-            data.update(await authorise(data["tx"], data["customer"], data["callback_data"]))
+            data.update(await self.check(data["tx"], data["customer"], data["callback_data"]))
         except DomainError as refusal:
             answer.text, answer.show_alert = plain(speech.refusal(refusal)), True
             return None
