@@ -4,6 +4,8 @@ Updates reach `accept` from the webhook or the poller. Each new update is chaine
 previous one of the same user, so a user's updates enter the Dispatcher in the order we stored
 them (aiogram's event isolation then serialises their handlers, across processes with Redis).
 The sweeper re-runs updates whose handler failed and those a dead process left behind (O5).
+An update already in flight here is never started a second time: its lease may pass while it
+waits for its turn, and the sweeper would otherwise claim and start it again.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class InboxProcessor:
         self.owner = owner or f"inbox-{uuid.uuid4().hex[:12]}"
         self.feed_kwargs = feed_kwargs
         self._tails: dict[int, asyncio.Task[None]] = {}
+        self._in_flight: set[int] = set()  # update ids with a task here, from submit to settle
         self._slots = asyncio.Semaphore(self.policy.parallel)
 
     async def accept(self, updates: list[store.Raw]) -> int:
@@ -72,14 +75,21 @@ class InboxProcessor:
             self._submit(raw)
         return len(new)
 
-    def _submit(self, raw: store.Raw) -> None:
+    def _submit(self, raw: store.Raw) -> bool:
+        """Start `raw` behind its user's earlier updates, unless it is already in flight here."""
+        update_id = int(raw["update_id"])
+        if update_id in self._in_flight:
+            return False
+        self._in_flight.add(update_id)
         key = user_key(raw)
         previous = self._tails.get(key)
         task = asyncio.create_task(self._after(previous, raw))
         self._tails[key] = task
-        task.add_done_callback(lambda done: self._forget(key, done))
+        task.add_done_callback(lambda done: self._forget(key, update_id, done))
+        return True
 
-    def _forget(self, key: int, task: asyncio.Task[None]) -> None:
+    def _forget(self, key: int, update_id: int, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(update_id)
         if self._tails.get(key) is task:
             del self._tails[key]
 
@@ -91,6 +101,9 @@ class InboxProcessor:
 
     async def _process(self, raw: store.Raw) -> None:
         update_id = int(raw["update_id"])
+        if not await self.tx.run(store.begin, update_id, self.owner, self.policy.lease_seconds):
+            log.info("update %s was taken over by another process; not handling it", update_id)
+            return
         try:
             update = Update.model_validate(raw, context={"bot": self.bot})
             await self.dispatcher.feed_update(self.bot, update, **self.feed_kwargs)
@@ -112,9 +125,7 @@ class InboxProcessor:
         due = await self.tx.run(
             store.claim_due, self.owner, self.policy.sweep_batch, self.policy.lease_seconds
         )
-        for raw in due:
-            self._submit(raw)
-        return len(due)
+        return sum(self._submit(raw) for raw in due)
 
     async def idle(self) -> None:
         """Wait until every started update has been handled (tests, shutdown)."""

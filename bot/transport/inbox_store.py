@@ -1,9 +1,10 @@
 """The inbox's database steps (TG3/TG4/O5): an update is stored, by `update_id`, before we answer.
 
 The primary key is the de-duplication: a repeated update is an INSERT that does nothing. A new
-row is stored already leased to the process that received it, so the common path costs one
-write before the handler and one after; a row whose lease runs out (the process died) or whose
-handler failed is picked up again by the sweeper.
+row is stored already leased to the process that received it; when its handler actually starts
+(it may first wait behind the same user's earlier updates or for a slot) the lease is renewed by
+`begin`, which fails if another process took the row over meanwhile. A row whose lease runs out
+(the process died) or whose handler failed is picked up again by the sweeper.
 """
 
 from __future__ import annotations
@@ -86,6 +87,18 @@ def _mine(update_id: int, owner: str) -> Any:
         InboxRow.lease_owner == owner,
         InboxRow.status == InboxStatus.PROCESSING,
     )
+
+
+async def begin(uow: UnitOfWork, update_id: int, owner: str, lease_seconds: float) -> bool:
+    """Renew the lease as the handler starts; False when the row is no longer ours (another
+    process took it over after our lease passed, or it was handled): then it must not run."""
+    result = await uow.session.execute(
+        update(InboxRow)
+        .where(_mine(update_id, owner))
+        .values(lease_until=uow.now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish(uow: UnitOfWork, update_id: int, owner: str) -> None:
