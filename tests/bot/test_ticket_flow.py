@@ -9,8 +9,11 @@ from typing import Any
 
 from aiogram import Bot
 
+import billing
 import ticketing
+from billing.commands import IssueLinkToken
 from bot.callbacks import RateCD, ReplyCD
+from bot.chats import ChatLink, link_of_user
 from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.handlers.tickets import TEXT_LIMIT
 from support_desk.core.actors import Actor
@@ -177,3 +180,21 @@ async def test_t7_a_forged_rating_of_another_customers_ticket_changes_nothing(
     assert (await tx.read(ticketing.ticket_view, target.id, STAFF)).rating is None
     audited = await refusals_audited(tx)
     assert [(a.actor_kind, a.actor_id) for a in audited] == [("customer", str(mallory.id))] * 2
+
+
+async def test_a_retried_start_with_a_spent_token_answers_linked(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer = await make_customer(tx, name="Ann Example")
+    issued = await tx.run(billing.issue_link_token, IssueLinkToken(customer.id, actor=STAFF))
+    ann, bob = emulator.user(7101, "Ann"), emulator.user(7102, "Bob")
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        started = await send(stack, ann, f"/start {issued.token}")
+        await again(stack, started)
+        await send(stack, bob, f"/start {issued.token}")
+
+    linked = shown(texts, "bot/flows/linked.html", customer=customer)
+    assert ann.texts() == [linked, linked]
+    assert bob.texts() == [shown(texts, "bot/refusals/link_token_invalid.html")]
+    assert await tx.read(link_of_user, ann.id) == ChatLink(customer.id, ann.id, "en")
+    assert await tx.read(link_of_user, bob.id) is None
