@@ -7,6 +7,9 @@
 - Permanent errors (blocked by the user, bad request): the row is failed and kept; a block is
   remembered on the chat so later rows for it are closed without calling Telegram.
 - Multi-part rows record each sent part, so a retry resumes instead of repeating.
+- A batch shares one lease, but sending it can outlast it (1 message/s per chat, 429 waits,
+  multi-part rows), so each part renews its row's lease right before it is sent and the row is
+  dropped if another worker took it over meanwhile: a row is never sent twice.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
-    batch: int = 50
+    batch: int = 20  # x 1 s per chat stays well under the lease, so renewals rarely find it lost
     lease_seconds: float = 120.0
     max_attempts: int = 8
     backoff_base: float = 2.0
@@ -49,6 +52,10 @@ class DeliveryPolicy:
 
 class Permanent(Exception):
     """Sending this row can never succeed; keep it as failed."""
+
+
+class LeaseLost(Exception):
+    """Another worker took this row over after our lease passed; it is theirs to send."""
 
 
 class DeliveryWorker:
@@ -126,6 +133,8 @@ class DeliveryWorker:
         try:
             parts = await self.renderer.render(row.kind, row.payload, row.language)
             await self._send_parts(row, parts)
+        except LeaseLost:
+            log.warning("outbox %s was taken over by another worker; not sending it", row.id)
         except TelegramRetryAfter as exc:
             await self._retry(row, str(exc), exc.retry_after, attempt=False)
         except TelegramForbiddenError as exc:
@@ -143,14 +152,16 @@ class DeliveryWorker:
 
     async def _send_parts(self, row: store.Leased, parts: list[Part]) -> None:
         for index in range(row.parts_sent, len(parts)):
-            await self._send_part(row.chat_id, parts[index])
+            await self._send_part(row, parts[index])
             if index + 1 < len(parts):
                 await self.tx.run(store.record_progress, row.id, index + 1)
 
-    async def _send_part(self, chat_id: int, part: Part) -> None:
-        waited = 0.0
+    async def _send_part(self, row: store.Leased, part: Part) -> None:
+        chat_id, waited = row.chat_id, 0.0
         for _ in itertools.count():
             await self.limiter.acquire(chat_id)
+            if not await self.tx.run(store.renew, row.id, self.owner, self.policy.lease_seconds):
+                raise LeaseLost(row.id)
             try:
                 await self._call(chat_id, part)
                 return

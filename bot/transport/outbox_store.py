@@ -116,6 +116,19 @@ async def _set(uow: UnitOfWork, outbox_id: int, owner: str, **values: Any) -> bo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def renew(uow: UnitOfWork, outbox_id: int, owner: str, seconds: float) -> bool:
+    """Extend our lease right before a part is sent; False when the row is no longer ours (our
+    lease passed while it waited and another worker took it, or it was settled): do not send."""
+    result = await uow.session.execute(
+        update(OutboxRow)
+        .where(_mine(outbox_id, owner))
+        .values(lease_until=uow.now + timedelta(seconds=seconds))
+        .returning(OutboxRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
 async def mark_sent(uow: UnitOfWork, outbox_id: int, owner: str) -> bool:
     return await _set(
         uow,

@@ -12,9 +12,15 @@ from aiogram.types import Message
 
 from bot.emulator import BotApiEmulator
 from bot.transport import inbox_store
+from bot.transport.delivery import DeliveryWorker
 from bot.transport.inbox import InboxPolicy, InboxProcessor
+from bot.transport.ratelimit import RateLimiter
+from bot.transport.render import Renderer
 from support_desk.core.clock import FrozenClock
+from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
+from tests.bot.conftest import linked_user, notify
+from tests.bot.test_delivery import FAST, outbox
 
 
 class GatedHandler:
@@ -77,3 +83,38 @@ async def test_an_update_taken_over_by_another_process_while_it_waited_is_not_ha
 
     assert [raw["update_id"] for raw in taken] == [raw["update_id"] for raw in sent]
     assert handler.calls == [1]  # update 2 is the other process's now
+
+
+class GatedLimiter(RateLimiter):
+    """No limits, but `acquire` waits at `gate`: a worker held up between leasing and sending."""
+
+    def __init__(self) -> None:
+        super().__init__(FAST)
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def acquire(self, chat_id: int) -> None:
+        self.entered.set()
+        await self.gate.wait()
+        await super().acquire(chat_id)
+
+
+async def test_an_outbox_row_whose_lease_passes_mid_send_is_sent_once_by_two_workers(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts, clock: FrozenClock
+) -> None:
+    ann = await linked_user(tx, emulator, 1)
+    await notify(tx, 1, "x", text="once")
+    slow_limiter = GatedLimiter()
+    slow = DeliveryWorker(tx, bot, Renderer(texts), slow_limiter, owner="slow")
+    fast = DeliveryWorker(tx, bot, Renderer(texts), RateLimiter(FAST), owner="fast")
+
+    sending = asyncio.create_task(slow.run_once())
+    await slow_limiter.entered.wait()  # leased, about to send
+    clock.advance(seconds=121)
+    await fast.drain()  # the lease passed: the other worker takes the row and sends it
+    slow_limiter.gate.set()
+    await sending
+
+    assert ann.texts() == ["once"]
+    assert len(emulator.calls("sendMessage")) == 1
+    assert [row.status for row in await outbox(tx)] == ["sent"]
