@@ -3,6 +3,9 @@
 The batch is stored before the next getUpdates moves the offset past it, so an update is never
 confirmed to Telegram before it is in the database. The raw JSON is read directly, not through
 aiogram's models, so each update is validated once, by the processor.
+
+Any failure of a round (Telegram, the network, the database storing the batch) is logged and the
+round retried after a backoff: the poller is the only way updates arrive, so it must not stop.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ class Poller:
                 backoff = 1.0
             except (aiohttp.ClientError, TimeoutError, OSError, PollingError) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+            except Exception:  # e.g. the database refused the batch: not confirmed, so re-read
+                log.exception("polling round failed; retrying in %.0fs", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
 

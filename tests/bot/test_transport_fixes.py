@@ -9,11 +9,13 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
+from sqlalchemy.exc import OperationalError
 
 from bot.emulator import BotApiEmulator
 from bot.transport import inbox_store
 from bot.transport.delivery import DeliveryWorker
 from bot.transport.inbox import InboxPolicy, InboxProcessor
+from bot.transport.polling import Poller
 from bot.transport.ratelimit import RateLimiter
 from bot.transport.render import Renderer
 from support_desk.core.clock import FrozenClock
@@ -118,3 +120,39 @@ async def test_an_outbox_row_whose_lease_passes_mid_send_is_sent_once_by_two_wor
     assert ann.texts() == ["once"]
     assert len(emulator.calls("sendMessage")) == 1
     assert [row.status for row in await outbox(tx)] == ["sent"]
+
+
+class FlakyProcessor(InboxProcessor):
+    """The database refuses the first batch, as when it restarts under the poller."""
+
+    failed = 0
+
+    async def accept(self, updates: list[inbox_store.Raw]) -> int:
+        if not self.failed:
+            self.failed += 1
+            raise OperationalError("INSERT INTO tg_inbox", {}, Exception("connection lost"))
+        return await super().accept(updates)
+
+
+async def test_the_poller_keeps_polling_after_a_database_error(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot
+) -> None:
+    handler = GatedHandler()
+    handler.gate.set()
+    processor = FlakyProcessor(tx, handler.dispatcher(), bot)
+    poller = Poller(bot, processor, timeout=1)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+    ann = emulator.user(602, "Ann")
+
+    ann.send("first")
+    await asyncio.wait_for(handler.entered.wait(), 10)
+    handler.entered.clear()
+    ann.send("second")
+    await asyncio.wait_for(handler.entered.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(polling, 5)
+    await processor.idle()
+
+    assert processor.failed == 1
+    assert handler.calls == [1, 2]
