@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 
 from bot.models import TelegramChat
 from support_desk.core.actors import Actor
+from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.tx import UnitOfWork
 
 
@@ -28,7 +29,10 @@ async def link_chat(
     uow: UnitOfWork, customer_id: int, telegram_user_id: int, chat_id: int, language: str = "en"
 ) -> None:
     """Point `customer_id` at this private chat; a later link replaces an earlier one, and a
-    Telegram user is linked to one customer at a time."""
+    Telegram user is linked to one customer at a time.
+
+    Messages that found no chat before (T8: never lost) are put back in the queue, so e.g. an
+    invoice delivered before the customer linked reaches them now."""
     await uow.session.execute(
         delete(TelegramChat)
         .where(
@@ -43,6 +47,15 @@ async def link_chat(
         uow.session.add(chat)
     chat.telegram_user_id, chat.chat_id, chat.language = telegram_user_id, chat_id, language
     chat.linked_at, chat.blocked_at = uow.now, None
+    await uow.session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.customer_id == customer_id,
+            OutboxRow.status == OutboxStatus.UNDELIVERABLE,
+        )
+        .values(status=OutboxStatus.PENDING, next_attempt_at=uow.now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def link_of_user(uow: UnitOfWork, telegram_user_id: int) -> ChatLink | None:

@@ -11,6 +11,8 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
 from sqlalchemy.exc import OperationalError
 
+import billing
+from billing.commands import DeliverInvoice
 from bot.emulator import BotApiEmulator
 from bot.transport import inbox_store
 from bot.transport.delivery import DeliveryWorker
@@ -22,7 +24,10 @@ from support_desk.core.clock import FrozenClock
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from tests.bot.conftest import linked_user, notify
+from tests.bot.customer_bot import customer_bot
 from tests.bot.test_delivery import FAST, outbox
+from tests.bot.test_linking import token_for
+from tests.factories import STAFF, make_customer, make_invoice
 
 
 class GatedHandler:
@@ -156,3 +161,22 @@ async def test_the_poller_keeps_polling_after_a_database_error(
 
     assert processor.failed == 1
     assert handler.calls == [1, 2]
+
+
+async def test_an_invoice_delivered_before_the_customer_linked_arrives_once_they_link(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer = await make_customer(tx, name="Ann Example")
+    invoice = await make_invoice(tx, customer)
+    ann = emulator.user(5101, "Ann")
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await tx.run(billing.deliver_invoice, DeliverInvoice(invoice.id, actor=STAFF))
+        await stack.delivery.drain()
+        before = [row.status for row in await outbox(tx)]
+        await stack.settle(ann.send(f"/start {await token_for(tx, customer)}"))
+        await stack.delivery.drain()
+
+    assert before == ["undeliverable"]
+    assert invoice.number is not None
+    assert [text for text in ann.texts() if invoice.number in text] == [ann.texts()[-1]]
+    assert [row.status for row in await outbox(tx)] == ["sent"]
