@@ -52,9 +52,12 @@ class FsmRow(Base):
 
 
 class TelegramChat(Base):
-    """Where a customer's messages go: set when a Telegram user proves who they are."""
+    """Where a customer's messages go: set when a Telegram user proves who they are.
+
+    `chat_id` is indexed: every /start and every block looks a chat up by it."""
 
     __tablename__ = "telegram_chats"
+    __table_args__ = (Index("ix_telegram_chats_chat_id", "chat_id"),)
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import OperationalError
 
 import billing
@@ -180,3 +181,13 @@ async def test_an_invoice_delivered_before_the_customer_linked_arrives_once_they
     assert invoice.number is not None
     assert [text for text in ann.texts() if invoice.number in text] == [ann.texts()[-1]]
     assert [row.status for row in await outbox(tx)] == ["sent"]
+
+
+async def test_telegram_chats_are_found_by_chat_id_through_an_index(tx: Transactor) -> None:
+    def indexed_columns(conn: Connection) -> list[list[str | None]]:
+        return [index["column_names"] for index in inspect(conn).get_indexes("telegram_chats")]
+
+    async with tx.engine.connect() as conn:
+        indexed = await conn.run_sync(indexed_columns)
+
+    assert ["chat_id"] in indexed
