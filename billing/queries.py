@@ -8,7 +8,16 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from billing import errors, repo
-from billing.models import AccountCredit, CreditNote, Customer, Invoice, Payment, Service
+from billing.models import (
+    AccountCredit,
+    CreditNote,
+    Customer,
+    Invoice,
+    LinkTokenRow,
+    Payment,
+    Service,
+)
+from billing.services.customers import token_hash
 from billing.views import CreditNoteView, CustomerView, InvoiceView, Page, PaymentView, ServiceView
 from support_desk.core.tx import UnitOfWork
 
@@ -130,3 +139,11 @@ async def _page(ids: list[int], limit: int, load: Callable[[int], Awaitable[T]])
     ids = ids[:limit]
     items = tuple([await load(i) for i in ids])
     return Page(items, ids[-1] if more and ids else None)
+
+
+async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:
+    """The customer a token that was already used had been issued for (a retried `/start`)."""
+    stmt = select(LinkTokenRow.customer_id).where(
+        LinkTokenRow.token_hash == token_hash(token), LinkTokenRow.used_at.is_not(None)
+    )
+    return await uow.session.scalar(stmt)

@@ -12,15 +12,11 @@ answer failed after the link was made); to anyone else it stays invalid.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-
-from sqlalchemy import select
 
 import billing
 from billing.commands import RedeemLinkToken
 from billing.errors import LinkTokenInvalid
-from billing.models import LinkTokenRow
 from billing.views import CustomerView
 from bot.chats import link_chat, link_of_user, user_of_customer
 from support_desk.core.actors import Actor
@@ -89,15 +85,9 @@ async def link_by_token(uow: UnitOfWork, token: str, who: TelegramUser) -> Custo
 
 
 async def linked_by(uow: UnitOfWork, token: str, who: TelegramUser) -> int | None:
-    """The customer a spent `token` was issued for, if `who` is linked to that customer now.
-
-    Reads billing's token table directly (billing has no such query yet); the refusal that
-    brought us here wrote nothing, so this read changes nothing either."""
-    digest = hashlib.sha256(token.encode()).hexdigest()  # as billing stores it
-    spent = select(LinkTokenRow.customer_id).where(
-        LinkTokenRow.token_hash == digest, LinkTokenRow.used_at.is_not(None)
-    )
-    customer_id = await uow.session.scalar(spent)
+    """The customer a spent `token` was issued for, if `who` is linked to that customer now;
+    the refusal that brought us here wrote nothing, so this read changes nothing either."""
+    customer_id = await billing.queries.spent_link_token_customer(uow, token)
     current = await link_of_user(uow, who.user_id)
     if customer_id is None or current is None or current.customer_id != customer_id:
         return None

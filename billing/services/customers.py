@@ -108,7 +108,8 @@ async def set_compound_invoices_allowed(
     return await uow.idempotency.remember(cmd, repo.customer_view(customer))
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """Only this digest of a link token is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -121,7 +122,7 @@ async def issue_link_token(uow: UnitOfWork, cmd: IssueLinkToken) -> LinkToken:
     expires = uow.now + LINK_TOKEN_LIFETIME
     uow.session.add(
         LinkTokenRow(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             customer_id=cmd.customer_id,
             created_at=uow.now,
             expires_at=expires,
@@ -136,7 +137,7 @@ async def redeem_link_token(uow: UnitOfWork, cmd: RedeemLinkToken) -> CustomerVi
     stmt = (
         update(LinkTokenRow)
         .where(
-            LinkTokenRow.token_hash == _hash(cmd.token),
+            LinkTokenRow.token_hash == token_hash(cmd.token),
             LinkTokenRow.used_at.is_(None),
             LinkTokenRow.expires_at > uow.now,
         )

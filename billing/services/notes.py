@@ -144,8 +144,12 @@ async def issue(
     """
     needs_refund = note.total_minor > invoice.balance_minor
     refundable = await _refundable(uow, invoice.id) if needs_refund else 0
+    remainder = Remainder(note.remainder)
+    if remainder is Remainder.NONE and note.decided_by is not None:
+        # approved after the customer paid what it was meant to settle: the value is theirs
+        remainder = Remainder.ACCOUNT_CREDIT
     settled, refund, credit = rules.split_credit(
-        note.total_minor, invoice.balance_minor, refundable, Remainder(note.remainder)
+        note.total_minor, invoice.balance_minor, refundable, remainder
     )
     note.number = await numbering.next_number(uow, numbering.CREDIT_NOTES)
     note.status, note.issued_at = CreditNoteStatus.ISSUED, uow.now

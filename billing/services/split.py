@@ -3,7 +3,7 @@ customer keeps, grouped as the agent chose."""
 
 from __future__ import annotations
 
-from billing import errors, repo
+from billing import errors, repo, rules
 from billing.commands import IssueInvoice, NewLine, SplitInvoice
 from billing.models import CreditNoteKind, InvoiceLine, LineKind
 from billing.services.cancellation import cancel
@@ -25,6 +25,10 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
         raise errors.InvoiceNotEditable()
     lines = {ln.id: ln for ln in await repo.get_lines(uow.session, invoice.id)}
     _check_groups(cmd.keep, lines)
+    kept = {i for group in cmd.keep for i in group}
+    dropped = sum(ln.total_minor for i, ln in lines.items() if i not in kept)
+    threshold = uow.settings.billing.approval_threshold_minor
+    rules.ensure_split_within_authority(cmd.actor, dropped, threshold)
     cancellation = await cancel(uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT)
     new = [
         await issue_invoice(

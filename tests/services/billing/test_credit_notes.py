@@ -281,3 +281,54 @@ async def test_m13_a_refused_self_approval_is_kept_in_the_audit_log(tx: Transact
         return [(r.actor_id, r.subject_id, r.after["code"]) for r in rows]
 
     assert await tx.read(refusals) == [("10", "approve_credit_note", "own_credit_note")]
+
+
+async def test_b11_a_split_that_writes_off_more_than_the_threshold_needs_a_credit_note(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    vps, desk = await make_service(tx, customer), await make_service(tx, customer, name="Desk")
+    invoice = await make_invoice(tx, customer, line(100, service=vps), line(900000, service=desk))
+
+    with pytest.raises(errors.SplitNeedsApproval):
+        await tx.run(
+            billing.split_invoice,
+            SplitInvoice(
+                invoice_id=invoice.id,
+                reason="drop the desk",
+                keep=((invoice.lines[0].id,),),
+                actor=AGENT,
+            ),
+        )
+
+    assert (await read_invoice(tx, invoice.id)).status == "unpaid"
+
+
+async def test_b11_a_note_approved_after_the_balance_was_paid_becomes_account_credit(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(20000, rate_bp=0))
+    pending = await tx.run(billing.issue_credit_note, credit(invoice.id, actor=AGENT))
+    await pay(tx, invoice, 20000)
+
+    issued = await tx.run(
+        billing.approve_credit_note, ApproveCreditNote(credit_note_id=pending.id, actor=ADMIN)
+    )
+
+    assert (issued.settled_minor, issued.account_credit_minor) == (0, 20000)
+    assert await tx.read(billing.queries.account_credit_of, customer.id) == {"EUR": 20000}
+
+
+async def test_b11_an_agent_promoted_to_admin_still_cannot_approve_their_own_note(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(20000))
+    pending = await tx.run(billing.issue_credit_note, credit(invoice.id, actor=AGENT))
+
+    with pytest.raises(errors.OwnCreditNote):
+        await tx.run(
+            billing.approve_credit_note,
+            ApproveCreditNote(credit_note_id=pending.id, actor=Actor.admin(int(AGENT.id))),
+        )

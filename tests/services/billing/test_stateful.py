@@ -61,6 +61,7 @@ from billing.commands import (
     TerminateService,
     UndoCancellation,
 )
+from billing.money import line_tax
 from billing.views import Cancellation, CreditNoteView, InvoiceView, Undo
 from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
@@ -105,6 +106,11 @@ class MLine:
     quantity: int
     unit: int
     rate_bp: int
+
+
+def line_total(ln: MLine) -> int:
+    net = ln.quantity * ln.unit
+    return net + line_tax(net, ln.rate_bp)
 
 
 @dataclass
@@ -1038,7 +1044,12 @@ class BillingMachine(RuleBasedStateMachine):
         )
         cut = data.draw(st.integers(0, len(kept)), label="cut")
         groups = tuple(g for g in (kept[:cut], kept[cut:]) if g)
-        error = errors.InvoiceNotEditable if inv.credited else self.cancellation_error(inv, AGENT)
+        kept_ids = {ln.id for g in groups for ln in g}
+        dropped = sum(line_total(ln) for ln in inv.lines if ln.id not in kept_ids)
+        error: type[DomainError] | None = errors.InvoiceNotEditable if inv.credited else None
+        if error is None and dropped > THRESHOLD:  # B11: a large write-off waits for an admin
+            error = errors.SplitNeedsApproval
+        error = error or self.cancellation_error(inv, AGENT)
         terminated = {
             s for s, (_, status) in self.model.services.items() if status == "terminated"
         }
