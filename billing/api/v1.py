@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache, partial
 
 from aiohttp import web
@@ -310,7 +311,8 @@ async def credit_note_document(request: web.Request) -> web.Response:
     tx = request.config_dict[API_TX]
     doc = await tx.read(documents.credit_note_document, note_id)
     locale = doc.customer.language
-    body = documents.credit_note_pdf(doc, _texts(tx.settings.default_locale), locale)
+    texts = _texts(tx.settings.default_locale)  # rendering is CPU work: off the event loop
+    body = await asyncio.to_thread(documents.credit_note_pdf, doc, texts, locale)
     name = doc.credit_note.number or f"credit-note-{note_id}"
     return web.Response(
         body=body,

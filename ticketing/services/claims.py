@@ -10,7 +10,7 @@ from __future__ import annotations
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import ClaimNext, ClaimTicket, ReassignTicket, ReleaseTicket, SetPriority
-from ticketing.errors import QueueEmpty, TicketAlreadyClaimed, UserInactive
+from ticketing.errors import AwaitingApproval, QueueEmpty, TicketAlreadyClaimed, UserInactive
 from ticketing.models import Ticket, TicketStatus
 from ticketing.services._common import finish, load, move, snapshot, staff_user, view_of
 from ticketing.views import TicketView
@@ -60,12 +60,15 @@ async def _claimed(uow: UnitOfWork, cmd: ClaimNext | ClaimTicket, ticket_id: int
 
 async def release_ticket(uow: UnitOfWork, cmd: ReleaseTicket) -> TicketView:
     """T3: the holder (or an admin) puts a ticket back in the queue. Refusals: NotTicketHolder,
-    TicketClosed, TicketChangedMeanwhile."""
+    TicketClosed, TicketChangedMeanwhile, AwaitingApproval (a parked ticket waits for the admin's
+    decision with its holder; released, nobody could finish it)."""
     if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
         return earlier
     await staff_user(uow, cmd.actor)
     t = await load(uow, cmd.ticket_id, cmd.expected_version)
     rules.ensure_holder_or_admin(t.assignee_id, cmd.actor)
+    if t.awaiting_approval:
+        raise AwaitingApproval(ticket_id=t.id)
     before = snapshot(t)
     move(uow, t, TicketStatus.OPEN)
     t.assignee_id = None

@@ -29,6 +29,7 @@ from ticketing.commands import (
     ApproveResolution,
     RejectResolution,
     RejectTicket,
+    ReleaseTicket,
     ResolveCompoundSplit,
     ResolveQuestion,
     ResolveRefund,
@@ -205,6 +206,8 @@ async def test_b11_t5_a_credit_note_above_the_threshold_parks_the_ticket_clock_p
     assert (view.status, view.awaiting_approval, view.paused) == ("in_progress", True, True)
     with pytest.raises(AwaitingApproval):
         await tx.run(ticketing.reject_ticket, RejectTicket(ticket_id, "never mind", agent))
+    with pytest.raises(AwaitingApproval):  # released, nobody could finish it
+        await tx.run(ticketing.release_ticket, ReleaseTicket(ticket_id, agent))
 
 
 async def test_m13_an_admin_approval_issues_the_credit_note_and_resolves_the_ticket(
