@@ -71,6 +71,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # the phone's digits alone: a shared Telegram contact is matched on them, by index
+    phone_digits: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     compound_invoices_allowed: Mapped[bool] = mapped_column(Boolean, default=True)

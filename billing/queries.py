@@ -17,7 +17,7 @@ from billing.models import (
     Payment,
     Service,
 )
-from billing.services.customers import token_hash
+from billing.services.customers import phone_digits, token_hash
 from billing.views import CreditNoteView, CustomerView, InvoiceView, Page, PaymentView, ServiceView
 from support_desk.core.tx import UnitOfWork
 
@@ -99,11 +99,11 @@ async def customer_by_external_id(uow: UnitOfWork, external_id: str) -> Customer
 
 async def customer_by_phone(uow: UnitOfWork, phone: str) -> CustomerView | None:
     """The customer whose phone matches, digits only (for the shared-contact link)."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if not digits:
+    digits = phone_digits(phone)
+    if digits is None:
         return None
-    rows = (await uow.session.scalars(select(Customer).where(Customer.phone.is_not(None)))).all()
-    match = [c for c in rows if "".join(ch for ch in c.phone or "" if ch.isdigit()) == digits]
+    stmt = select(Customer).where(Customer.phone_digits == digits).limit(2)
+    match = (await uow.session.scalars(stmt)).all()
     return repo.customer_view(match[0]) if len(match) == 1 else None
 
 

@@ -24,6 +24,12 @@ from support_desk.core.tx import UnitOfWork
 LINK_TOKEN_LIFETIME = timedelta(days=7)
 
 
+def phone_digits(phone: str | None) -> str | None:
+    """ "+44 20 7946-0001" -> "442079460001": how phones are compared."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return digits or None
+
+
 def _snapshot(c: Customer) -> dict[str, object]:
     return {
         "name": c.name,
@@ -51,6 +57,7 @@ async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
         name=cmd.name,
         email=cmd.email,
         phone=cmd.phone,
+        phone_digits=phone_digits(cmd.phone),
         company=cmd.company,
         language=cmd.language,
         compound_invoices_allowed=cmd.compound_invoices_allowed,
@@ -75,6 +82,7 @@ async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
     for field in ("name", "email", "phone", "company", "language"):
         if (value := getattr(cmd, field)) is not None:
             setattr(customer, field, value)
+    customer.phone_digits = phone_digits(customer.phone)
     await uow.session.flush()
     uow.audit(
         cmd.actor,
