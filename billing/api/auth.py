@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from billing.api import keys, signing
-from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
+from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
 from billing.api.errors import RequestInvalid, Unauthorized
 from support_desk.core.errors import DomainError
 
@@ -31,8 +31,7 @@ async def authenticate(request: web.Request) -> keys.ApiKey:
         return key
     if "Signature" in request.headers:
         key, signature = await signing.verify(request, tx)
-        if "Idempotency-Key" not in request.headers:
-            request[IDEMPOTENCY] = "sig:" + hashlib.sha256(signature.encode()).hexdigest()
+        request[SIGNED] = "sig:" + hashlib.sha256(signature.encode()).hexdigest()
         return key
     raise Unauthorized
 

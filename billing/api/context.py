@@ -10,3 +10,4 @@ from support_desk.core.tx import Transactor
 API_TX = web.AppKey("billing_api_tx", Transactor)
 API_KEY = web.RequestKey("api_key", ApiKey)
 IDEMPOTENCY = web.RequestKey("idempotency_header", str)
+SIGNED = web.RequestKey("signature_key", str)  # a signed request's own key: never runs twice

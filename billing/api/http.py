@@ -18,7 +18,7 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from billing.api.context import API_KEY, API_TX, IDEMPOTENCY
+from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
 from billing.api.errors import RequestInvalid
 from billing.api.keys import ApiKey
 from support_desk.core.actors import Actor
@@ -74,19 +74,22 @@ def answer(status: int, model: BaseModel) -> Answer:
 
 
 async def _answer_once(
-    uow: UnitOfWork, call: HttpCall | None, caller: Caller, work: Work
+    uow: UnitOfWork, calls: tuple[HttpCall, ...], caller: Caller, work: Work
 ) -> Answer:
+    """Replay the first answer to any of the request's keys (its Idempotency-Key, and for a
+    signed request its signature, so a captured request cannot run again under a new key)."""
     guard = Idempotency(uow.session, uow.now)  # its own: billing's services use uow.idempotency
-    if call is not None and (earlier := await guard.replay(call, Answer)) is not None:
-        return earlier
+    for call in calls:
+        if (earlier := await guard.replay(call, Answer)) is not None:
+            return earlier
     result = await work(uow, caller)
-    if call is not None:
+    for call in calls:
         await guard.remember(call, result)
     return result
 
 
 def caller_of(request: web.Request) -> Caller:
-    return Caller(request[API_KEY], request.get(IDEMPOTENCY))
+    return Caller(request[API_KEY], request.get(IDEMPOTENCY) or request.get(SIGNED))
 
 
 async def respond(
@@ -97,13 +100,13 @@ async def respond(
     `idempotent=False` is for answers that must not be stored (a link token is a secret).
     """
     caller = caller_of(request)
-    call = None
-    if idempotent and caller.idempotency is not None:
-        canonical = "" if body is None else body.model_dump_json()
-        call = HttpCall(
-            f"http:{caller.key.id}:{caller.idempotency}", request.method, request.path, canonical
-        )
-    result = await request.config_dict[API_TX].run(_answer_once, call, caller, work)
+    canonical = "" if body is None else body.model_dump_json()
+    keys = {caller.idempotency, request.get(SIGNED)} - {None} if idempotent else set()
+    calls = tuple(
+        HttpCall(f"http:{caller.key.id}:{key}", request.method, request.path, canonical)
+        for key in sorted(k for k in keys if k is not None)
+    )
+    result = await request.config_dict[API_TX].run(_answer_once, calls, caller, work)
     return web.Response(status=result.status, text=result.body, content_type="application/json")
 
 

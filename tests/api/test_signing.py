@@ -127,3 +127,22 @@ async def test_b13_a_replayed_signed_create_makes_one_invoice(
     assert (first.status, replay.status) == (201, 201)
     assert await replay.read() == await first.read()
     assert await _invoices(tx) == 1
+
+
+async def test_b13_a_captured_signed_request_cannot_run_again_under_a_new_idempotency_key(
+    client: TestClient, signing_key: NewApiKey, clock: FrozenClock, tx: Transactor
+) -> None:
+    signed = _client(client, signing_key, clock)
+    body = json.dumps(simple_invoice()).encode()
+    headers = signed.headers("POST", "/invoicing/v2/invoices", body)
+
+    first = await client.post(
+        "/invoicing/v2/invoices", data=body, headers={**headers, "Idempotency-Key": "a"}
+    )
+    replay = await client.post(
+        "/invoicing/v2/invoices", data=body, headers={**headers, "Idempotency-Key": "b"}
+    )
+
+    assert (first.status, replay.status) == (201, 201)
+    assert await replay.read() == await first.read()
+    assert await _invoices(tx) == 1
