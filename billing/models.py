@@ -116,6 +116,7 @@ class Invoice(Base):
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= paid_minor", name="refunded"),
         CheckConstraint("status = 'draft' OR number IS NOT NULL", name="numbered"),
         Index("ix_invoices_customer_status", "customer_id", "status", "id"),
+        Index("ix_invoices_status", "status", "id"),  # the API's list filtered by status
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

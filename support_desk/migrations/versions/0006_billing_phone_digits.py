@@ -1,4 +1,4 @@
-"""billing: customers.phone_digits, indexed, for matching a shared contact
+"""billing: customers.phone_digits, indexed, for matching a shared contact; invoices by status
 
 Revision ID: 0006_billing_phone_digits
 Revises: 0001_billing
@@ -20,6 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("phone_digits", sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f("ix_customers_phone_digits"), ["phone_digits"])
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.create_index("ix_invoices_status", ["status", "id"])
     customers = sa.table(
         "customers",
         sa.column("id", sa.Integer),
@@ -36,6 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoices_status")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_phone_digits"))
         batch_op.drop_column("phone_digits")
