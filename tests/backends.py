@@ -54,8 +54,19 @@ def prepare_postgres(database: str = PG_TEST_DB) -> str:
             pytest.fail(message + " (SUPPORT_DESK_REQUIRE_POSTGRES=1)")
         pytest.skip(message)
     url = pg_url(database)
+    asyncio.run(_reset_schema(url))  # a database left by an older checkout starts clean
     upgrade(url)
     return url
+
+
+async def _reset_schema(url: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 def prepare_sqlite_template(directory: Path) -> Path:

@@ -24,7 +24,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     url = backends.prepare_postgres("sd_test_migrations")
-    downgrade(url, "base")
+    downgrade(url, "base")  # from the head just built: every downgrade runs
     return url
 
 
