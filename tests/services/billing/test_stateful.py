@@ -570,10 +570,13 @@ class BillingMachine(RuleBasedStateMachine):
             error = errors.ApprovalNeedsAdmin
         elif admin.label == note.created_by:
             error = errors.OwnCreditNote
-        elif approve:
-            error = self.expected_split_error(inv, note.total, note.remainder)
+        # approved after its balance was paid, a note with nowhere to go becomes account credit
+        effective = "account_credit" if note.remainder == "none" else note.remainder
+        if error is None and approve:
+            error = self.expected_split_error(inv, note.total, effective)
 
         def approved(result: CreditNoteView) -> None:
+            note.remainder = effective
             self.settle_note(note, result)
             assert result.decided_by == admin.label
 
