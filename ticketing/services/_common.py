@@ -34,7 +34,7 @@ def snapshot(t: Ticket) -> dict[str, Any]:
 
 
 # The billing step of a resolution runs without a key of its own: the ticketing command's key
-# already makes the whole unit of work happen once (B13), and a unit of work holds one key.
+# already makes the whole unit of work happen once (B13), so a second key would add nothing.
 NESTED_KEY: None = None
 
 
