@@ -866,30 +866,41 @@ class BillingMachine(RuleBasedStateMachine):
             self.refused_without_trace(plan, author)
         self.seen("path: self-approval refused")
 
+    # TG5, B1: customer B cancels, undoes or pays with credit A's invoice: refused with
+    # NotYourInvoice, audited, nothing changes. One rule per action, so each gets its own share
+    # of the steps (one rule drawing the action starved the rarer two in some runs).
+
     @precondition(lambda self: self.model.invoices)
-    @rule(data=st.data(), action=st.sampled_from(["cancel", "undo", "apply credit"]))
-    def another_customer_acts_on_an_invoice(self, data: st.DataObject, action: str) -> None:
-        """TG5, B1: customer B cancels, undoes or pays with credit A's invoice: refused with
-        NotYourInvoice, audited, nothing changes."""
+    @rule(data=st.data())
+    def another_customer_cancels_an_invoice(self, data: st.DataObject) -> None:
         inv = self.pick(data, lambda i: i.status == "unpaid")
-        if action == "undo":
-            notes = self.undoable()
-            note = (
-                data.draw(st.sampled_from(notes), label="note")
-                if notes
-                else self.fresh_self_service_cancellation(data)[0]
-            )
-            inv = self.model.invoices[note.invoice]
-        stranger = Actor.customer(next(c for c in self.customers if c != inv.customer))
-        if action == "undo":
-            plan = self.plan_undo(note, stranger)
-        elif action == "apply credit":
-            plan = self.plan_apply_credit(inv, stranger)
-        else:
-            action = "cancel"
-            plan = self.plan_cancel(inv, "stranger")
+        self.refused_as_forged(self.plan_cancel(inv, "stranger"), inv, "cancel")
+
+    @precondition(lambda self: self.model.invoices)
+    @rule(data=st.data())
+    def another_customer_undoes_a_cancellation(self, data: st.DataObject) -> None:
+        notes = self.undoable()
+        note = (
+            data.draw(st.sampled_from(notes), label="note")
+            if notes
+            else self.fresh_self_service_cancellation(data)[0]
+        )
+        inv = self.model.invoices[note.invoice]
+        self.refused_as_forged(self.plan_undo(note, self.stranger_to(inv)), inv, "undo")
+
+    @precondition(lambda self: self.model.invoices)
+    @rule(data=st.data())
+    def another_customer_pays_an_invoice_with_credit(self, data: st.DataObject) -> None:
+        inv = self.pick(data, lambda i: i.status == "unpaid")
+        plan = self.plan_apply_credit(inv, self.stranger_to(inv))
+        self.refused_as_forged(plan, inv, "apply credit")
+
+    def stranger_to(self, inv: MInvoice) -> Actor:
+        return Actor.customer(next(c for c in self.customers if c != inv.customer))
+
+    def refused_as_forged(self, plan: Plan, inv: MInvoice, action: str) -> None:
         assert plan.error is errors.NotYourInvoice
-        self.refused_without_trace(plan, stranger)
+        self.refused_without_trace(plan, plan.cmd.actor)
         self.seen(f"path: forged {action} refused")
 
     @precondition(lambda self: self.model.invoices)
@@ -1239,7 +1250,7 @@ def test_o1_m3_m5_m13_a_seeded_run_reaches_every_important_rule() -> None:
     """The targeted rules keep doing their job: one derandomized run (same draws every time)
     reaches every important outcome at least once, so coverage cannot silently rot."""
     seen = _run(BillingMachine, max_examples=20, stateful_step_count=25, derandomize=True)
-    for _ in range(3):  # the draws also depend on what else the process imported: top up
+    for _ in range(6):  # the draws also depend on what else the process imported: top up
         if all(seen[label] for label in IMPORTANT):
             break
         seen += _run(BillingMachine, max_examples=20, stateful_step_count=25)
