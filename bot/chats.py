@@ -8,8 +8,11 @@ from sqlalchemy import delete, select, update
 
 from bot.models import TelegramChat
 from support_desk.core.actors import Actor
+from support_desk.core.db import serialize_on
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.tx import UnitOfWork
+
+CHAT_LINK_LOCK = 0x5D_C1  # serialize_on namespace: linking a customer vs "no chat" decisions
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,10 @@ async def link_chat(
     Telegram user is linked to one customer at a time.
 
     Messages that found no chat before (T8: never lost) are put back in the queue, so e.g. an
-    invoice delivered before the customer linked reaches them now."""
+    invoice delivered before the customer linked reaches them now. The lock makes a delivery
+    worker deciding "no chat, undeliverable" for this customer wait for this link, or finish
+    before it so that the rows it closes are revived here."""
+    await serialize_on(uow.session, CHAT_LINK_LOCK, customer_id)
     await uow.session.execute(
         delete(TelegramChat)
         .where(

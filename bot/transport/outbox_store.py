@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from bot.chats import CHAT_LINK_LOCK
 from bot.models import DeliveryProgress, TelegramChat
+from support_desk.core.db import serialize_on
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.tx import UnitOfWork
 
@@ -65,15 +67,16 @@ async def lease_due(uow: UnitOfWork, owner: str, limit: int, seconds: float) -> 
 
 
 async def _resolve(uow: UnitOfWork, ids: list[int]) -> list[Leased]:
-    query = (
-        select(OutboxRow, TelegramChat, DeliveryProgress.parts_sent)
-        .outerjoin(TelegramChat, TelegramChat.customer_id == OutboxRow.customer_id)
-        .outerjoin(DeliveryProgress, DeliveryProgress.outbox_id == OutboxRow.id)
-        .where(OutboxRow.id.in_(ids))
-        .order_by(OutboxRow.id)
-    )
+    rows = await _with_chats(uow, ids)
+    unlinked = sorted({r.customer_id for r, chat, _ in rows if chat is None} - {None})
+    if unlinked:
+        # Wait for any link of these customers in flight, then look again: a row closed as
+        # undeliverable after its customer linked would never be revived (link_chat).
+        for customer_id in unlinked:
+            await serialize_on(uow.session, CHAT_LINK_LOCK, customer_id)
+        rows = await _with_chats(uow, ids)
     leased: list[Leased] = []
-    for row, chat, parts_sent in (await uow.session.execute(query)).all():
+    for row, chat, parts_sent in rows:
         if chat is None:
             _close(uow, row, OutboxStatus.UNDELIVERABLE, "no linked Telegram chat")
         elif chat.blocked_at is not None:
@@ -91,6 +94,18 @@ async def _resolve(uow: UnitOfWork, ids: list[int]) -> list[Leased]:
                 )
             )
     return leased
+
+
+async def _with_chats(uow: UnitOfWork, ids: list[int]) -> list[Any]:
+    query = (
+        select(OutboxRow, TelegramChat, DeliveryProgress.parts_sent)
+        .outerjoin(TelegramChat, TelegramChat.customer_id == OutboxRow.customer_id)
+        .outerjoin(DeliveryProgress, DeliveryProgress.outbox_id == OutboxRow.id)
+        .where(OutboxRow.id.in_(ids))
+        .order_by(OutboxRow.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await uow.session.execute(query)).all())
 
 
 def _close(uow: UnitOfWork, row: OutboxRow, status: str, error: str) -> None:

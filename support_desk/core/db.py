@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -129,3 +129,13 @@ def is_transient(exc: BaseException) -> bool:
         return True
     text = str(orig if orig is not None else exc).lower()
     return "database is locked" in text or "database is busy" in text
+
+
+async def serialize_on(session: AsyncSession, namespace: int, key: int) -> None:
+    """Hold a lock on (`namespace`, `key`) until this transaction ends, for races where no row
+    exists yet to lock (e.g. "no chat is linked" read by one transaction while another links it).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, every write
+    transaction already holds the database's one write lock from its BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(namespace, key)))
