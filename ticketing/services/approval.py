@@ -67,6 +67,8 @@ async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolutio
     t.credit_note_id = None
     t.resolution = None
     t.approval_note = note
-    add_message(uow, t, MessageKind.NOTE, cmd.actor, f"Credit note {cn.id} rejected: {note}")
+    # The thread keeps the admin's own words; what was rejected is the ticket's state and audit
+    # row, which the console renders in the reader's language.
+    add_message(uow, t, MessageKind.NOTE, cmd.actor, note)
     await finish(uow, cmd.actor, t, "ticket.resolution_rejected", before)
     return await uow.idempotency.remember(cmd, Resolution(await view_of(uow, t), cn))
