@@ -183,6 +183,13 @@ async def issue(
         refund=refund,
         account_credit=credit,
     )
+    _announce(uow, note, invoice, actor, status)
+
+
+def _announce(
+    uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor, status: str
+) -> None:
+    """The issued note's audit row and the customer's message (T8), in the issuing transaction."""
     uow.audit(
         actor,
         "credit_note.issued",
@@ -190,9 +197,9 @@ async def issue(
         after={
             "number": note.number,
             "total_minor": note.total_minor,
-            "settled_minor": settled,
-            "refund_minor": refund,
-            "account_credit_minor": credit,
+            "settled_minor": note.settled_minor,
+            "refund_minor": note.refund_minor,
+            "account_credit_minor": note.account_credit_minor,
             "invoice_status": status,
         },
     )
@@ -205,9 +212,9 @@ async def issue(
         invoice_id=invoice.id,
         invoice_number=document_number(invoice.series, invoice.number),
         total_minor=note.total_minor,
-        settled_minor=settled,
-        refund_minor=refund,
-        account_credit_minor=credit,
+        settled_minor=note.settled_minor,
+        refund_minor=note.refund_minor,
+        account_credit_minor=note.account_credit_minor,
         currency=note.currency,
         reason=note.reason,
         undo_until=note.undo_until.isoformat() if note.undo_until else None,
