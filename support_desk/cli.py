@@ -15,7 +15,7 @@ from aiohttp import web
 
 import ticketing
 from billing.api.keys import CreateApiKey, create_api_key
-from bot.demo import offline_telegram
+from bot.demo import offline_telegram, seed_demo
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
 from support_desk.core.settings import Settings
@@ -33,18 +33,23 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    """Serve; with no bot token, Telegram is the emulator on loopback (the offline demo)."""
-    async with offline_telegram(settings) as with_telegram:
-        await _serve_app(with_telegram)
+    """Serve; with no bot token, Telegram is the emulator on loopback (the offline demo), with
+    a web chat where a person is the demo customer."""
+    async with offline_telegram(settings) as telegram:
+        await _serve_app(telegram.settings, telegram.chat_url)
 
 
-async def _serve_app(settings: Settings) -> None:
+async def _serve_app(settings: Settings, demo_chat_url: str | None = None) -> None:
     runtime = build_runtime(settings)
+    if demo_chat_url is not None and await seed_demo(runtime.tx):
+        print("offline demo: added the demo customer and their invoices")
     runner = web.AppRunner(build_web_app(runtime))
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     print(f"support-desk is serving on http://{settings.http_host}:{settings.http_port}/")
+    if demo_chat_url is not None:
+        print(f"offline demo: chat with the bot as a customer at {demo_chat_url}")
     try:
         await asyncio.Event().wait()
     finally:

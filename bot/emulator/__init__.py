@@ -5,6 +5,8 @@ async with BotApiEmulator(token) as emulator:
     ann = emulator.user(1001, "Ann")
     ann.send("/start")
     await ann.wait_for_messages(1)
+
+A person can be any of its users in a browser: `emulator.url + "/"` is the web chat.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ class BotApiEmulator:
 
     def __init__(self, token: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
         from bot.emulator.server import build_app
+        from bot.emulator.webchat import WebChat
 
         self.token = token
         self.world = World(int(token.split(":", 1)[0]), "support_desk_test_bot")
         self.feed = UpdateFeed(self.world)
-        self._app = build_app(token, self.world, self.feed)
+        self.webchat = WebChat(self.world, host=host)
+        self._app = build_app(token, self.world, self.feed, self.webchat)
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -57,8 +61,13 @@ class BotApiEmulator:
     ) -> None:
         await self.stop()
 
-    def user(self, user_id: int, first_name: str = "User", **extra: Any) -> EmulatedUser:
-        """A user of the bot (created on first use; the same chat on later calls)."""
+    def user(
+        self, user_id: int, first_name: str = "User", *, phone: str | None = None, **extra: Any
+    ) -> EmulatedUser:
+        """A user of the bot (created on first use; the same chat on later calls); `phone` is
+        what their "share my phone number" sends from the web chat."""
+        if phone is not None:
+            self.webchat.phones[user_id] = phone
         if user_id in self.world.users:
             return EmulatedUser(self.world, self.world.users[user_id])
         return new_user(self.world, user_id, first_name, **extra)

@@ -1,8 +1,10 @@
-"""The HTTP face: `/bot<token>/<method>` as the real Bot API serves it, on loopback only."""
+"""The HTTP face: `/bot<token>/<method>` as the real Bot API serves it, on loopback only, and
+the demo's web chat beside it (bot.emulator.webchat)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -10,17 +12,23 @@ from aiohttp import web
 from bot.emulator.methods import METHODS, Method, Params
 from bot.emulator.objects import ApiError
 from bot.emulator.updates import UpdateFeed
+from bot.emulator.webchat import WebChat, setup_webchat
 from bot.emulator.world import World
 
 log = logging.getLogger(__name__)
+# (method in lower case, its parameters, its result): told after each successful call
+Listener = Callable[[str, Params, Any], None]
 
 
 class ApiHandler:
     """Routes one request to its method, applying scripted faults first."""
 
-    def __init__(self, token: str, world: World, feed: UpdateFeed) -> None:
+    def __init__(
+        self, token: str, world: World, feed: UpdateFeed, listeners: Sequence[Listener] = ()
+    ) -> None:
         self.token = token
         self.world = world
+        self.listeners = tuple(listeners)
         self.methods: dict[str, Method] = {
             **METHODS,
             "getupdates": feed.get_updates,
@@ -39,6 +47,8 @@ class ApiHandler:
             self.world.record_call(method_name, chat_id, error.code)
             return web.json_response(error.body(), status=error.code)
         self.world.record_call(method_name, chat_id, 200)
+        for listener in self.listeners:
+            listener(method_name.lower(), params, result)
         return web.json_response({"ok": True, "result": result})
 
     async def _answer(self, token: str, name: str, params: Params, chat_id: int | None) -> Any:
@@ -71,7 +81,13 @@ def _chat_id(params: Params) -> int | None:
         return None
 
 
-def build_app(token: str, world: World, feed: UpdateFeed) -> web.Application:
+def build_app(
+    token: str, world: World, feed: UpdateFeed, webchat: WebChat | None = None
+) -> web.Application:
     app = web.Application(client_max_size=50 * 1024 * 1024)
-    app.router.add_route("*", "/bot{token}/{method}", ApiHandler(token, world, feed).handle)
+    listeners = [webchat.bot_called] if webchat is not None else []
+    api = ApiHandler(token, world, feed, listeners)
+    app.router.add_route("*", "/bot{token}/{method}", api.handle)
+    if webchat is not None:
+        setup_webchat(app, webchat)
     return app

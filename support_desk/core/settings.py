@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///support_desk.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    demo_chat_port: int = 8081  # the offline demo's web chat (the emulator); 0 picks a free one
     bot_token: SecretStr | None = None
     telegram_api_url: str | None = None
     webhook_url: str | None = None
