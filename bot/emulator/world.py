@@ -159,6 +159,11 @@ class World:
         self.changed()
         return update
 
+    def continue_update_ids_from(self, first: int) -> None:
+        """Number the next updates from `first`: a new emulator over a database that an earlier
+        one filled must not reuse its update ids, or the inbox rightly drops them as repeats."""
+        self._update_ids = itertools.count(first)
+
     def new_callback_id(self) -> str:
         query_id = f"{next(self._callback_ids)}{self.bot_user['id']}"
         self.callbacks[query_id] = CallbackRecord(created_at=time.monotonic())

@@ -142,6 +142,8 @@ async def run_case(
     base_id: int,
 ) -> Result:
     async with BotApiEmulator(TOKEN) as emulator:
+        # every case shares one database: its update ids must not repeat an earlier case's
+        emulator.world.continue_update_ids_from(base_id * 100)  # 1,000,000 a case
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.url)))
         try:
             async with make(bot, tx) as url:
