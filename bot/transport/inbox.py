@@ -15,7 +15,7 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -66,21 +66,24 @@ class InboxProcessor:
         self.feed_kwargs = feed_kwargs
         self._tails: dict[int, asyncio.Task[None]] = {}
         self._in_flight: set[int] = set()  # update ids with a task here, from submit to settle
+        self._leased_at: dict[int, datetime] = {}  # when this process took each lease
         self._slots = asyncio.Semaphore(self.policy.parallel)
 
     async def accept(self, updates: list[store.Raw]) -> int:
         """Store `updates` (one transaction) and start the new ones; returns how many were new."""
+        leased_at = self.tx.clock.now()
         new = await self.tx.run(store.record, updates, self.owner, self.policy.lease_seconds)
         for raw in new:
-            self._submit(raw)
+            self._submit(raw, leased_at)
         return len(new)
 
-    def _submit(self, raw: store.Raw) -> bool:
+    def _submit(self, raw: store.Raw, leased_at: datetime) -> bool:
         """Start `raw` behind its user's earlier updates, unless it is already in flight here."""
         update_id = int(raw["update_id"])
         if update_id in self._in_flight:
             return False
         self._in_flight.add(update_id)
+        self._leased_at[update_id] = leased_at
         key = user_key(raw)
         previous = self._tails.get(key)
         task = asyncio.create_task(self._after(previous, raw))
@@ -90,6 +93,7 @@ class InboxProcessor:
 
     def _forget(self, key: int, update_id: int, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(update_id)
+        self._leased_at.pop(update_id, None)
         if self._tails.get(key) is task:
             del self._tails[key]
 
@@ -99,9 +103,18 @@ class InboxProcessor:
         async with self._slots:
             await self._process(raw)
 
+    def _lease_is_fresh(self, update_id: int) -> bool:
+        """Our lease has more than half its time left: no process can have taken the update
+        over (they wait for `lease_until` to pass), so renewing it would be a wasted write."""
+        leased_at = self._leased_at.get(update_id)
+        margin = timedelta(seconds=self.policy.lease_seconds / 2)
+        return leased_at is not None and self.tx.clock.now() < leased_at + margin
+
     async def _process(self, raw: store.Raw) -> None:
         update_id = int(raw["update_id"])
-        if not await self.tx.run(store.begin, update_id, self.owner, self.policy.lease_seconds):
+        if not self._lease_is_fresh(update_id) and not await self.tx.run(
+            store.begin, update_id, self.owner, self.policy.lease_seconds
+        ):
             log.info("update %s was taken over by another process; not handling it", update_id)
             return
         try:
@@ -122,10 +135,11 @@ class InboxProcessor:
 
     async def sweep(self) -> int:
         """Take over due and abandoned updates; returns how many were started."""
+        leased_at = self.tx.clock.now()
         due = await self.tx.run(
             store.claim_due, self.owner, self.policy.sweep_batch, self.policy.lease_seconds
         )
-        return sum(self._submit(raw) for raw in due)
+        return sum(self._submit(raw, leased_at) for raw in due)
 
     async def idle(self) -> None:
         """Wait until every started update has been handled (tests, shutdown)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
 from sqlalchemy import Connection, inspect
@@ -91,6 +92,35 @@ async def test_an_update_taken_over_by_another_process_while_it_waited_is_not_ha
 
     assert [raw["update_id"] for raw in taken] == [raw["update_id"] for raw in sent]
     assert handler.calls == [1]  # update 2 is the other process's now
+
+
+async def test_an_update_renews_its_lease_only_when_half_of_it_has_passed(
+    tx: Transactor,
+    emulator: BotApiEmulator,
+    bot: Bot,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renewals: list[int] = []
+    renew = inbox_store.begin
+
+    async def counted(uow: Any, update_id: int, owner: str, seconds: float) -> bool:
+        renewals.append(update_id)
+        return await renew(uow, update_id, owner, seconds)
+
+    monkeypatch.setattr(inbox_store, "begin", counted)
+    handler = GatedHandler()
+    processor = InboxProcessor(tx, handler.dispatcher(), bot, InboxPolicy(parallel=1))
+
+    sent = updates(emulator, 2)
+    await processor.accept(sent)
+    await handler.entered.wait()  # update 1 starts at once: its fresh lease needs no renewal
+    clock.advance(seconds=61)  # update 2 waited past half its lease: renewed before it runs
+    handler.gate.set()
+    await processor.idle()
+
+    assert handler.calls == [1, 2]
+    assert renewals == [sent[1]["update_id"]]
 
 
 class GatedLimiter(RateLimiter):
