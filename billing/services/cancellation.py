@@ -59,6 +59,7 @@ async def cancel(
     rules.ensure_cancellable(invoice, actor, in_use)
     if invoice.credited_minor > invoice.settled_minor:
         raise errors.CreditNotePending()
+    before = {"status": invoice.status}  # now: the updates below bring `invoice` up to date
     note = await notes.reserve(
         uow, invoice, lines, rules.remaining_parts(lines), kind=kind, reason=reason, actor=actor
     )
@@ -78,7 +79,7 @@ async def cancel(
         actor,
         "invoice.cancelled",
         subject=("invoice", invoice.id),
-        before={"status": invoice.status},
+        before=before,
         after={"status": "canceled", "credit_note_id": note.id},
     )
     return await _answer(uow, invoice.id, note.id, already=False)

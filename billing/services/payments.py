@@ -90,6 +90,9 @@ async def _pay(
     reference: str | None,
     actor: Actor,
 ) -> PaymentRecorded:
+    # read before the UPDATE: the session brings `invoice` up to date with it
+    before = {"paid_minor": invoice.paid_minor, "status": invoice.status}
+    balance = invoice.balance_minor - amount
     paid = invoice.paid_minor + amount
     status = rules.derive_status(invoice.total_minor, paid, invoice.settled_minor)
     changed = await repo.change_invoice(
@@ -127,7 +130,7 @@ async def _pay(
         actor,
         "invoice.payment",
         subject=("invoice", invoice.id),
-        before={"paid_minor": invoice.paid_minor, "status": invoice.status},
+        before=before,
         after={"paid_minor": paid, "status": status, "payment_id": payment.id},
     )
     uow.notify(
@@ -136,7 +139,7 @@ async def _pay(
         invoice_id=invoice.id,
         invoice_number=document_number(invoice.series, invoice.number),
         amount_minor=amount,
-        balance_minor=invoice.balance_minor - amount,
+        balance_minor=balance,
         currency=invoice.currency,
         from_account_credit=method == ACCOUNT_CREDIT_METHOD,
     )

@@ -10,6 +10,7 @@ from billing import errors
 from billing.commands import CancelInvoice, TerminateService, UndoCancellation
 from billing.models import CreditNote, ServiceStatus
 from support_desk.core.actors import Actor
+from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.tx import Transactor, UnitOfWork
@@ -229,3 +230,46 @@ async def test_b5_an_invoice_whose_credit_note_awaits_approval_is_left_to_its_ti
     assert pending.status == "pending_approval"
     assert result.service.status == "terminated" and result.cancellations == ()
     assert (await read_invoice(tx, invoice.id)).status == "unpaid"
+
+
+async def test_w11_the_audit_rows_say_what_the_invoice_was_before_and_after(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    paid_part = await make_invoice(tx, customer, line(1000, rate_bp=0))
+    await pay(tx, paid_part, 400)
+    cancelled = await make_invoice(tx, customer, line(700))
+    await tx.run(billing.cancel_invoice, cancel_cmd(cancelled.id, AGENT))
+
+    async def trail(uow: UnitOfWork) -> list[tuple[str, object, object]]:
+        rows = await uow.session.scalars(
+            select(AuditRow)
+            .where(AuditRow.action.in_(("invoice.payment", "invoice.cancelled")))
+            .order_by(AuditRow.id)
+        )
+        return [(r.action, r.before, r.after) for r in rows]
+
+    (
+        (paid_action, paid_before, paid_after),
+        (cancel_action, cancel_before, cancel_after),
+    ) = await tx.read(trail)
+    assert (paid_action, paid_before) == ("invoice.payment", {"paid_minor": 0, "status": "unpaid"})
+    assert isinstance(paid_after, dict)
+    assert (paid_after["paid_minor"], paid_after["status"]) == (400, "partially_paid")
+    assert (cancel_action, cancel_before) == ("invoice.cancelled", {"status": "unpaid"})
+    assert isinstance(cancel_after, dict) and cancel_after["status"] == "canceled"
+
+
+async def test_b3_the_payment_message_tells_what_is_still_to_pay(tx: Transactor) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(1000, rate_bp=0))
+    await pay(tx, invoice, 400)
+    await pay(tx, invoice, 600)
+
+    async def balances(uow: UnitOfWork) -> list[object]:
+        rows = await uow.session.scalars(
+            select(OutboxRow).where(OutboxRow.kind == "payment_received").order_by(OutboxRow.id)
+        )
+        return [(r.payload["amount_minor"], r.payload["balance_minor"]) for r in rows]
+
+    assert await tx.read(balances) == [(400, 600), (600, 0)]
