@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision
@@ -47,12 +47,18 @@ def format_money(minor: int, currency: str, *, locale: str = "en") -> str:
 
 
 def format_day(value: date | datetime | str, *, locale: str = "en") -> str:
-    """A date in the locale's medium form; ISO strings from outbox payloads are accepted."""
+    """A day in the locale's medium form ("Dec 14, 2026"); a moment adds its minute and UTC
+    ("Dec 14, 2026, 3:37 PM UTC"). ISO strings from outbox payloads are accepted, a bare
+    "2026-12-14" being a day, not its midnight."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return format_datetime(value, "medium", tzinfo=UTC, locale=locale)
-    return format_date(value, "medium", locale=locale)
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return format_date(value, "medium", locale=locale)
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    day = format_date(moment, "medium", locale=locale)
+    minute = format_time(moment, "short", tzinfo=UTC, locale=locale)
+    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+    return pattern.format(minute, day) + " UTC"
 
 
 class Texts:
