@@ -146,6 +146,7 @@ class UpdateFeed:
         return 200 <= status < 300
 
     async def close(self) -> None:
+        self._arrived.set()  # a long poll still held open answers now, so the server can stop
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)

@@ -11,6 +11,7 @@ round retried after a backoff: the poller is the only way updates arrive, so it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -50,7 +51,7 @@ class Poller:
         backoff = 1.0
         while not stop.is_set():
             try:
-                await self.poll_once()
+                await self.poll_once(stop)
                 backoff = 1.0
             except (aiohttp.ClientError, TimeoutError, OSError, PollingError) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
@@ -61,9 +62,21 @@ class Poller:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
 
-    async def poll_once(self) -> int:
-        """One getUpdates round; returns how many updates arrived."""
-        updates = await self._get_updates()
+    async def poll_once(self, stop: asyncio.Event | None = None) -> int:
+        """One getUpdates round; returns how many updates arrived. A `stop` set while Telegram
+        holds the long poll ends the round at once: nothing of it was stored or confirmed, so
+        the next start reads the same updates again (a shutdown need not wait `timeout`)."""
+        fetch = asyncio.ensure_future(self._get_updates())
+        if stop is not None:
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetch
+                return 0
+        updates = await fetch
         if updates:
             await self.processor.accept(updates)
             self.offset = int(updates[-1]["update_id"]) + 1

@@ -194,6 +194,22 @@ async def test_the_poller_keeps_polling_after_a_database_error(
     assert handler.calls == [1, 2]
 
 
+async def test_a_stopped_poller_does_not_wait_out_telegrams_long_poll(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot
+) -> None:
+    handler = GatedHandler()
+    poller = Poller(bot, InboxProcessor(tx, handler.dispatcher(), bot), timeout=25)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+    await emulator.world.wait_until(lambda: bool(emulator.calls("deleteWebhook")))
+    await asyncio.sleep(0.3)  # the first getUpdates is now held open by the emulator, up to 25 s
+
+    stop.set()
+    await asyncio.wait_for(polling, 2)
+
+    assert handler.calls == []
+
+
 async def test_an_invoice_delivered_before_the_customer_linked_arrives_once_they_link(
     tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
 ) -> None:

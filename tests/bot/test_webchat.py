@@ -419,7 +419,6 @@ async def test_the_offline_demo_has_a_chat_and_a_real_token_has_none() -> None:
         assert real.chat_url is None and real.settings.telegram_api_url is None
 
 
-@pytest.mark.slow  # stopping waits for the bot's long poll (about 25 s)
 def test_support_desk_run_seeds_the_demo_and_says_where_the_chat_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
