@@ -43,7 +43,7 @@ async def _serve_app(settings: Settings, demo_chat_url: str | None = None) -> No
     runtime = build_runtime(settings)
     if demo_chat_url is not None and await seed_demo(runtime.tx):
         print("offline demo: added the demo customer and their invoices")
-    runner = web.AppRunner(build_web_app(runtime))
+    runner = web.AppRunner(build_web_app(runtime, demo_chat_url))
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()

@@ -18,6 +18,7 @@ from support_desk.core.housekeeping import run_housekeeping
 from support_desk.core.settings import Settings
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
+from support_desk.home import setup_home
 from ticketing.api import TICKET_ROUTES
 
 TX = web.AppKey("tx", Transactor)
@@ -69,17 +70,19 @@ def _housekeeping(tx: Transactor) -> Callable[[web.Application], AsyncIterator[N
     return context
 
 
-def build_web_app(runtime: Runtime) -> web.Application:
-    """The product's one HTTP application: health, REST API, console and webhook join it."""
+def build_web_app(runtime: Runtime, demo_chat_url: str | None = None) -> web.Application:
+    """The product's one HTTP application: front page, health, REST API, console and webhook
+    join it; `demo_chat_url` is the offline demo's web chat, linked from the front page."""
     app = web.Application(client_max_size=1024 * 1024)
     app[TX] = runtime.tx
     app[SETTINGS] = runtime.settings
+    texts = Texts(runtime.settings.default_locale)
+    setup_home(app, texts, demo_chat_url)
     app.router.add_get("/healthz", _health, name="health")
     app.on_response_prepare.append(_security_headers)
     app.cleanup_ctx.append(_housekeeping(runtime.tx))
     setup_api(app, runtime.tx, extra_routes=TICKET_ROUTES)
     if runtime.settings.bot_token is not None:  # the offline demo sets one for its emulator
-        texts = Texts(runtime.settings.default_locale)
         loader = credit_note_loader(runtime.tx, texts)
         attach_bot(
             app, build_bot_runtime(runtime.settings, runtime.tx, texts, document_loader=loader)

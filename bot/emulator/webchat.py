@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
@@ -28,7 +27,7 @@ from bot.emulator.objects import ALLOWED_TAGS
 from bot.emulator.user import EmulatedUser
 from bot.emulator.world import ChatMessage, Document, World
 from bot.transport.splitter import MESSAGE_LIMIT, utf16_len
-from support_desk.core.texts import LOCALES, TEMPLATES_DIR, Texts
+from support_desk.core.texts import LOCALES, TEMPLATES_DIR, Texts, negotiate_locale
 
 STATIC = {"chat.css": "text/css", "chat.js": "text/javascript"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -246,15 +245,8 @@ WEBCHAT = web.AppKey("webchat", WebChat)
 
 def locale_of(request: web.Request, default: str = "en") -> str:
     """`?lang=` first, then the browser's Accept-Language, by weight."""
-    chosen = request.query.get("lang", "")
-    if chosen in LOCALES:
-        return chosen
-    ranked: list[tuple[float, int, str]] = []
-    for n, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
-        tag, _, q = part.replace(" ", "").partition(";q=")
-        weight = float(q) if re.fullmatch(r"[01](\.\d{0,3})?", q) else 0.0 if q else 1.0
-        ranked.append((-weight, n, tag.split("-")[0].lower()))
-    return next((lang for w, _, lang in sorted(ranked) if w < 0 and lang in LOCALES), default)
+    accept = request.headers.get("Accept-Language", "")
+    return negotiate_locale(request.query.get("lang", ""), accept, default)
 
 
 def _query(request: web.Request) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property
@@ -59,6 +60,19 @@ def format_day(value: date | datetime | str, *, locale: str = "en") -> str:
     minute = format_time(moment, "short", tzinfo=UTC, locale=locale)
     pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
     return pattern.format(minute, day) + " UTC"
+
+
+def negotiate_locale(asked: str, accept_language: str, default: str = "en") -> str:
+    """The locale a page is shown in: `asked` (a `?lang=`) when we have it, else the first of
+    the browser's Accept-Language, by weight, that we have a catalog for, else `default`."""
+    if asked in LOCALES:
+        return asked
+    ranked: list[tuple[float, int, str]] = []
+    for n, part in enumerate(accept_language.split(",")):
+        tag, _, q = part.replace(" ", "").partition(";q=")
+        weight = float(q) if re.fullmatch(r"[01](\.\d{0,3})?", q) else 0.0 if q else 1.0
+        ranked.append((-weight, n, tag.split("-")[0].lower()))
+    return next((lang for w, _, lang in sorted(ranked) if w < 0 and lang in LOCALES), default)
 
 
 class Texts:

@@ -13,6 +13,7 @@ from support_desk.wiring import SECURITY_HEADERS
 @pytest.mark.parametrize(
     "path",
     [
+        "/",
         "/healthz",
         "/api/openapi.json",
         "/api/docs",
