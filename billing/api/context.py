@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 
 from billing.api.keys import ApiKey
@@ -11,3 +14,6 @@ API_TX = web.AppKey("billing_api_tx", Transactor)
 API_KEY = web.RequestKey("api_key", ApiKey)
 IDEMPOTENCY = web.RequestKey("idempotency_header", str)
 SIGNED = web.RequestKey("signature_key", str)  # a signed request's own key: never runs twice
+RenderRefusal = Callable[[Exception, datetime], web.Response]
+# How this sub-application words a refusal (the seed's shape or ours)
+RENDER_REFUSAL: web.RequestKey[RenderRefusal] = web.RequestKey("render_refusal")

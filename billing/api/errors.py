@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from billing.api.context import API_TX
+from billing.api.context import API_TX, RENDER_REFUSAL
 from support_desk.core.errors import DomainError, IdempotencyKeyReused, RequestInProgress
 
 log = logging.getLogger("billing.api")
@@ -84,7 +84,7 @@ def _seed_error(exc: Exception, now: datetime) -> web.Response:
     return _json(status, body)
 
 
-def _our_error(exc: Exception) -> web.Response:
+def _our_error(exc: Exception, now: datetime) -> web.Response:
     """Our shape: the HTTP status, a machine-readable reason and a message."""
     if isinstance(exc, RequestInvalid):
         details = [{"field": f, "reason": r} for f, r in exc.details]
@@ -111,14 +111,16 @@ def http_error(status: int, reason: str, message: str) -> web.Response:
 def make_error_middleware(seed_shape: bool) -> Middleware:
     """The outermost middleware of an API sub-application."""
 
+    render = _seed_error if seed_shape else _our_error
+
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[REQUEST_ID] = request_id = uuid.uuid4().hex
+        request[RENDER_REFUSAL] = render
         try:
             response = await handler(request)
         except (RequestInvalid, DomainError) as exc:
-            now = request.config_dict[API_TX].clock.now()
-            response = _seed_error(exc, now) if seed_shape else _our_error(exc)
+            response = render(exc, request.config_dict[API_TX].clock.now())
         except Unauthorized:
             response = http_error(401, "unauthorized", "A valid API key or signature is needed.")
             response.headers["WWW-Authenticate"] = 'Bearer, Signature realm="support-desk"'

@@ -9,6 +9,7 @@ key too, namespaced `api:<key id>:<key>:<step>`, so their own replay guards stay
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -18,11 +19,16 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
+from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
 from billing.api.errors import RequestInvalid
 from billing.api.keys import ApiKey
 from support_desk.core.actors import Actor
-from support_desk.core.errors import NotFound
+from support_desk.core.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    NotFound,
+    RequestInProgress,
+)
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.tx import UnitOfWork
 
@@ -106,8 +112,39 @@ async def respond(
         HttpCall(f"http:{caller.key.id}:{key}", request.method, request.path, canonical)
         for key in sorted(k for k in keys if k is not None)
     )
-    result = await request.config_dict[API_TX].run(_answer_once, calls, caller, work)
+    tx = request.config_dict[API_TX]
+    try:
+        result = await tx.run(_answer_once, calls, caller, work)
+    except DomainError as refusal:
+        if not calls or not _final(refusal):
+            raise
+        rendered = request[RENDER_REFUSAL](refusal, tx.clock.now())
+        refused = Answer(rendered.status, rendered.text or "")
+        result = await tx.run(_remember_refusal, calls, refused)
     return web.Response(status=result.status, text=result.body, content_type="application/json")
+
+
+def _final(refusal: DomainError) -> bool:
+    """A refusal that is the request's answer for good: not a twin still running, not a key
+    reused for another request, not a lost race (409: the client should retry)."""
+    if isinstance(refusal, RequestInProgress | IdempotencyKeyReused):
+        return False
+    return refusal.http_status != 409
+
+
+async def _remember_refusal(
+    uow: UnitOfWork, calls: tuple[HttpCall, ...], refused: Answer
+) -> Answer:
+    """Keep the refusal as the keys' answer (its transaction rolled back, so this is a new
+    one): a replay gets these bytes again, and nothing else is written or audited for it. A
+    twin that answered first keeps its answer, and that is the answer here too."""
+    guard = Idempotency(uow.session, uow.now)
+    for call in calls:
+        with contextlib.suppress(RequestInProgress):
+            if (earlier := await guard.replay(call, Answer)) is not None:
+                return earlier
+            await guard.remember(call, refused)
+    return refused
 
 
 async def read(request: web.Request, work: Work) -> web.Response:

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from billing.models import Invoice
 from support_desk.core.audit import AuditRow
+from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
-from tests.api.conftest import simple_invoice
+from tests.api.conftest import create, simple_invoice
 
 
 async def _count(tx: Transactor, stmt: object) -> int:
@@ -89,3 +90,40 @@ async def test_m4_keys_are_namespaced_by_api_key(
 
     assert (one.status, two.status) == (201, 201)
     assert (await one.json())["id"] != (await two.json())["id"]
+
+
+async def test_m3_a_refusal_is_the_keys_answer_too_byte_for_byte(
+    client: TestClient, auth: dict[str, str], tx: Transactor, clock: FrozenClock
+) -> None:
+    created = await create(client, auth, simple_invoice())
+    cancel = f"/invoicing/v2/invoices/{created['id']}/cancelation"
+    await client.post(f"/invoicing/v2/invoices/{created['id']}/publication", headers=auth)
+    payment = {"invoiceId": int(created["id"]), "amount": "10.00"}
+    assert (await client.post("/api/v1/payments", headers=auth, json=payment)).status == 201
+
+    keyed = {**auth, "Idempotency-Key": "cancel-1"}
+    first = await client.post(cancel, json={}, headers=keyed)
+    clock.advance(seconds=90)
+    replays = [await client.post(cancel, json={}, headers=keyed) for _ in range(3)]
+    unkeyed = await client.post(cancel, json={}, headers=auth)
+
+    body = await first.read()
+    assert first.status == 400 and (await first.json())["reason"] == "ACTION_NOT_ALLOWED"
+    for replay in replays:
+        assert (replay.status, await replay.read()) == (400, body)
+    assert unkeyed.status == 400 and await unkeyed.read() != body  # answered afresh: a new time
+
+
+async def test_m4_a_malformed_request_is_not_the_keys_answer(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    headers = {**auth, "Idempotency-Key": "order-79"}
+    broken = simple_invoice()
+    broken["orderInformation"]["lineItems"][0]["quantity"] = "many"
+
+    refused = await client.post("/invoicing/v2/invoices", json=broken, headers=headers)
+    fixed = await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+
+    assert refused.status == 400 and (await refused.json())["reason"] == "VALIDATION_ERRORS"
+    assert fixed.status == 201
+    assert await _count(tx, select(func.count(Invoice.id))) == 1
