@@ -159,7 +159,9 @@ async def invoice_view(session: AsyncSession, invoice_id: int) -> InvoiceView:
 
 async def credit_note_view(session: AsyncSession, credit_note_id: int) -> CreditNoteView:
     cn = await get_credit_note(session, credit_note_id)
-    invoice = await get_invoice(session, cn.invoice_id)
+    # only its number is read, fixed before any credit note: the session's copy will do
+    invoice = await session.get(Invoice, cn.invoice_id)
+    assert invoice is not None  # a foreign key
     stmt = (
         select(CreditNoteLine)
         .where(CreditNoteLine.credit_note_id == cn.id)
@@ -222,11 +224,13 @@ async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
         update(Invoice)
         .where(Invoice.id == invoice_id)
         .values(version=Invoice.version + 1)
-        .returning(Invoice.id)
+        .returning(Invoice)  # the fresh row in the same statement
+        .execution_options(populate_existing=True)
     )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
+    invoice = (await session.scalars(stmt)).one_or_none()
+    if invoice is None:
         raise errors.InvoiceNotFound(id=invoice_id)
-    return await get_invoice(session, invoice_id)
+    return invoice
 
 
 async def change_invoice(
