@@ -104,10 +104,11 @@ class InboxProcessor:
             await self._process(raw)
 
     def _lease_is_fresh(self, update_id: int) -> bool:
-        """Our lease has more than half its time left: no process can have taken the update
-        over (they wait for `lease_until` to pass), so renewing it would be a wasted write."""
+        """Our lease has more than three quarters of its time left: no process can have taken
+        the update over (they wait for `lease_until` to pass), and the handler still has most of
+        a lease to run in, so renewing it would be a wasted write."""
         leased_at = self._leased_at.get(update_id)
-        margin = timedelta(seconds=self.policy.lease_seconds / 2)
+        margin = timedelta(seconds=self.policy.lease_seconds / 4)
         return leased_at is not None and self.tx.clock.now() < leased_at + margin
 
     async def _process(self, raw: store.Raw) -> None:

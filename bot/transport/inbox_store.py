@@ -2,9 +2,9 @@
 
 The primary key is the de-duplication: a repeated update is an INSERT that does nothing. A new
 row is stored already leased to the process that received it; when its handler actually starts
-(it may first wait behind the same user's earlier updates or for a slot) and less than half the
-lease is left, the lease is renewed by `begin`, which fails if another process took the row over
-meanwhile (with more than half left, nobody can have: the common case costs no extra write).
+(it may first wait behind the same user's earlier updates or for a slot) and a quarter of the
+lease has passed, the lease is renewed by `begin`, which fails if another process took the row
+over meanwhile (before that, nobody can have: the common case costs no extra write).
 A row whose lease runs out (the process died) or whose handler failed is picked up again by the
 sweeper.
 """
