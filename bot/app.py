@@ -27,7 +27,7 @@ from bot.handlers import get_routers
 from bot.transport.delivery import DeliveryPolicy, DeliveryWorker
 from bot.transport.inbox import InboxPolicy, InboxProcessor
 from bot.transport.polling import Poller
-from bot.transport.ratelimit import Limits, RateLimiter
+from bot.transport.ratelimit import Limits, RateLimiter, SendingLimiter, SharedRateLimiter
 from bot.transport.render import DocumentLoader, Renderer
 from bot.transport.storage import SqlStorage
 from bot.transport.webhook import check_secret, setup_webhook
@@ -112,11 +112,16 @@ def build_bot_runtime(
         InboxPolicy(lease_seconds=conf.lease_seconds, max_attempts=conf.inbox_max_attempts),
     )
     limits = Limits(conf.per_chat_interval, conf.group_per_minute, conf.global_per_second)
+    limiter: SendingLimiter = (
+        SharedRateLimiter(settings.redis_url, bot.id, limits)
+        if settings.redis_url
+        else RateLimiter(limits)
+    )
     delivery = DeliveryWorker(
         tx,
         bot,
         Renderer(texts, document_loader),
-        RateLimiter(limits),
+        limiter,
         DeliveryPolicy(
             batch=conf.delivery_batch,
             lease_seconds=conf.lease_seconds,
@@ -161,4 +166,5 @@ async def _background(runtime: BotRuntime) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.gather(*tasks, return_exceptions=True)
     await runtime.processor.idle()
+    await runtime.delivery.limiter.close()
     await runtime.bot.session.close()

@@ -32,7 +32,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from bot.transport import outbox_store as store
-from bot.transport.ratelimit import RateLimiter
+from bot.transport.ratelimit import RateLimiter, SendingLimiter
 from bot.transport.render import Part, Renderer, RenderError
 from support_desk.core.tx import Transactor
 
@@ -66,12 +66,12 @@ class DeliveryWorker:
         tx: Transactor,
         bot: Bot,
         renderer: Renderer,
-        limiter: RateLimiter | None = None,
+        limiter: SendingLimiter | None = None,
         policy: DeliveryPolicy | None = None,
         owner: str | None = None,
     ) -> None:
         self.tx, self.bot, self.renderer = tx, bot, renderer
-        self.limiter = limiter or RateLimiter()
+        self.limiter: SendingLimiter = limiter or RateLimiter()
         self.policy = policy or DeliveryPolicy()
         self.owner = owner or f"delivery-{uuid.uuid4().hex[:12]}"
         self.wake = asyncio.Event()
@@ -170,7 +170,7 @@ class DeliveryWorker:
                 if waited > self.policy.lease_seconds / 2:
                     raise
                 log.info("429 for chat %s: waiting %ss", chat_id, exc.retry_after)
-                self.limiter.hold(chat_id, exc.retry_after)
+                await self.limiter.hold(chat_id, exc.retry_after)
 
     async def _call(self, chat_id: int, part: Part) -> None:
         if part.document is not None:

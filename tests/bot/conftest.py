@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.chats import link_chat
 from bot.emulator import BotApiEmulator, EmulatedUser
@@ -63,3 +64,21 @@ async def notify(tx: Transactor, customer_id: int | None, kind: str, **payload: 
         return uow.notified[0].id
 
     return await tx.run(write)
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    storage = RedisStorage.from_url(url)
+    try:
+        await storage.redis.ping()
+    except (OSError, ConnectionError) as exc:
+        await storage.close()
+        message = f"Redis is not reachable at {url}: {exc}"
+        if backends.require("redis"):
+            pytest.fail(message + " (SUPPORT_DESK_REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    await storage.redis.flushdb()
+    yield url
+    await storage.redis.flushdb()
+    await storage.close()

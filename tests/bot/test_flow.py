@@ -7,8 +7,6 @@ state surviving a restart, and the same flow with Redis storage and isolation.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,7 +19,6 @@ from bot.transport.polling import Poller
 from bot.transport.storage import SqlStorage
 from bot.transport.webhook import SECRET_HEADER
 from support_desk.core.tx import Transactor
-from tests import backends
 from tests.bot.stack import SECRET, Stack, running_stack
 
 MESSAGES = 20
@@ -122,24 +119,6 @@ async def test_tg13_a_pressed_button_is_answered_within_a_second(
 
     assert stack.effects.seen == [-1] * 10
     assert max(r.answered_at - r.created_at for r in records if r.answered_at) < 1.0
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    storage = RedisStorage.from_url(url)
-    try:
-        await storage.redis.ping()
-    except (OSError, ConnectionError) as exc:
-        await storage.close()
-        message = f"Redis is not reachable at {url}: {exc}"
-        if backends.require("redis"):
-            pytest.fail(message + " (SUPPORT_DESK_REQUIRE_REDIS=1)")
-        pytest.skip(message)
-    await storage.redis.flushdb()
-    yield url
-    await storage.redis.flushdb()
-    await storage.close()
 
 
 @pytest.mark.redis

@@ -1,10 +1,20 @@
-"""TG11: the sender's own limits in virtual time: 1/s per chat, 20/min per group, 30/s."""
+"""TG10, TG11: the sender's own limits in virtual time (1/s per chat, 20/min per group, 30/s), and
+the same limits shared through Redis by several processes of one bot, in real time."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
-from bot.transport.ratelimit import Limits, RateLimiter
+import pytest
+from pydantic import SecretStr
+
+from bot.app import build_bot_runtime
+from bot.transport.ratelimit import Limits, RateLimiter, SharedRateLimiter
+from support_desk.core.settings import Settings
+from support_desk.core.texts import Texts
+from support_desk.core.tx import Transactor
+from tests.bot.conftest import TOKEN
 
 
 class VirtualTime:
@@ -56,7 +66,70 @@ async def test_tg10_hold_delays_the_chat_by_retry_after() -> None:
     time = VirtualTime()
     limiter = RateLimiter(Limits(), clock=time.clock, sleep=time.sleep)
 
-    limiter.hold(5, 3)
+    await limiter.hold(5, 3)
     await limiter.acquire(5)
 
     assert time.now >= 3
+
+
+# Several processes, one bot: the limits hold for all their delivery workers together (Redis).
+
+
+async def _stamped(limiter: SharedRateLimiter, chat: int, started: float) -> float:
+    await limiter.acquire(chat)
+    return time.monotonic() - started
+
+
+@pytest.mark.redis
+async def test_tg11_two_processes_share_one_chats_pace(redis_url: str) -> None:
+    one, two = (SharedRateLimiter(redis_url, 42, Limits()) for _ in range(2))
+    started = time.monotonic()
+
+    stamps = sorted(
+        await asyncio.gather(*(_stamped((one, two)[n % 2], 7, started) for n in range(3)))
+    )
+    await asyncio.gather(one.close(), two.close())
+
+    assert all(b - a >= 0.9 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+
+
+@pytest.mark.redis
+async def test_tg11_two_processes_share_the_global_window(redis_url: str) -> None:
+    limits = Limits(per_chat_interval=0, global_per_second=4)
+    one, two = (SharedRateLimiter(redis_url, 42, limits) for _ in range(2))
+    started = time.monotonic()
+
+    stamps = await asyncio.gather(
+        *(_stamped((one, two)[n % 2], 1000 + n, started) for n in range(10))
+    )
+    await asyncio.gather(one.close(), two.close())
+
+    assert _max_in_window(sorted(stamps), 0.95) <= 4, sorted(stamps)
+
+
+@pytest.mark.redis
+async def test_tg10_a_429_in_one_process_holds_the_chat_in_the_other(redis_url: str) -> None:
+    one, two = (SharedRateLimiter(redis_url, 42, Limits()) for _ in range(2))
+    started = time.monotonic()
+
+    await one.hold(9, 0.6)
+    waited = await _stamped(two, 9, started)
+    await asyncio.gather(one.close(), two.close())
+
+    assert waited >= 0.55
+
+
+@pytest.mark.redis
+async def test_with_redis_configured_the_delivery_worker_shares_its_limits(
+    redis_url: str, tx: Transactor, settings: Settings
+) -> None:
+    shared = settings.model_copy(update={"bot_token": SecretStr(TOKEN), "redis_url": redis_url})
+
+    alone_settings = settings.model_copy(update={"bot_token": SecretStr(TOKEN)})
+    alone, together = (build_bot_runtime(s, tx, Texts()) for s in (alone_settings, shared))
+
+    assert isinstance(alone.delivery.limiter, RateLimiter)
+    assert isinstance(together.delivery.limiter, SharedRateLimiter)
+    for runtime in (alone, together):
+        await runtime.delivery.limiter.close()
+        await runtime.bot.session.close()
