@@ -145,22 +145,7 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     if terminated.scalar_one_or_none() is None:
         raise errors.ServiceAlreadyTerminated()
     service = await repo.get_service(uow.session, service.id)
-    ids = (
-        await uow.session.scalars(
-            select(Invoice.id)
-            .distinct()
-            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-            .where(
-                InvoiceLine.service_id == service.id,
-                Invoice.status == InvoiceStatus.UNPAID,
-                Invoice.paid_minor == 0,
-                Invoice.is_compound.is_(False),
-                Invoice.credited_minor
-                == Invoice.settled_minor,  # pending approval: its ticket decides
-            )
-            .order_by(Invoice.id)
-        )
-    ).all()
+    ids = await _cancellable_for(uow, service.id)
     system = Actor.system("service-termination")
     cancellations = [await cancel(uow, i, SERVICE_TERMINATED, system) for i in ids]
     uow.audit(
@@ -180,6 +165,25 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     )
     result = Termination(repo.service_view(service), tuple(cancellations))
     return await uow.idempotency.remember(cmd, result)
+
+
+async def _cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:
+    """B5: the unpaid, unpaid-at-all, non-compound invoices billing the service, but not those
+    with a credit note awaiting approval (its ticket decides)."""
+    ids = await uow.session.scalars(
+        select(Invoice.id)
+        .distinct()
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .where(
+            InvoiceLine.service_id == service_id,
+            Invoice.status == InvoiceStatus.UNPAID,
+            Invoice.paid_minor == 0,
+            Invoice.is_compound.is_(False),
+            Invoice.credited_minor == Invoice.settled_minor,
+        )
+        .order_by(Invoice.id)
+    )
+    return list(ids.all())
 
 
 async def _answer(

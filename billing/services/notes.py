@@ -73,10 +73,19 @@ async def reserve(
     )
     uow.session.add(note)
     await uow.session.flush()
+    rows = _line_rows(note.id, lines, parts)
+    await uow.session.execute(insert(CreditNoteLine), rows)  # one executemany, not N INSERTs
+    return note
+
+
+def _line_rows(
+    note_id: int, lines: Sequence[InvoiceLine], parts: Sequence[CreditPart]
+) -> list[dict[str, object]]:
+    """The note's lines: each credited part beside the invoice line it reverses."""
     by_id = {ln.id: ln for ln in lines}
-    rows = [
+    return [
         {
-            "credit_note_id": note.id,
+            "credit_note_id": note_id,
             "invoice_line_id": part.line_id,
             "position": position,
             "sku": by_id[part.line_id].sku,
@@ -90,8 +99,6 @@ async def reserve(
         }
         for position, part in enumerate(parts, 1)
     ]
-    await uow.session.execute(insert(CreditNoteLine), rows)  # one executemany, not N INSERTs
-    return note
 
 
 async def release(uow: UnitOfWork, note: CreditNote) -> None:
@@ -142,15 +149,7 @@ async def issue(
     `invoice` is the locked row (its paid and settled amounts current); `invoice_values` are
     written in the same UPDATE as the new status.
     """
-    needs_refund = note.total_minor > invoice.balance_minor
-    refundable = await _refundable(uow, invoice.id) if needs_refund else 0
-    remainder = Remainder(note.remainder)
-    if remainder is Remainder.NONE and note.decided_by is not None:
-        # approved after the customer paid what it was meant to settle: the value is theirs
-        remainder = Remainder.ACCOUNT_CREDIT
-    settled, refund, credit = rules.split_credit(
-        note.total_minor, invoice.balance_minor, refundable, remainder
-    )
+    settled, refund, credit = await _split_value(uow, note, invoice)
     note.number = await numbering.next_number(uow, numbering.CREDIT_NOTES)
     note.status, note.issued_at = CreditNoteStatus.ISSUED, uow.now
     note.settled_minor, note.refund_minor, note.account_credit_minor = settled, refund, credit
@@ -184,6 +183,19 @@ async def issue(
         account_credit=credit,
     )
     _announce(uow, note, invoice, actor, status)
+
+
+async def _split_value(
+    uow: UnitOfWork, note: CreditNote, invoice: Invoice
+) -> tuple[int, int, int]:
+    """What the note settles on the balance, refunds, and turns into account credit (B6, B9)."""
+    needs_refund = note.total_minor > invoice.balance_minor
+    refundable = await _refundable(uow, invoice.id) if needs_refund else 0
+    remainder = Remainder(note.remainder)
+    if remainder is Remainder.NONE and note.decided_by is not None:
+        # approved after the customer paid what it was meant to settle: the value is theirs
+        remainder = Remainder.ACCOUNT_CREDIT
+    return rules.split_credit(note.total_minor, invoice.balance_minor, refundable, remainder)
 
 
 def _announce(

@@ -105,6 +105,23 @@ async def _pay(
     )
     if not changed:
         raise errors.ExceedsBalance(balance=format_minor(invoice.balance_minor, invoice.currency))
+    payment = await _add_payment(uow, invoice, amount, method, reference)
+    if status == InvoiceStatus.PAID:
+        await _activate_services(uow, invoice.id)
+    after = {"paid_minor": paid, "status": status, "payment_id": payment.id}
+    uow.audit(
+        actor, "invoice.payment", subject=("invoice", invoice.id), before=before, after=after
+    )
+    _tell_customer(uow, invoice, amount, balance, method)
+    return PaymentRecorded(
+        repo.payment_view(payment), await repo.invoice_view(uow.session, invoice.id)
+    )
+
+
+async def _add_payment(
+    uow: UnitOfWork, invoice: Invoice, amount: int, method: str, reference: str | None
+) -> Payment:
+    """The payment row and its journal entry."""
     payment = Payment(
         invoice_id=invoice.id,
         amount_minor=amount,
@@ -124,15 +141,13 @@ async def _pay(
         amount,
         from_credit=method == ACCOUNT_CREDIT_METHOD,
     )
-    if status == InvoiceStatus.PAID:
-        await _activate_services(uow, invoice.id)
-    uow.audit(
-        actor,
-        "invoice.payment",
-        subject=("invoice", invoice.id),
-        before=before,
-        after={"paid_minor": paid, "status": status, "payment_id": payment.id},
-    )
+    return payment
+
+
+def _tell_customer(
+    uow: UnitOfWork, invoice: Invoice, amount: int, balance: int, method: str
+) -> None:
+    """T8: the customer hears of every payment, with what is still to pay."""
     uow.notify(
         invoice.customer_id,
         "payment_received",
@@ -142,9 +157,6 @@ async def _pay(
         balance_minor=balance,
         currency=invoice.currency,
         from_account_credit=method == ACCOUNT_CREDIT_METHOD,
-    )
-    return PaymentRecorded(
-        repo.payment_view(payment), await repo.invoice_view(uow.session, invoice.id)
     )
 
 
