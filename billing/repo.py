@@ -162,12 +162,6 @@ async def credit_note_view(session: AsyncSession, credit_note_id: int) -> Credit
     # only its number is read, fixed before any credit note: the session's copy will do
     invoice = await session.get(Invoice, cn.invoice_id)
     assert invoice is not None  # a foreign key
-    stmt = (
-        select(CreditNoteLine)
-        .where(CreditNoteLine.credit_note_id == cn.id)
-        .order_by(CreditNoteLine.position)
-    )
-    lines = (await session.scalars(stmt)).all()
     return CreditNoteView(
         id=cn.id,
         number=document_number(cn.series, cn.number),
@@ -193,21 +187,32 @@ async def credit_note_view(session: AsyncSession, credit_note_id: int) -> Credit
         self_service=cn.self_service,
         undo_until=cn.undo_until,
         voided_at=cn.voided_at,
-        lines=tuple(
-            CreditNoteLineView(
-                ln.invoice_line_id,
-                ln.position,
-                ln.sku,
-                ln.name,
-                ln.quantity,
-                ln.unit_price_minor,
-                ln.tax_rate_bp,
-                ln.net_minor,
-                ln.tax_minor,
-                ln.total_minor,
-            )
-            for ln in lines
-        ),
+        lines=await _credit_note_lines(session, cn.id),
+    )
+
+
+async def _credit_note_lines(
+    session: AsyncSession, credit_note_id: int
+) -> tuple[CreditNoteLineView, ...]:
+    stmt = (
+        select(CreditNoteLine)
+        .where(CreditNoteLine.credit_note_id == credit_note_id)
+        .order_by(CreditNoteLine.position)
+    )
+    return tuple(
+        CreditNoteLineView(
+            ln.invoice_line_id,
+            ln.position,
+            ln.sku,
+            ln.name,
+            ln.quantity,
+            ln.unit_price_minor,
+            ln.tax_rate_bp,
+            ln.net_minor,
+            ln.tax_minor,
+            ln.total_minor,
+        )
+        for ln in await session.scalars(stmt)
     )
 
 

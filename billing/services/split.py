@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from billing import errors, repo, rules
 from billing.commands import IssueInvoice, NewLine, SplitInvoice
-from billing.models import CreditNoteKind, InvoiceLine, LineKind
+from billing.models import CreditNoteKind, Invoice, InvoiceLine, LineKind
 from billing.services.cancellation import cancel
 from billing.services.invoices import issue_invoice
-from billing.views import Split
+from billing.views import InvoiceView, Split
+from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 
@@ -30,24 +31,7 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     threshold = uow.settings.billing.approval_threshold_minor
     rules.ensure_split_within_authority(cmd.actor, dropped, threshold)
     cancellation = await cancel(uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT)
-    new = [
-        await issue_invoice(
-            uow,
-            IssueInvoice(
-                customer_id=invoice.customer_id,
-                currency=invoice.currency,
-                lines=tuple(_copy(lines[i]) for i in group),
-                actor=cmd.actor,
-                description=invoice.description,
-                due_date=invoice.due_date,
-                allow_partial_payments=invoice.allow_partial_payments,
-                minimum_partial_minor=invoice.minimum_partial_minor,
-            ),
-        )
-        for group in cmd.keep
-    ]
-    for created in new:
-        await repo.change_invoice(uow.session, created.id, split_from_id=invoice.id)
+    new = await _reissue(uow, invoice, lines, cmd.keep, cmd.actor)
     uow.notify(
         invoice.customer_id,
         "invoice_split",
@@ -64,6 +48,33 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
         cancellation.credit_note, tuple([await repo.invoice_view(uow.session, v.id) for v in new])
     )
     return await uow.idempotency.remember(cmd, result)
+
+
+async def _reissue(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    lines: dict[int, InvoiceLine],
+    keep: tuple[tuple[int, ...], ...],
+    actor: Actor,
+) -> list[InvoiceView]:
+    """B7: one new invoice per kept group of lines, on the old one's terms, marked as split
+    from it."""
+    new = []
+    for group in keep:
+        command = IssueInvoice(
+            customer_id=invoice.customer_id,
+            currency=invoice.currency,
+            lines=tuple(_copy(lines[i]) for i in group),
+            actor=actor,
+            description=invoice.description,
+            due_date=invoice.due_date,
+            allow_partial_payments=invoice.allow_partial_payments,
+            minimum_partial_minor=invoice.minimum_partial_minor,
+        )
+        created = await issue_invoice(uow, command)
+        await repo.change_invoice(uow.session, created.id, split_from_id=invoice.id)
+        new.append(created)
+    return new
 
 
 def _check_groups(keep: tuple[tuple[int, ...], ...], lines: dict[int, InvoiceLine]) -> None:
