@@ -241,7 +241,11 @@ async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
 async def change_invoice(
     session: AsyncSession, invoice_id: int, *guards: ColumnElement[bool], **values: object
 ) -> bool:
-    """One conditional UPDATE of an invoice: True when the guards held and the row changed."""
+    """One conditional UPDATE of an invoice: True when the guards held and the row changed.
+
+    The session applies the same change to the invoice it has loaded (SQLAlchemy's "evaluate"
+    synchronisation), so a caller that wants the values from before (an audit row's `before`, a
+    balance to subtract from) reads them first."""
     stmt = update(Invoice).where(Invoice.id == invoice_id, *guards).values(**values)
     result = await session.execute(stmt.returning(Invoice.id))
     return result.scalar_one_or_none() is not None
