@@ -40,7 +40,10 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded
 
 
 async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> PaymentRecorded:
-    """Pay an invoice from the customer's account credit, as much as both allow."""
+    """Pay an invoice from the customer's account credit, as much as both allow.
+
+    The invoice's partial-payment terms bind what the customer pays in; account credit is money
+    the company already owes them, so, as billing systems do, it is applied as far as it goes."""
     if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
         return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
