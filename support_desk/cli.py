@@ -47,7 +47,8 @@ async def _serve_app(settings: Settings, demo_chat_url: str | None = None) -> No
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
-    print(f"support-desk is serving on http://{settings.http_host}:{settings.http_port}/")
+    host, port = runner.addresses[0][:2]  # the bound port, also when settings asked for 0
+    print(f"support-desk is serving on http://{host}:{port}/")
     if demo_chat_url is not None:
         print(f"offline demo: chat with the bot as a customer at {demo_chat_url}")
     try:
@@ -147,5 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # a line per glyph for each PDF
     args = build_parser().parse_args(argv)
     return int(args.func(Settings(), args))

@@ -27,15 +27,19 @@ from bot.emulator.objects import ALLOWED_TAGS
 from bot.emulator.user import EmulatedUser
 from bot.emulator.world import ChatMessage, Document, World
 from bot.transport.splitter import MESSAGE_LIMIT, utf16_len
-from support_desk.core.texts import LOCALES, TEMPLATES_DIR, Texts, negotiate_locale
+from support_desk.core.texts import FAVICON, LOCALES, TEMPLATES_DIR, Texts, negotiate_locale
 
-STATIC = {"chat.css": "text/css", "chat.js": "text/javascript"}
+STATIC = {
+    "chat.css": (TEMPLATES_DIR / "demo" / "static" / "chat.css", "text/css"),
+    "chat.js": (TEMPLATES_DIR / "demo" / "static" / "chat.js", "text/javascript"),
+    "favicon.svg": (FAVICON, "image/svg+xml"),
+}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes a browser post forms as Origin: null
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -112,9 +116,8 @@ class WebChat:
 
     def bot_called(self, method: str, params: Params, result: Any) -> None:
         """Listens to every successful Bot API call."""
-        if method not in ("sendmessage", "senddocument", "editmessagetext"):
-            return
-        if not isinstance(result, dict):
+        sent = method in ("sendmessage", "senddocument", "editmessagetext")
+        if not sent or not isinstance(result, dict):
             return
         key = (int(result["chat"]["id"]), int(result["message_id"]))
         source = params.text("caption" if method == "senddocument" else "text")
@@ -264,8 +267,13 @@ def _render(
 
 
 def _chat_user(request: web.Request) -> tuple[WebChat, EmulatedUser]:
+    """The chat and its user; an action taken on a page in Russian comes from a Telegram app in
+    Russian (the update's `language_code`), as it would on a phone set to that language."""
     chat = request.app[WEBCHAT]
-    return chat, chat.user(request.match_info["user_id"])
+    user = chat.user(request.match_info["user_id"])
+    if request.method == "POST":
+        user.user["language_code"] = locale_of(request)
+    return chat, user
 
 
 def _field(form: MultiDictProxy[Any], name: str) -> str:
@@ -333,8 +341,8 @@ async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC:
         raise Refused(404, "not_found")
-    content = (TEMPLATES_DIR / "demo" / "static" / name).read_bytes()
-    return web.Response(body=content, content_type=STATIC[name])
+    path, kind = STATIC[name]
+    return web.Response(body=path.read_bytes(), content_type=kind)
 
 
 def _check_origin(request: web.Request, chat: WebChat) -> None:

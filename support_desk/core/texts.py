@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALE_DIR = TEMPLATES_DIR / "locale"
+FAVICON = TEMPLATES_DIR / "static" / "favicon.svg"  # one icon for every page we serve
 LOCALES = ("en", "ru")
 
 

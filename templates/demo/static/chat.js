@@ -30,10 +30,10 @@
         if (html === null || html === last) {
           return;
         }
+        // Replace on the first answer too: a reply that arrived between the page's render and
+        // this fetch is in it, and would otherwise wait for the next change to be shown.
         var stick = nearBottom();
-        if (last !== null) {
-          live.innerHTML = html;
-        }
+        live.innerHTML = html;
         last = html;
         if (stick) {
           toBottom();
