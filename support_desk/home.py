@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from support_desk.core.texts import FAVICON, Texts, negotiate_locale
+from support_desk.core.texts import FAVICON, TEMPLATES_DIR, Texts, negotiate_locale
 
 TEXTS = web.AppKey("home_texts", Texts)
 DEMO_CHAT_URL = web.AppKey("demo_chat_url", str)
@@ -19,12 +19,16 @@ async def home(request: web.Request) -> web.Response:
     return web.Response(text=page, content_type="text/html")
 
 
-async def favicon(_request: web.Request) -> web.Response:
-    return web.Response(
-        body=FAVICON.read_bytes(),
-        content_type="image/svg+xml",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+STATIC = {
+    "/favicon.svg": (FAVICON, "image/svg+xml"),
+    "/static/home.css": (TEMPLATES_DIR / "static" / "home.css", "text/css"),
+}
+
+
+async def static(request: web.Request) -> web.Response:
+    path, kind = STATIC[request.path]
+    cache = {"Cache-Control": "public, max-age=3600"}
+    return web.Response(body=path.read_bytes(), content_type=kind, headers=cache)
 
 
 def setup_home(app: web.Application, texts: Texts, demo_chat_url: str | None) -> None:
@@ -32,4 +36,5 @@ def setup_home(app: web.Application, texts: Texts, demo_chat_url: str | None) ->
     if demo_chat_url is not None:
         app[DEMO_CHAT_URL] = demo_chat_url
     app.router.add_get("/", home, name="home")
-    app.router.add_get("/favicon.svg", favicon, name="favicon")
+    for path in STATIC:
+        app.router.add_get(path, static)

@@ -46,3 +46,17 @@ async def test_in_the_offline_demo_the_front_page_links_the_chat(
     page = await (await (await aiohttp_client(app)).get("/")).text()
 
     assert 'href="http://127.0.0.1:8081/"' in page and "Offline demo" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/favicon.svg", "image/svg+xml"), ("/static/home.css", "text/css")]
+)
+async def test_the_front_page_serves_its_icon_and_stylesheet(
+    client: Any, path: str, kind: str
+) -> None:
+    response = await client.get(path)
+
+    assert response.status == 200 and response.content_type == kind
+    assert len(await response.read()) > 100
+    page = await (await client.get("/")).text()
+    assert f'href="{path}"' in page
