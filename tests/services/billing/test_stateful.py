@@ -98,7 +98,9 @@ def test_o1_m3_m5_m13_a_seeded_run_reaches_every_important_rule() -> None:
 
 @pytest.mark.slow
 def test_o1_random_billing_histories_keep_the_books_straight_sqlite_ci_profile() -> None:
-    _run(BillingMachine, max_examples=60, stateful_step_count=30)
+    """Random for real, also where CI sets Hypothesis's derandomizing "ci" profile: each run
+    explores new histories (a failure prints how to reproduce it)."""
+    _run(BillingMachine, max_examples=35, stateful_step_count=30, derandomize=False)
 
 
 @pytest.mark.postgres
