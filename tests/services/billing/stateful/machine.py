@@ -33,6 +33,13 @@ from tests.services.billing.stateful.model import (
     line_total,
 )
 
+# What a staff credit note above the threshold is drawn from (its approval and its rejection).
+STAFF_CREDIT_DRAWS = {
+    "data": st.data(),
+    "author": st.sampled_from([AGENT, ADMIN]),
+    "remainder": st.sampled_from(list(Remainder)),
+}
+
 
 class BillingMachine(AbuseAndRetries):
     """The billing service layer on a real database, shadowed by `Model`."""
@@ -172,11 +179,7 @@ class BillingMachine(AbuseAndRetries):
         if self.execute(self.plan_apply_credit(due, self.owner(due))) is not None:
             self.seen("path: refund to account credit, then paid another invoice with it")
 
-    @rule(
-        data=st.data(),
-        author=st.sampled_from([AGENT, ADMIN]),
-        remainder=st.sampled_from(list(Remainder)),
-    )
+    @rule(**STAFF_CREDIT_DRAWS)
     def staff_credit_above_the_threshold_then_another_admin_approves(
         self, data: st.DataObject, author: Actor, remainder: Remainder
     ) -> None:
@@ -186,11 +189,7 @@ class BillingMachine(AbuseAndRetries):
         if self.execute(self.plan_decide(note, decider, True)):
             self.seen("path: above-threshold credit approved by another admin")
 
-    @rule(
-        data=st.data(),
-        author=st.sampled_from([AGENT, ADMIN]),
-        remainder=st.sampled_from(list(Remainder)),
-    )
+    @rule(**STAFF_CREDIT_DRAWS)
     def staff_credit_above_the_threshold_then_an_admin_rejects(
         self, data: st.DataObject, author: Actor, remainder: Remainder
     ) -> None:
