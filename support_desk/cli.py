@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from aiohttp import web
 
 import ticketing
-from billing.api.keys import CreateApiKey, create_api_key
 from bot.demo import offline_telegram, seed_demo
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
@@ -22,6 +21,7 @@ from support_desk.core.settings import Settings
 from support_desk.migrations import upgrade
 from support_desk.wiring import build_runtime, build_web_app
 from ticketing.commands import CreateUser
+from web.platform.keys import CreateApiKey, create_api_key
 
 log = logging.getLogger("support_desk")
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing.api import setup_api
 from bot.app import attach_bot, build_bot_runtime
 from bot.transport.documents import credit_note_loader
 from support_desk.core.clock import Clock, SystemClock
@@ -18,8 +17,9 @@ from support_desk.core.housekeeping import run_housekeeping
 from support_desk.core.settings import Settings
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
-from support_desk.home import setup_home
-from ticketing.api import TICKET_ROUTES
+from web.api import setup_api
+from web.api.tickets import TICKET_ROUTES
+from web.home import setup_home
 
 TX = web.AppKey("tx", Transactor)
 SETTINGS = web.AppKey("settings", Settings)

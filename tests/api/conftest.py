@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from billing.api.keys import CreateApiKey, NewApiKey, create_api_key
 from support_desk.core.actors import Actor
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
 from support_desk.wiring import Runtime, build_web_app
+from web.platform.keys import CreateApiKey, NewApiKey, create_api_key
 
 # Seed 002's "Response to a Successful Request" example (shared/seeds/002_6daf35b5458195b9.txt),
 # copied verbatim, so that the suite does not depend on what lies beside the checkout.

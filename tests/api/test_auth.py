@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 import billing
-from billing.api.keys import NewApiKey
-from billing.api.models import ApiKeyRow
-from billing.api.routes import ROUTES
 from support_desk.core.audit import AuditRow
 from support_desk.core.tx import Transactor
 from tests.api.conftest import create, simple_invoice
+from web.api.routes import ROUTES
+from web.platform.keys import NewApiKey
+from web.platform.models import ApiKeyRow
 
 BAD_AUTH = [
     {},
@@ -107,7 +107,7 @@ async def test_w14_an_unexpected_error_is_a_bare_500_logged_with_a_request_id(
 
     monkeypatch.setattr(billing.queries, "invoice_view", broken)
 
-    with caplog.at_level(logging.ERROR, logger="billing.api"):
+    with caplog.at_level(logging.ERROR, logger="web.api"):
         response = await client.get("/invoicing/v2/invoices/1", headers=auth)
 
     text = await response.text()

@@ -21,13 +21,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from billing.api.keys import CreateApiKey, create_api_key
-from billing.api.routes import ROUTES
 from support_desk.core.actors import Actor
 from support_desk.core.settings import Settings
 from support_desk.wiring import build_runtime, build_web_app
 from tests import backends
-from ticketing.api import TICKET_ROUTES
+from web.api.routes import ROUTES
+from web.api.tickets import TICKET_ROUTES
+from web.platform.keys import CreateApiKey, create_api_key
 
 CHECKS = [
     not_a_server_error,

@@ -73,8 +73,8 @@ async def test_m4_the_same_key_with_another_body_is_refused_with_422(
 async def test_m4_keys_are_namespaced_by_api_key(
     client: TestClient, auth: dict[str, str], tx: Transactor
 ) -> None:
-    from billing.api.keys import CreateApiKey, create_api_key
     from support_desk.core.actors import Actor
+    from web.platform.keys import CreateApiKey, create_api_key
 
     other = await tx.run(create_api_key, CreateApiKey("other", Actor.system("test")))
     body = simple_invoice()

@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from billing.api.keys import NewApiKey
 from billing.models import Invoice
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
 from tests.api.conftest import simple_invoice
+from web.platform.keys import NewApiKey
 
 HEADERS = "host date request-target digest v-c-merchant-id"
 

@@ -23,10 +23,10 @@ from tests.services.ticketing.builders import (
     open_question,
     pay,
 )
-from ticketing.api import Kind, Status
 from ticketing.commands import AddCustomerMessage, AddNote, ReplyToTicket
 from ticketing.models import TicketKind, TicketStatus
 from ticketing.views import TicketView
+from web.api.tickets import Kind, Status
 
 TICKETS = "/api/v1/tickets"
 

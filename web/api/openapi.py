@@ -13,10 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from billing.api.routes import ROUTES, Route
-from billing.api.schemas import BadRequestOut, NotFoundOut
-from billing.api.schemas_v1 import ApiErrorOut
 from support_desk.core.texts import TEMPLATES_DIR
+from web.api.routes import ROUTES, Route
+from web.api.schemas import BadRequestOut, NotFoundOut
+from web.api.schemas_v1 import ApiErrorOut
 
 OPENAPI = web.AppKey("billing_api_openapi", dict)
 REF = "#/components/schemas/{model}"

@@ -19,9 +19,6 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
-from billing.api.errors import RequestInvalid
-from billing.api.keys import ApiKey
 from support_desk.core.actors import Actor
 from support_desk.core.errors import (
     DomainError,
@@ -31,6 +28,9 @@ from support_desk.core.errors import (
 )
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.tx import UnitOfWork
+from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
+from web.platform.errors import RequestInvalid
+from web.platform.keys import ApiKey
 
 M = TypeVar("M", bound=BaseModel)
 _ID = re.compile(r"^[0-9]{1,12}$")

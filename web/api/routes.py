@@ -8,15 +8,15 @@ from typing import Final
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from billing.api import invoicing, v1
-from billing.api.schemas import (
+from web.api import invoicing, v1
+from web.api.schemas import (
     CancelRequest,
     Empty,
     InvoiceListOut,
     InvoiceOut,
     InvoiceRequest,
 )
-from billing.api.schemas_v1 import (
+from web.api.schemas_v1 import (
     CreditNoteOut,
     CreditNotePageOut,
     CreditNoteQuery,

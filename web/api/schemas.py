@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from billing.api.types import (
+from web.api.types import (
     Currency,
     Email,
     ExternalId,

@@ -10,32 +10,6 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 import billing
-from billing.api.errors import RequestInvalid, utc_stamp
-from billing.api.http import (
-    Answer,
-    Caller,
-    answer,
-    parse_body,
-    parse_query,
-    path_id,
-    read,
-    respond,
-)
-from billing.api.plan import plan_invoice
-from billing.api.render import INVOICES_PATH, invoice_out
-from billing.api.schemas import (
-    CancelRequest,
-    CustomerInformation,
-    Empty,
-    InvoiceInformation,
-    InvoiceListOut,
-    InvoiceRequest,
-    Link,
-    Links,
-    Status,
-)
-from billing.api.store import invoice_ids, load_extras, save_extras
-from billing.api.types import to_minor
 from billing.commands import (
     CancelInvoice,
     CreateCustomer,
@@ -47,6 +21,32 @@ from billing.commands import (
 from billing.errors import CustomerNotFound, InvoiceNotFound
 from billing.views import CustomerView, InvoiceView
 from support_desk.core.tx import UnitOfWork
+from web.api.plan import plan_invoice
+from web.api.render import INVOICES_PATH, invoice_out
+from web.api.schemas import (
+    CancelRequest,
+    CustomerInformation,
+    Empty,
+    InvoiceInformation,
+    InvoiceListOut,
+    InvoiceRequest,
+    Link,
+    Links,
+    Status,
+)
+from web.api.store import invoice_ids, load_extras, save_extras
+from web.api.types import to_minor
+from web.platform.errors import RequestInvalid, utc_stamp
+from web.platform.http import (
+    Answer,
+    Caller,
+    answer,
+    parse_body,
+    parse_query,
+    path_id,
+    read,
+    respond,
+)
 
 DEFAULT_CANCEL_REASON = "Cancelled through the invoicing API"
 

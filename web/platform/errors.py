@@ -14,10 +14,10 @@ from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from billing.api.context import API_TX, RENDER_REFUSAL
 from support_desk.core.errors import DomainError, IdempotencyKeyReused, RequestInProgress
+from web.platform.context import API_TX, RENDER_REFUSAL
 
-log = logging.getLogger("billing.api")
+log = logging.getLogger("web.api")
 REQUEST_ID = web.RequestKey("request_id", str)
 VALIDATION_CODES = {"invalid_invoice", "unknown_currency", "invalid_amount"}
 

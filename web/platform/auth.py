@@ -12,10 +12,10 @@ import hashlib
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from billing.api import keys, signing
-from billing.api.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
-from billing.api.errors import RequestInvalid, Unauthorized
 from support_desk.core.errors import DomainError
+from web.platform import keys, signing
+from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
+from web.platform.errors import RequestInvalid, Unauthorized
 
 PUBLIC_ROUTES = {"api:openapi", "api:docs", "api:docs-css"}
 MAX_KEY_LENGTH = 128

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from billing.api.types import (
+from web.api.types import (
     Email,
     ExternalId,
     Id,

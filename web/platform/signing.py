@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from billing.api.errors import Unauthorized
-from billing.api.keys import ApiKey, signing_key
 from support_desk.core.tx import Transactor
+from web.platform.errors import Unauthorized
+from web.platform.keys import ApiKey, signing_key
 
 MAX_SKEW = timedelta(minutes=5)
 _PARAM = re.compile(r'(\w+)="([^"]*)"')

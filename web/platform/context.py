@@ -7,8 +7,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from billing.api.keys import ApiKey
 from support_desk.core.tx import Transactor
+from web.platform.keys import ApiKey
 
 API_TX = web.AppKey("billing_api_tx", Transactor)
 API_KEY = web.RequestKey("api_key", ApiKey)

@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from billing.api.errors import utc_stamp
-from billing.api.schemas import (
+from billing.models import InvoiceStatus, LineKind
+from billing.views import CustomerView, InvoiceLineView, InvoiceView
+from web.api.schemas import (
     AmountDetailsOut,
     CompanyOut,
     CustomerOut,
@@ -22,9 +23,8 @@ from billing.api.schemas import (
     Status,
     TaxDetailsOut,
 )
-from billing.api.types import from_bp, from_minor
-from billing.models import InvoiceStatus, LineKind
-from billing.views import CustomerView, InvoiceLineView, InvoiceView
+from web.api.types import from_bp, from_minor
+from web.platform.errors import utc_stamp
 
 INVOICES_PATH = "/invoicing/v2/invoices"
 _STATUS: dict[str, Status] = {

@@ -9,18 +9,18 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from billing.api.auth import auth_middleware
-from billing.api.context import API_TX
-from billing.api.errors import make_error_middleware
-from billing.api.openapi import (
+from support_desk.core.tx import Transactor
+from web.api.openapi import (
     OPENAPI,
     build_openapi,
     docs_page,
     docs_stylesheet,
     openapi_json,
 )
-from billing.api.routes import ROUTES, Route
-from support_desk.core.tx import Transactor
+from web.api.routes import ROUTES, Route
+from web.platform.auth import auth_middleware
+from web.platform.context import API_TX
+from web.platform.errors import make_error_middleware
 
 PREFIXES = ("/invoicing", "/api")
 

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
-from billing.api.models import ApiKeyRow
 from support_desk.core.actors import Actor
 from support_desk.core.settings import Settings
 from support_desk.core.tx import UnitOfWork
+from web.platform.models import ApiKeyRow
 
 BEARER = "bearer"
 SIGNING = "signing"

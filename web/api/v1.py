@@ -9,19 +9,22 @@ from aiohttp import web
 
 import billing
 from billing import documents
-from billing.api.context import API_TX
-from billing.api.http import (
-    Answer,
-    Caller,
-    answer,
-    parse_body,
-    parse_query,
-    path_id,
-    read,
-    respond,
+from billing.commands import (
+    CreateCustomer,
+    CreateService,
+    IssueLinkToken,
+    RecordPayment,
+    SetCompoundInvoicesAllowed,
+    TerminateService,
+    UpdateCustomer,
 )
-from billing.api.schemas import Empty
-from billing.api.schemas_v1 import (
+from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
+from billing.models import ServiceStatus
+from billing.views import CreditNoteView, CustomerView, ServiceView
+from support_desk.core.texts import Texts
+from support_desk.core.tx import UnitOfWork
+from web.api.schemas import Empty
+from web.api.schemas_v1 import (
     CreditNoteLineOut,
     CreditNoteOut,
     CreditNotePageOut,
@@ -37,21 +40,18 @@ from billing.api.schemas_v1 import (
     TerminationIn,
     TerminationOut,
 )
-from billing.api.types import from_bp, from_minor, to_minor
-from billing.commands import (
-    CreateCustomer,
-    CreateService,
-    IssueLinkToken,
-    RecordPayment,
-    SetCompoundInvoicesAllowed,
-    TerminateService,
-    UpdateCustomer,
+from web.api.types import from_bp, from_minor, to_minor
+from web.platform.context import API_TX
+from web.platform.http import (
+    Answer,
+    Caller,
+    answer,
+    parse_body,
+    parse_query,
+    path_id,
+    read,
+    respond,
 )
-from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
-from billing.models import ServiceStatus
-from billing.views import CreditNoteView, CustomerView, ServiceView
-from support_desk.core.texts import Texts
-from support_desk.core.tx import UnitOfWork
 
 
 @cache

@@ -13,15 +13,15 @@ from typing import Annotated, Any, Final, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from billing.api.http import Answer, Caller, answer, parse_query, path_id, read
-from billing.api.routes import Route
-from billing.api.schemas_v1 import In
-from billing.api.types import Id, OutMoney, from_minor
 from support_desk.core.tx import UnitOfWork
 from ticketing import queries
 from ticketing.errors import TicketNotFound
 from ticketing.models import TicketKind, TicketStatus
 from ticketing.views import MessageView, TicketView
+from web.api.routes import Route
+from web.api.schemas_v1 import In
+from web.api.types import Id, OutMoney, from_minor
+from web.platform.http import Answer, Caller, answer, parse_query, path_id, read
 
 # spelled out, not taken from the enums: query parameters need inline enums in the OpenAPI
 # document (a $ref cannot be resolved there); a test keeps them equal to the enums

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
-from billing.api.models import InvoiceExtrasRow
 from billing.models import Invoice, InvoiceStatus
 from support_desk.core.tx import UnitOfWork
+from web.platform.models import InvoiceExtrasRow
 
 
 async def load_extras(uow: UnitOfWork, invoice_id: int) -> dict[str, Any]:

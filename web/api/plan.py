@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from billing.api.errors import RequestInvalid
-from billing.api.schemas import AmountDetails, InvoiceRequest, LineItem, TaxDetails
-from billing.api.types import from_minor, to_bp, to_minor
 from billing.commands import NewLine
 from billing.models import LineKind
 from billing.money import BASIS_POINTS, allocate, div_half_up, line_amounts
+from web.api.schemas import AmountDetails, InvoiceRequest, LineItem, TaxDetails
+from web.api.types import from_minor, to_bp, to_minor
+from web.platform.errors import RequestInvalid
 
 AMOUNTS = "orderInformation.amountDetails"
 
