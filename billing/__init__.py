@@ -4,7 +4,7 @@ Knows nothing of tickets or Telegram. The public API is the use cases below, eac
 unit of work with `tx.run(billing.<use_case>, command)`; see docs/billing-api.md.
 """
 
-from billing import commands, errors, queries, views
+from billing import commands, errors, queries, read_models
 from billing.services.cancellation import cancel_invoice, terminate_service, undo_cancellation
 from billing.services.catalog import create_service
 from billing.services.credit_notes import (
@@ -54,5 +54,5 @@ __all__ = [
     "undo_cancellation",
     "update_customer",
     "update_invoice",
-    "views",
+    "read_models",
 ]

@@ -21,7 +21,7 @@ from fpdf.fonts import FontFace
 from billing import repo
 from billing.models import CreditNoteStatus
 from billing.money import BASIS_POINTS, format_minor
-from billing.views import CreditNoteView, CustomerView, InvoiceView
+from billing.read_models import CreditNoteView, CustomerView, InvoiceView
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
 

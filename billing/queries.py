@@ -17,8 +17,15 @@ from billing.models import (
     Payment,
     Service,
 )
+from billing.read_models import (
+    CreditNoteView,
+    CustomerView,
+    InvoiceView,
+    Page,
+    PaymentView,
+    ServiceView,
+)
 from billing.services.customers import phone_digits, token_hash
-from billing.views import CreditNoteView, CustomerView, InvoiceView, Page, PaymentView, ServiceView
 from support_desk.core.tx import UnitOfWork
 
 MAX_PAGE = 200

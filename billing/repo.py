@@ -1,4 +1,4 @@
-"""Loading billing rows and turning them into views; no commits, no business decisions."""
+"""Loading billing rows and turning them into read models; no commits, no business decisions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from billing.models import (
     Payment,
     Service,
 )
-from billing.views import (
+from billing.read_models import (
     CreditNoteLineView,
     CreditNoteView,
     CustomerView,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import billing
-from billing.views import CreditNoteView, InvoiceView
+from billing.read_models import CreditNoteView, InvoiceView
 from bot.callbacks import InvoiceCD, UndoCD
 from bot.chats import ChatLink
 from support_desk.core.actors import Actor

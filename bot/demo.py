@@ -27,7 +27,7 @@ from billing.commands import (
     RecordPayment,
 )
 from billing.errors import CustomerNotFound
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from bot.emulator import BotApiEmulator, EmulatedUser
 from support_desk.core.actors import Actor
 from support_desk.core.settings import Settings

@@ -17,7 +17,7 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.texts import Texts, format_money
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import billing
 from billing.commands import RedeemLinkToken
 from billing.errors import LinkTokenInvalid
-from billing.views import CustomerView
+from billing.read_models import CustomerView
 from bot.chats import link_chat, link_of_user, user_of_customer
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError

@@ -14,7 +14,7 @@ from billing.commands import (
     RecordPayment,
 )
 from billing.models import ServiceStatus
-from billing.views import CustomerView, InvoiceView, ServiceView
+from billing.read_models import CustomerView, InvoiceView, ServiceView
 from support_desk.core.actors import Actor
 from support_desk.core.tx import Transactor
 

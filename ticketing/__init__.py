@@ -5,7 +5,7 @@ Plain use cases, no transport: each runs as one unit of work with
 Resolutions call billing's use cases inside the same unit of work (T5).
 """
 
-from ticketing import commands, errors, views
+from ticketing import commands, errors, read_models
 from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
 from ticketing.queries import (
     external_ticket_view,
@@ -68,5 +68,5 @@ __all__ = [
     "ticket_view",
     "tickets_of_customer",
     "tickets_page",
-    "views",
+    "read_models",
 ]

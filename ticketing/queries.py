@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select, tuple_
 
-from billing.views import Page
+from billing.read_models import Page
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.models import Ticket, TicketKind, TicketStatus
-from ticketing.views import QueueCursor, QueueItem, QueuePage, TicketView
+from ticketing.read_models import QueueCursor, QueueItem, QueuePage, TicketView
 
 MAX_PAGE = 200
 

@@ -16,7 +16,7 @@ from ticketing import repo, rules
 from ticketing.commands import CreateUser, SetUserActive
 from ticketing.errors import InvalidCredentials, LoginTaken
 from ticketing.models import Role, User
-from ticketing.views import UserView
+from ticketing.read_models import UserView
 
 _HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recommended parameters
 # verified against when the login is unknown, so both failures take the same time

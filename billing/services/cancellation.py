@@ -16,8 +16,8 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
-from billing.services import notes
-from billing.views import Cancellation, Termination, Undo, document_number
+from billing.read_models import Cancellation, Termination, Undo, document_number
+from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import UnitOfWork
 
@@ -60,12 +60,12 @@ async def cancel(
     if invoice.credited_minor > invoice.settled_minor:
         raise errors.CreditNotePending()
     before = {"status": invoice.status}  # now: the updates below bring `invoice` up to date
-    note = await notes.reserve(
+    note = await crediting.reserve(
         uow, invoice, lines, rules.remaining_parts(lines), kind=kind, reason=reason, actor=actor
     )
     self_service = actor.kind is ActorKind.CUSTOMER
     undo = uow.settings.billing.undo_window_minutes if self_service else 0
-    await notes.issue(
+    await crediting.issue(
         uow,
         note,
         invoice,
@@ -105,7 +105,7 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
             now=uow.now,
             paid_minor=invoice.paid_minor,
         )
-        already = not await notes.void(uow, note, cmd.actor)
+        already = not await crediting.void(uow, note, cmd.actor)
         uow.notify(
             note.customer_id,
             "cancellation_undone",

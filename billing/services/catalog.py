@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing import repo
 from billing.commands import CreateService
 from billing.models import Service
-from billing.views import ServiceView
+from billing.read_models import ServiceView
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 

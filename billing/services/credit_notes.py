@@ -10,9 +10,9 @@ from sqlalchemy import update
 from billing import errors, repo, rules
 from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
+from billing.read_models import CreditNoteLineView, CreditNotePreview, CreditNoteView
 from billing.rules import CreditPart
-from billing.services import notes
-from billing.views import CreditNoteLineView, CreditNotePreview, CreditNoteView
+from billing.services import crediting
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 
@@ -23,7 +23,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
     if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
         return earlier
     invoice, lines, parts = await _plan(uow, cmd)
-    note = await notes.reserve(
+    note = await crediting.reserve(
         uow,
         invoice,
         lines,
@@ -42,8 +42,8 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
             after={"total_minor": note.total_minor, "status": note.status},
         )
     else:
-        await notes.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+        await crediting.issue(uow, note, invoice, cmd.actor)
+    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
 
 
 async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNotePreview:
@@ -76,8 +76,8 @@ async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> Credit
     note, invoice = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     note.decided_by = cmd.actor.label
-    await notes.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+    await crediting.issue(uow, note, invoice, cmd.actor)
+    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
 
 
 async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNoteView:
@@ -95,7 +95,7 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
             status=CreditNoteStatus.REJECTED, decided_by=cmd.actor.label, decision_note=cmd.note
         )
     )
-    await notes.release(uow, note)
+    await crediting.release(uow, note)
     uow.audit(
         cmd.actor,
         "credit_note.rejected",
@@ -103,7 +103,7 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         before={"status": "pending_approval"},
         after={"status": "rejected", "note": cmd.note},
     )
-    return await uow.idempotency.remember(cmd, await notes.view(uow, note.id))
+    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
 
 
 async def _decidable(uow: UnitOfWork, note_id: int) -> tuple[CreditNote, Invoice]:

@@ -17,7 +17,7 @@ from billing.commands import (
     UpdateCustomer,
 )
 from billing.models import Customer, LinkTokenRow
-from billing.views import CustomerView, LinkToken
+from billing.read_models import CustomerView, LinkToken
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 

@@ -11,7 +11,7 @@ from billing import errors, ledger, numbering, repo, rules
 from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoice, UpdateInvoice
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, ServiceStatus
 from billing.money import line_amounts
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 

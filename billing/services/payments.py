@@ -10,7 +10,7 @@ from billing import errors, ledger, repo, rules
 from billing.commands import ApplyAccountCredit, RecordPayment
 from billing.models import AccountCredit, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
 from billing.money import format_minor
-from billing.views import InvoiceView, PaymentView, document_number
+from billing.read_models import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork

@@ -6,9 +6,9 @@ from __future__ import annotations
 from billing import errors, repo, rules
 from billing.commands import IssueInvoice, NewLine, SplitInvoice
 from billing.models import CreditNoteKind, Invoice, InvoiceLine, LineKind
+from billing.read_models import InvoiceView, Split
 from billing.services.cancellation import cancel
 from billing.services.invoices import issue_invoice
-from billing.views import InvoiceView, Split
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork

@@ -16,7 +16,7 @@ import billing
 import ticketing
 from billing.commands import CancelInvoice, UndoCancellation
 from billing.models import InvoiceStatus
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from bot import keyboards
 from bot.access import require_link
 from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD

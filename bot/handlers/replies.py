@@ -15,7 +15,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from bot.linking import TelegramUser
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES, Texts

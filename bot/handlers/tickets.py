@@ -23,7 +23,7 @@ from support_desk.core.errors import NotFound, PermissionDenied
 from support_desk.core.tx import Transactor, UnitOfWork
 from ticketing.commands import AddCustomerMessage, RateTicket
 from ticketing.errors import NotYourTicket
-from ticketing.views import TicketView
+from ticketing.read_models import TicketView
 
 TEXT_LIMIT = 4000  # longer texts are refused whole, never cut: the customer resends in parts
 LIVE = {"open", "in_progress", "waiting_on_customer"}

@@ -25,7 +25,7 @@ from tests.services.ticketing.builders import (
 )
 from ticketing.commands import AddCustomerMessage, AddNote, ReplyToTicket
 from ticketing.models import TicketKind, TicketStatus
-from ticketing.views import TicketView
+from ticketing.read_models import TicketView
 from web.api.tickets import Kind, Status
 
 TICKETS = "/api/v1/tickets"

@@ -17,7 +17,7 @@ import billing
 import ticketing
 from billing.commands import DeliverInvoice, UndoCancellation
 from billing.models import CreditNote
-from billing.views import CustomerView, InvoiceView
+from billing.read_models import CustomerView, InvoiceView
 from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD
 from bot.emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from bot.models import InboxRow

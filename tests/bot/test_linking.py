@@ -9,7 +9,7 @@ from aiogram import Bot
 
 import billing
 from billing.commands import DeliverInvoice, IssueLinkToken
-from billing.views import CustomerView
+from billing.read_models import CustomerView
 from bot.chats import ChatLink, link_of_user
 from bot.emulator import BotApiEmulator, EmulatedUser
 from support_desk.core.clock import FrozenClock

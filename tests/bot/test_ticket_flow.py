@@ -24,7 +24,7 @@ from tests.bot.customer_bot import CustomerBot, customer_bot, refusals_audited, 
 from tests.factories import STAFF, make_customer
 from tests.services.ticketing.builders import claimed, make_agent, open_question
 from ticketing.commands import ReplyToTicket, ResolveQuestion
-from ticketing.views import TicketView
+from ticketing.read_models import TicketView
 
 
 def forge(user: EmulatedUser, data: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import billing
 from billing.commands import CancelInvoice
 from billing.models import CreditNote
-from billing.views import Cancellation
+from billing.read_models import Cancellation
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.outbox import OutboxRow

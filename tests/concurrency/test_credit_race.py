@@ -15,7 +15,7 @@ import billing
 from billing import errors
 from billing.commands import CancelInvoice, IssueCreditNote, Remainder
 from billing.models import AccountCredit, CreditNote
-from billing.views import CreditNoteView
+from billing.read_models import CreditNoteView
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.factories import AGENT, STAFF, line, make_customer, make_invoice, pay, read_invoice
 from tests.model_billing import audit, concurrent_tx, start_clean

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import billing
 from billing import numbering
 from billing.commands import CancelInvoice
-from billing.views import Cancellation
+from billing.read_models import Cancellation
 from support_desk.core.actors import Actor
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.factories import AGENT, line, make_customer, make_invoice, read_invoice

@@ -39,7 +39,7 @@ def make_lines(nets_and_rates: list[tuple[int, int]]) -> list[Line]:
 
 
 def apply(lines: list[Line], parts: list[CreditPart]) -> None:
-    """Move the counters as billing.services.notes does, asserting the per-line CHECKs."""
+    """Move the counters as billing.services.crediting does, asserting the per-line CHECKs."""
     by_id = {ln.id: ln for ln in lines}
     for part in parts:
         ln = by_id[part.line_id]

@@ -17,7 +17,7 @@ from ticketing.models import (
     TicketStatus,
     User,
 )
-from ticketing.views import TicketView
+from ticketing.read_models import TicketView
 
 
 def snapshot(t: Ticket) -> dict[str, Any]:

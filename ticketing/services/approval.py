@@ -10,6 +10,7 @@ from ticketing import rules
 from ticketing.commands import ApproveResolution, RejectResolution
 from ticketing.errors import NotAwaitingApproval, SelfApproval
 from ticketing.models import MessageKind, Ticket
+from ticketing.read_models import Resolution
 from ticketing.services._common import (
     NESTED_KEY,
     add_message,
@@ -20,7 +21,6 @@ from ticketing.services._common import (
     view_of,
 )
 from ticketing.services.resolution import close_resolved
-from ticketing.views import Resolution
 
 
 async def _parked(

@@ -12,8 +12,8 @@ from ticketing import repo, rules
 from ticketing.commands import ClaimNext, ClaimTicket, ReassignTicket, ReleaseTicket, SetPriority
 from ticketing.errors import AwaitingApproval, QueueEmpty, TicketAlreadyClaimed, UserInactive
 from ticketing.models import Ticket, TicketStatus
+from ticketing.read_models import TicketView
 from ticketing.services._common import finish, load, move, snapshot, staff_user, view_of
-from ticketing.views import TicketView
 
 _PICK_ATTEMPTS = 20
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from billing import queries as billing_queries
-from billing.views import InvoiceView
+from billing.read_models import InvoiceView
 from support_desk.core.actors import ActorKind
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import AddCustomerMessage, OpenTicket
 from ticketing.errors import InvalidTicketRequest, NotYourTicket
 from ticketing.models import MessageKind, Priority, Ticket, TicketKind, TicketStatus
+from ticketing.read_models import TicketView
 from ticketing.services._common import add_message, finish, load, move, snapshot, view_of
-from ticketing.views import TicketView
 
 LIVE_INDEX = "uq_tickets_live_kind_invoice"
 

@@ -15,7 +15,7 @@ from billing.commands import (
     TerminateService,
 )
 from billing.models import CreditNoteStatus
-from billing.views import CreditNoteView
+from billing.read_models import CreditNoteView
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
@@ -28,6 +28,7 @@ from ticketing.commands import (
 )
 from ticketing.errors import AwaitingApproval, InvalidTicketRequest, WrongResolution
 from ticketing.models import MessageKind, Ticket, TicketKind, TicketStatus
+from ticketing.read_models import Resolution, TicketView
 from ticketing.services._common import (
     NESTED_KEY,
     add_message,
@@ -38,7 +39,6 @@ from ticketing.services._common import (
     staff_user,
     view_of,
 )
-from ticketing.views import Resolution, TicketView
 
 
 async def workable(

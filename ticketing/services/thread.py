@@ -8,6 +8,7 @@ from ticketing import rules
 from ticketing.commands import AddNote, RateTicket, ReplyToTicket
 from ticketing.errors import AlreadyRated, CustomerOnly, TicketNotResolved
 from ticketing.models import MessageKind, TicketStatus
+from ticketing.read_models import TicketView
 from ticketing.services._common import (
     add_message,
     finish,
@@ -17,7 +18,6 @@ from ticketing.services._common import (
     staff_user,
     view_of,
 )
-from ticketing.views import TicketView
 
 
 async def reply_to_ticket(uow: UnitOfWork, cmd: ReplyToTicket) -> TicketView:

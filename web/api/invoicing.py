@@ -19,7 +19,7 @@ from billing.commands import (
     UpdateInvoice,
 )
 from billing.errors import CustomerNotFound, InvoiceNotFound
-from billing.views import CustomerView, InvoiceView
+from billing.read_models import CustomerView, InvoiceView
 from support_desk.core.tx import UnitOfWork
 from web.api.plan import plan_invoice
 from web.api.render import INVOICES_PATH, invoice_out

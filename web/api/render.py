@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing.models import InvoiceStatus, LineKind
-from billing.views import CustomerView, InvoiceLineView, InvoiceView
+from billing.read_models import CustomerView, InvoiceLineView, InvoiceView
 from web.api.schemas import (
     AmountDetailsOut,
     CompanyOut,

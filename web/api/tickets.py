@@ -17,7 +17,7 @@ from support_desk.core.tx import UnitOfWork
 from ticketing import queries
 from ticketing.errors import TicketNotFound
 from ticketing.models import TicketKind, TicketStatus
-from ticketing.views import MessageView, TicketView
+from ticketing.read_models import MessageView, TicketView
 from web.api.routes import Route
 from web.api.schemas_v1 import In
 from web.api.types import Id, OutMoney, from_minor

@@ -20,7 +20,7 @@ from billing.commands import (
 )
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
-from billing.views import CreditNoteView, CustomerView, ServiceView
+from billing.read_models import CreditNoteView, CustomerView, ServiceView
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
 from web.api.schemas import Empty

@@ -11,7 +11,7 @@ import billing
 from billing import documents
 from billing.commands import CancelInvoice, IssueCreditNote, UndoCancellation
 from billing.documents import CreditNoteDocument
-from billing.views import CustomerView
+from billing.read_models import CustomerView
 from support_desk.core.actors import Actor
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor

@@ -13,14 +13,14 @@ import billing
 import ticketing
 from billing.commands import CreateCustomer, CreateService, IssueInvoice, NewLine, RecordPayment
 from billing.models import ServiceStatus
-from billing.views import CustomerView, InvoiceView, ServiceView
+from billing.read_models import CustomerView, InvoiceView, ServiceView
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.tx import Transactor, UnitOfWork
 from ticketing.commands import ClaimTicket, CreateUser, OpenTicket
 from ticketing.models import Role, TicketKind
-from ticketing.views import TicketView
+from ticketing.read_models import TicketView
 
 SYSTEM = Actor.system("tests")
 PASSWORD = "correct horse battery staple"

@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine
 import billing
 from billing import errors
 from billing.commands import IssueInvoice, NewLine
-from billing.views import CreditNoteView, InvoiceView
+from billing.read_models import CreditNoteView, InvoiceView
 from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
 from support_desk.core.db import make_engine

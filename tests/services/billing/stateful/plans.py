@@ -18,7 +18,7 @@ from billing.commands import (
     Remainder,
     UndoCancellation,
 )
-from billing.views import Cancellation, CreditNoteView, Undo
+from billing.read_models import Cancellation, CreditNoteView, Undo
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
 from tests.services.billing.stateful.driver import Driver

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from billing.views import CreditNoteView, InvoiceView, Termination
+from billing.read_models import CreditNoteView, InvoiceView, Termination
 from ticketing import rules
 from ticketing.models import MessageKind, Ticket, TicketMessage, TicketStatus, User
 

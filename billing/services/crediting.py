@@ -23,8 +23,8 @@ from billing.models import (
     Payment,
     Refund,
 )
+from billing.read_models import CreditNoteView, document_number
 from billing.rules import CreditPart
-from billing.views import CreditNoteView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 
