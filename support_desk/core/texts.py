@@ -1,6 +1,7 @@
 """Every human-readable text comes from templates under `templates/`, translated by gettext.
 
-Catalogs are the `.po` files in `templates/locale/<lang>/LC_MESSAGES/messages.po`; they are
+Catalogs are the `.po` files in `templates/locale/<lang>/LC_MESSAGES/` (one per face:
+`messages.po`, `console.po`, ...; they merge into one catalog per language); they are
 compiled in memory by Babel at start-up, so no binary `.mo` file is kept in the repository.
 """
 
@@ -29,16 +30,18 @@ LOCALES = ("en", "ru")
 
 
 def load_translations(locale: str) -> NullTranslations:
-    """The catalog for `locale`, compiled from its .po file; English needs none."""
-    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return NullTranslations()
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    """The catalog for `locale`: every .po file of its folder, compiled and merged (a face keeps
+    its own file, so faces do not collide in one); English needs none."""
+    merged: Translations | None = None
+    for path in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = Translations(fp=buffer)
+        merged = part if merged is None else merged.merge(part)
+    return merged if merged is not None else NullTranslations()
 
 
 def format_money(minor: int, currency: str, *, locale: str = "en") -> str:

@@ -110,6 +110,6 @@ def test_t7_the_customer_reads_the_numbers_and_amounts_in_their_language() -> No
 
 
 def test_every_russian_message_is_translated() -> None:
-    po = (Path(TEMPLATES_DIR) / "locale/ru/LC_MESSAGES/messages.po").read_text()
-
-    assert 'msgstr ""\n\n' not in po.split("\n\n", 1)[1] + "\n\n"
+    for path in (Path(TEMPLATES_DIR) / "locale/ru/LC_MESSAGES").glob("*.po"):
+        po = path.read_text()
+        assert 'msgstr ""\n\n' not in po.split("\n\n", 1)[1] + "\n\n", path.name
