@@ -27,6 +27,14 @@ from support_desk.core.tx import UnitOfWork
 
 TEMPLATE = "documents/credit_note.html"
 
+
+class AttachesCreditNote:
+    """Marks a customer message that carries its credit note as the document the customer keeps
+    (B3): the bot attaches the PDF of `credit_note_id` when it sends the message."""
+
+    credit_note_id: int
+
+
 # Unicode fonts let Cyrillic (and any other script a customer's name is in) print as written.
 # Debian/Ubuntu (fonts-dejavu-core), Fedora, Arch and Alpine paths, in that order.
 FONT_DIRS = (

@@ -1,13 +1,12 @@
 """Inline keyboards, built from what a message shows; labels are gettext msgids.
 
-`for_outbox` gives the buttons of an outbox message by its kind, so the delivery worker and a
+`for_message` gives the buttons of a customer message by its type, so the delivery worker and a
 handler showing the same invoice attach the same keyboard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -17,34 +16,40 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
+from billing.messages import CreditNoteIssued, InvoiceDelivered
 from billing.read_models import InvoiceView
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import Texts, format_money
+from ticketing.messages import RatingRequest
 
 CANCELLABLE = "unpaid"
+_MAX_ID = 2**31 - 1
 
 
-def for_outbox(
-    kind: str, payload: Mapping[str, Any], texts: Texts, locale: str
+def for_message(
+    message: CustomerMessage, texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
-    if kind == "invoice_delivered" and isinstance(payload.get("invoice_id"), int):
-        return invoice_actions(payload, texts, locale)
-    if kind == "credit_note_issued" and payload.get("undo_until"):
-        return undo(payload, texts, locale)
-    if kind == "rating_request":
-        return rating(payload)
+    """The buttons a message's type calls for; most messages have none."""
+    match message:
+        case InvoiceDelivered():
+            return invoice_actions(message, texts, locale)
+        case CreditNoteIssued(undo_until=until) if until is not None:
+            return undo(message.credit_note_id, texts, locale)
+        case RatingRequest():
+            return rating(message.ticket_id)
     return None
 
 
 def invoice_actions(
-    invoice: Mapping[str, Any], texts: Texts, locale: str
+    invoice: InvoiceDelivered, texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
     """Cancel (B1, not B7's compound invoices) and talk to a person, under an invoice."""
-    if not 1 <= int(invoice["invoice_id"]) <= 2**31 - 1:
+    invoice_id = invoice.invoice_id
+    if not 1 <= invoice_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
-    invoice_id = int(invoice["invoice_id"])
-    if invoice.get("status") == CANCELLABLE and not invoice.get("is_compound"):
+    if invoice.status == CANCELLABLE and not invoice.is_compound:
         label = texts.gettext("Cancel invoice", locale)
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
@@ -54,14 +59,13 @@ def invoice_actions(
     return _markup(builder.adjust(1))
 
 
-def undo(payload: Mapping[str, Any], texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
+def undo(credit_note_id: int, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
     """B4: undo a self-service cancellation (billing checks the window when it is pressed)."""
-    note_id = payload.get("credit_note_id")
-    if not isinstance(note_id, int) or not 1 <= note_id <= 2**31 - 1:
+    if not 1 <= credit_note_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
     label = texts.gettext("Undo cancellation", locale)
-    builder.button(text=label, callback_data=UndoCD(credit_note_id=note_id))
+    builder.button(text=label, callback_data=UndoCD(credit_note_id=credit_note_id))
     return _markup(builder)
 
 
@@ -99,10 +103,9 @@ def invoice_list(
     return _markup(builder.adjust(1))
 
 
-def rating(payload: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+def rating(ticket_id: int) -> InlineKeyboardMarkup | None:
     """T7: 1 to 5 under a rating request, in one row (ticketing checks the press)."""
-    ticket_id = payload.get("ticket_id")
-    if not isinstance(ticket_id, int) or not 1 <= ticket_id <= 2**31 - 1:
+    if not 1 <= ticket_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
     for stars in range(1, 6):

@@ -5,7 +5,7 @@ Plain use cases, no transport: each runs as one unit of work with
 Resolutions call billing's use cases inside the same unit of work (T5).
 """
 
-from ticketing import commands, errors, read_models
+from ticketing import commands, errors, messages, read_models
 from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
 from ticketing.queries import (
     external_ticket_view,
@@ -49,6 +49,7 @@ __all__ = [
     "commands",
     "create_user",
     "errors",
+    "messages",
     "external_ticket_view",
     "hash_password",
     "open_ticket",

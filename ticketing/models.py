@@ -70,7 +70,7 @@ LIVE = "status NOT IN ('resolved', 'rejected')"
 
 
 class User(Base):
-    """A console user: an agent or an admin (roles table in DESIGN)."""
+    """A console user: an agent or an admin (roles in docs/rules.md)."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)

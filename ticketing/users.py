@@ -1,4 +1,4 @@
-"""Console users: agents and admins (roles table in DESIGN). Passwords are argon2id hashes; the
+"""Console users: agents and admins (roles in docs/rules.md). Passwords are argon2id hashes; the
 slow hashing runs in a thread and outside any write transaction."""
 
 from __future__ import annotations

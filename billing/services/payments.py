@@ -13,6 +13,7 @@ from billing.money import format_minor
 from billing.read_models import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
@@ -23,6 +24,18 @@ ACCOUNT_CREDIT_METHOD = "account_credit"
 class PaymentRecorded:
     payment: PaymentView
     invoice: InvoiceView
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentReceived(CustomerMessage, kind="payment_received"):
+    """T8: a payment arrived (or account credit paid it, B6), with what is still to pay."""
+
+    invoice_id: int
+    invoice_number: str | None
+    amount_minor: int
+    balance_minor: int
+    currency: str
+    from_account_credit: bool
 
 
 async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded:
@@ -153,13 +166,14 @@ def _tell_customer(
     """T8: the customer hears of every payment, with what is still to pay."""
     uow.notify(
         invoice.customer_id,
-        "payment_received",
-        invoice_id=invoice.id,
-        invoice_number=document_number(invoice.series, invoice.number),
-        amount_minor=amount,
-        balance_minor=balance,
-        currency=invoice.currency,
-        from_account_credit=method == ACCOUNT_CREDIT_METHOD,
+        PaymentReceived(
+            invoice_id=invoice.id,
+            invoice_number=document_number(invoice.series, invoice.number),
+            amount_minor=amount,
+            balance_minor=balance,
+            currency=invoice.currency,
+            from_account_credit=method == ACCOUNT_CREDIT_METHOD,
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 import billing
 import ticketing
 from billing.commands import CancelInvoice, UndoCancellation
+from billing.messages import InvoiceDelivered
 from billing.models import InvoiceStatus
 from billing.read_models import InvoiceView
 from bot import keyboards
@@ -29,7 +30,6 @@ from bot.handlers.replies import (
     button_key,
     drop_buttons,
     edit,
-    invoice_payload,
     say,
 )
 from support_desk.core.tx import Transactor
@@ -51,9 +51,9 @@ async def list_invoices(
 
 
 async def show_invoice(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:
-    payload = invoice_payload(invoice)
-    keyboard = keyboards.invoice_actions(payload, speech.texts, speech.locale)
-    await say(query, speech.render("invoice_delivered.html", **payload), keyboard)
+    message = InvoiceDelivered.of(invoice)
+    keyboard = keyboards.invoice_actions(message, speech.texts, speech.locale)
+    await say(query, speech.message(message), keyboard)
 
 
 async def cancel_pressed(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:

@@ -15,9 +15,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from billing.read_models import InvoiceView
 from bot.linking import TelegramUser
+from bot.transport.render import message_text
 from support_desk.core.errors import DomainError
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import LOCALES, Texts
 
 GENERIC_REFUSAL = "bot/refusals/generic.html"
@@ -36,6 +37,10 @@ class Speech:
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(f"bot/{template}", self.locale, **context)
+
+    def message(self, message: CustomerMessage) -> str:
+        """A customer message shown in the chat as the outbox would send it (same template)."""
+        return message_text(self.texts, message, self.locale)
 
     def gettext(self, message: str) -> str:
         return self.texts.gettext(message, self.locale)
@@ -100,24 +105,3 @@ async def drop_buttons(query: CallbackQuery) -> None:
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(reply_markup=None)
-
-
-def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
-    """An invoice as the `invoice_delivered` message shows it (template and keyboard)."""
-    return {
-        "invoice_id": invoice.id,
-        "invoice_number": invoice.number,
-        "status": invoice.status,
-        "description": invoice.description,
-        "currency": invoice.currency,
-        "total_minor": invoice.total_minor,
-        "tax_minor": invoice.tax_minor,
-        "balance_minor": invoice.balance_minor,
-        "is_compound": invoice.is_compound,
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "lines": [
-            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
-            for ln in invoice.lines[:30]
-        ],
-        "more_lines": max(0, len(invoice.lines) - 30),
-    }

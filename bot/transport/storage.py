@@ -2,7 +2,7 @@
 
 `update_data` is one transaction (read, merge, write under the row lock or SQLite's write lock),
 unlike BaseStorage's default read-modify-write in two steps, which loses a field when two updates
-of one user race (RELIABILITY §8; event isolation prevents that race within one FSM key, this
+of one user race (TG8; event isolation prevents that race within one FSM key, this
 keeps it safe even without).
 """
 

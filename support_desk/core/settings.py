@@ -15,7 +15,7 @@ class SellerSettings(BaseModel):
 
 
 class BillingSettings(BaseModel):
-    """Money rules with operator-chosen numbers (DESIGN marks them *setting*)."""
+    """Money rules with operator-chosen numbers (docs/rules.md marks them *setting*)."""
 
     undo_window_minutes: int = 20  # B4
     approval_threshold_minor: int = 10_000  # B11: 100.00 in the invoice's currency

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,6 +20,7 @@ from support_desk.core.clock import Clock
 from support_desk.core.db import READ_ONLY, is_transient
 from support_desk.core.errors import DomainError
 from support_desk.core.idempotency import Idempotency
+from support_desk.core.messages import CustomerMessage, read_message
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.settings import Settings
 
@@ -67,12 +68,32 @@ class UnitOfWork:
             )
         )
 
-    def notify(self, customer_id: int, kind: str, **payload: Any) -> None:
-        """Queue a message to the customer (T8); the bot renders `kind` and delivers it."""
+    @overload
+    def notify(self, customer_id: int, message: CustomerMessage, /) -> None: ...
+
+    @overload
+    def notify(self, customer_id: int, message: str, /, **payload: Any) -> None: ...
+
+    def notify(self, customer_id: int, message: CustomerMessage | str, /, **payload: Any) -> None:
+        """Queue a message to the customer (T8) in this transaction; the bot delivers it later.
+
+        Transitional: a kind given as a string with its payload as keywords (the form before
+        messages were typed) is still accepted, for branches written against it. A string that
+        names a typed kind is read through its type, so a payload that does not fit fails here,
+        not in the customer's chat; any other kind is written as given and rendered by its name.
+        """
+        if isinstance(message, CustomerMessage):
+            if payload:
+                raise TypeError("a typed message carries its own fields")
+            kind, body = message.kind, message.payload()
+        elif (typed := read_message(message, payload)) is not None:
+            kind, body = typed.kind, typed.payload()
+        else:
+            kind, body = message, payload
         row = OutboxRow(
             customer_id=customer_id,
             kind=kind,
-            payload=payload,
+            payload=body,
             created_at=self.now,
             status=OutboxStatus.PENDING,
             attempts=0,

@@ -15,7 +15,7 @@ from support_desk.core.tx import Transactor
 from support_desk.wiring import Runtime, build_web_app
 from web.platform.keys import CreateApiKey, NewApiKey, create_api_key
 
-# Seed 002's "Response to a Successful Request" example (shared/seeds/002_6daf35b5458195b9.txt),
+# Seed 002's "Response to a Successful Request" example (seeds: docs/rules.md),
 # copied verbatim, so that the suite does not depend on what lies beside the checkout.
 SEED_RESPONSE = Path(__file__).with_name("data") / "seed_002_cancel_response.json"
 

@@ -1,4 +1,4 @@
-"""Customer linking over real HTTP (DESIGN, customer linking): `/start <token>` and a shared own
+"""Customer linking over real HTTP (docs/rules.md, linking): `/start <token>` and a shared own
 contact link a chat; a bad, used or expired token, a foreign contact or an unknown phone is
 refused politely and changes nothing; moving to another customer takes a new token."""
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 
 from billing import queries as billing_queries
 from billing.read_models import InvoiceView
 from support_desk.core.actors import ActorKind
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import AddCustomerMessage, OpenTicket
@@ -16,6 +19,14 @@ from ticketing.read_models import TicketView
 from ticketing.services._common import add_message, finish, load, move, snapshot, view_of
 
 LIVE_INDEX = "uq_tickets_live_kind_invoice"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketOpened(CustomerMessage, kind="ticket_opened"):
+    """T1: the customer's request is a ticket now, and an agent will answer in the chat."""
+
+    ticket_id: int
+    ticket_kind: str
 
 
 async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
@@ -87,7 +98,7 @@ async def _insert_or_join(
         return joined
     add_message(uow, t, MessageKind.CUSTOMER, cmd.actor, reason)
     uow.audit(cmd.actor, "ticket.opened", subject=("ticket", t.id), after=snapshot(t))
-    uow.notify(t.customer_id, "ticket_opened", ticket_id=t.id, ticket_kind=t.kind)
+    uow.notify(t.customer_id, TicketOpened(ticket_id=t.id, ticket_kind=t.kind))
     return await view_of(uow, t, internal=cmd.actor.is_staff)
 
 
