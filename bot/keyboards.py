@@ -18,6 +18,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.read_models import InvoiceView
+from bot import keyboards_requests
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.texts import Texts, format_money
 
@@ -33,13 +34,16 @@ def for_outbox(
         return undo(payload, texts, locale)
     if kind == "rating_request":
         return rating(payload)
+    if kind in ("ticket_reply", "ticket_opened", "ticket_status_changed"):
+        return keyboards_requests.for_outbox(kind, payload, texts, locale)
     return None
 
 
 def invoice_actions(
     invoice: Mapping[str, Any], texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
-    """Cancel (B1, not B7's compound invoices) and talk to a person, under an invoice."""
+    """Cancel (B1, not B7's compound invoices), the requests valid now (B5-B7) and, for an
+    unpaid invoice, talk to a person, under an invoice."""
     if not 1 <= int(invoice["invoice_id"]) <= 2**31 - 1:
         return None
     builder = InlineKeyboardBuilder()
@@ -49,8 +53,12 @@ def invoice_actions(
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
         )
-    label = texts.gettext("Talk to a person", locale)
-    builder.button(text=label, callback_data=InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id))
+    requests = keyboards_requests.ask_buttons(invoice, texts, locale)
+    builder.add(*requests)
+    if invoice.get("status") not in keyboards_requests.PAID and not invoice.get("is_compound"):
+        label = texts.gettext("Talk to a person", locale)  # a paid or compound one: a request
+        talk = InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id)
+        builder.button(text=label, callback_data=talk)
     return _markup(builder.adjust(1))
 
 

@@ -161,6 +161,7 @@ def _delivery_payload(view: InvoiceView) -> dict[str, object]:
             for ln in view.lines[:30]
         ],
         "more_lines": max(0, len(view.lines) - 30),
+        "service_ids": sorted({ln.service_id for ln in view.lines if ln.service_id}),
     }
 
 

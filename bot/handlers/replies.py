@@ -120,4 +120,5 @@ def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
             for ln in invoice.lines[:30]
         ],
         "more_lines": max(0, len(invoice.lines) - 30),
+        "service_ids": sorted({ln.service_id for ln in invoice.lines if ln.service_id}),
     }
