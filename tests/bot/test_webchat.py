@@ -204,7 +204,7 @@ async def test_the_demo_customer_links_the_chat_and_cancels_an_invoice_from_the_
     assert await status_of(tx, number) == InvoiceStatus.CANCELED
 
 
-async def test_a_paid_invoice_offers_a_person_and_the_press_opens_a_ticket(
+async def test_a_paid_invoice_offers_a_refund_request_and_the_press_starts_it(
     tx: Transactor, emulator: BotApiEmulator, stack: CustomerBot, browser: aiohttp.ClientSession
 ) -> None:
     await seed_demo(tx)
@@ -216,17 +216,17 @@ async def test_a_paid_invoice_offers_a_person_and_the_press_opens_a_ticket(
     await settle(stack)
     page = await chat(browser, alex)
     [shown] = [m for m in alex.received() if f"Invoice {paid.number}" in (m.text or "")]
-    action, form = page.button("Talk to a person")
+    action, form = page.button("Request a refund")
 
     await post(browser, action, form | {"message_id": str(shown.message_id)})
     await settle(stack)
     after = await chat(browser, alex)
 
-    assert [b["text"] for b in shown.buttons()] == ["Talk to a person"]
-    assert page.text.count("Talk to a person") == 4
+    assert "Request a refund" in [b["text"] for b in shown.buttons()]
+    assert "Talk to a person" not in [b["text"] for b in shown.buttons()]  # B6: a refund
     assert page.text.count("Cancel invoice") == 1  # the plain unpaid one; not B7's compound
-    assert "We received your request: ticket #" in after.text
-    assert await tx.read(tickets_on, paid.id) == 1
+    assert "Why do you want a refund?" in after.text
+    assert await tx.read(tickets_on, paid.id) == 0  # a ticket only once the request is sent
 
 
 async def tickets_on(uow: UnitOfWork, invoice_id: int) -> int:
