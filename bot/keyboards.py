@@ -7,6 +7,7 @@ handler showing the same invoice attach the same keyboard.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import (
@@ -18,10 +19,32 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.read_models import InvoiceView
+from billing.rules import customer_cancel_refusal
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.texts import Texts, format_money
 
-CANCELLABLE = "unpaid"
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """An invoice as a message's payload shows it, enough for billing's cancel rule."""
+
+    customer_id: int
+    status: str
+    paid_minor: int
+    is_compound: bool
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> _Shown:
+        total, balance = int(payload.get("total_minor") or 0), payload.get("balance_minor")
+        paid = total - int(balance) if isinstance(balance, int) else 0
+        return cls(0, str(payload.get("status")), max(paid, 0), bool(payload.get("is_compound")))
+
+
+def cancellable(invoice: InvoiceView | Mapping[str, Any]) -> bool:
+    """Whether to offer Cancel: billing's rule for a customer's own cancel (B1, B5, B7), asked,
+    not copied; billing still decides when the button is pressed."""
+    shown = invoice if isinstance(invoice, InvoiceView) else _Shown.of(invoice)
+    return customer_cancel_refusal(shown) is None
 
 
 def for_outbox(
@@ -44,7 +67,7 @@ def invoice_actions(
         return None
     builder = InlineKeyboardBuilder()
     invoice_id = int(invoice["invoice_id"])
-    if invoice.get("status") == CANCELLABLE and not invoice.get("is_compound"):
+    if cancellable(invoice):
         label = texts.gettext("Cancel invoice", locale)
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
@@ -66,8 +89,8 @@ def undo(payload: Mapping[str, Any], texts: Texts, locale: str) -> InlineKeyboar
 
 
 def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
-    """Yes / No under the confirmation; none when the invoice is no longer unpaid."""
-    if invoice.status != CANCELLABLE:
+    """Yes / No under the confirmation; none when the invoice can no longer be cancelled."""
+    if not cancellable(invoice):
         return None
     builder = InlineKeyboardBuilder()
     builder.button(

@@ -102,6 +102,17 @@ async def drop_buttons(query: CallbackQuery) -> None:
             await query.message.edit_reply_markup(reply_markup=None)
 
 
+async def mark_void(query: CallbackQuery, note: str) -> None:
+    """The pressed credit-note message, kept as a record: its text gains `note` (VOID) and it
+    loses its buttons. Without the message (too old) only the buttons go."""
+    message = query.message
+    if not isinstance(message, Message) or not message.text or plain(note) in message.text:
+        await drop_buttons(query)
+        return
+    with suppress(TelegramBadRequest):  # a second undo finds it marked already
+        await message.edit_text(f"{message.html_text}\n\n{note}", reply_markup=None)
+
+
 def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
     """An invoice as the `invoice_delivered` message shows it (template and keyboard)."""
     return {
