@@ -165,7 +165,7 @@ async def _refund_events(uow: UnitOfWork, note_ids: list[int]) -> list[HistoryEv
     )
     return [
         HistoryEvent(r.created_at, "refund", r.amount_minor, method=method, state="sent")
-        for r, method in rows.tuples()
+        for r, method in rows.all()
     ]
 
 
