@@ -8,6 +8,7 @@ chosen in Settings sets the list for that one chat, since a chat scope beats lan
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -31,6 +32,10 @@ def commands_in(texts: Texts, locale: str) -> list[BotCommand]:
     ]
 
 
+def _pairs(commands: Iterable[BotCommand]) -> list[tuple[str, str]]:
+    return [(c.command, c.description) for c in commands]
+
+
 async def publish_commands(bot: Bot, texts: Texts) -> None:
     """Set the private-chat command lists that differ from what Telegram has; a failure is
     logged, never fatal (the bot works without its menu)."""
@@ -40,7 +45,7 @@ async def publish_commands(bot: Bot, texts: Texts) -> None:
             code = None if locale == LOCALES[0] else locale
             wanted = commands_in(texts, locale)
             current = await bot.get_my_commands(scope=scope, language_code=code)
-            if list(current) != wanted:
+            if _pairs(current) != _pairs(wanted):
                 await bot.set_my_commands(wanted, scope=scope, language_code=code)
     except (TelegramAPIError, TelegramNetworkError, OSError) as exc:
         log.warning("could not set the bot's commands: %s", exc)
