@@ -1,13 +1,14 @@
 """The emulator's command lists (setMyCommands, getMyCommands, deleteMyCommands), kept per
-scope and language as Telegram keeps them, so a test can read what the bot set."""
+scope and language as Telegram keeps them, so a test can read what the bot set; and
+editMessageCaption, which the credit-note documents need (marked VOID after an undo)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.emulator.methods import Method, Params
-from bot.emulator.objects import bad_request
+from bot.emulator.methods import Method, Params, _markup, _own_message
+from bot.emulator.objects import bad_request, check_text, plain_text
 from bot.emulator.world import World
 
 DEFAULT_SCOPE = {"type": "default"}
@@ -46,7 +47,23 @@ async def delete_my_commands(world: World, params: Params) -> bool:
     return True
 
 
+async def edit_message_caption(world: World, params: Params) -> dict[str, Any]:
+    message = _own_message(world, params)
+    if message.document is None:
+        raise bad_request("there is no caption in the message to edit")
+    caption = plain_text(params.text("caption", "") or "", params.text("parse_mode"))
+    check_text(caption, caption=True)
+    markup = _markup(params)
+    if (caption or None) == message.caption and markup == message.reply_markup:
+        raise bad_request("message is not modified")
+    message.caption, message.reply_markup = caption or None, markup
+    message.edit_count += 1
+    world.changed()
+    return world.message_object(message)
+
+
 COMMAND_METHODS: dict[str, Method] = {
+    "editmessagecaption": edit_message_caption,
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,

@@ -103,14 +103,20 @@ async def drop_buttons(query: CallbackQuery) -> None:
 
 
 async def mark_void(query: CallbackQuery, note: str) -> None:
-    """The pressed credit-note message, kept as a record: its text gains `note` (VOID) and it
-    loses its buttons. Without the message (too old) only the buttons go."""
+    """The pressed credit-note message, kept as a record: its text or its document's caption
+    gains `note` (VOID) and it loses its buttons. Without the message (too old) only the
+    buttons go."""
     message = query.message
-    if not isinstance(message, Message) or not message.text or plain(note) in message.text:
+    shown = message.text or message.caption if isinstance(message, Message) else None
+    if not isinstance(message, Message) or not shown or plain(note) in shown:
         await drop_buttons(query)
         return
+    marked = f"{message.html_text}\n\n{note}"
     with suppress(TelegramBadRequest):  # a second undo finds it marked already
-        await message.edit_text(f"{message.html_text}\n\n{note}", reply_markup=None)
+        if message.document is not None:
+            await message.edit_caption(caption=marked, reply_markup=None)
+        else:
+            await message.edit_text(marked, reply_markup=None)
 
 
 def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:

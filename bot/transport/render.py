@@ -1,6 +1,9 @@
 """Outbox rows to Telegram messages: `templates/bot/<kind>.html` under gettext, split to fit,
 with the buttons of their kind (`bot.keyboards.for_outbox`) unless the payload brings its own.
 
+A credit note (CAPTIONED_KINDS) travels as one document whose caption is the text and which
+carries the buttons, when the text fits a caption.
+
 An unknown kind, or a template that cannot render this payload, falls back to
 `bot/generic.html`: a customer gets a plain message rather than nothing (T8), and the worker
 never crashes on a row it does not understand.
@@ -23,6 +26,10 @@ from support_desk.core.texts import Texts
 
 log = logging.getLogger(__name__)
 CALLBACK_DATA_LIMIT = 64
+CAPTION_LIMIT = 1024
+# kinds whose document is the record itself: the text is its caption and the buttons sit on
+# it, so a later change (an undo marking it VOID) edits the document's own message
+CAPTIONED_KINDS = frozenset({"credit_note_issued"})
 GENERIC = "bot/generic.html"
 _KIND = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -41,6 +48,7 @@ class Part:
     text: str | None = None
     keyboard: InlineKeyboardMarkup | None = None
     document: tuple[str, bytes] | None = None
+    caption: str | None = None  # a document's, Telegram HTML
 
 
 class Renderer:
@@ -55,12 +63,14 @@ class Renderer:
         keyboard = self.keyboard(payload.get("buttons"), locale) or keyboards.for_outbox(
             kind, payload, self.texts, locale
         )
+        loader = self.document_loader
+        document = await loader(kind, payload, locale) if loader else None
+        if document is not None and kind in CAPTIONED_KINDS and len(text) <= CAPTION_LIMIT:
+            return [Part(document=document, keyboard=keyboard, caption=text or None)]
         chunks = split_html(text) if text else []
         parts = [Part(text=chunk) for chunk in chunks]
         if parts:
             parts[-1] = Part(text=parts[-1].text, keyboard=keyboard)
-        loader = self.document_loader
-        document = await loader(kind, payload, locale) if loader else None
         if document is not None:
             parts.append(Part(document=document, keyboard=None if parts else keyboard))
         return parts
