@@ -21,7 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 from billing.read_models import InvoiceView
 from billing.rules import customer_cancel_refusal
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
-from support_desk.core.texts import Texts, format_money
+from support_desk.core.texts import Texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,11 @@ class _Shown:
 def cancellable(invoice: InvoiceView | Mapping[str, Any]) -> bool:
     """Whether to offer Cancel: billing's rule for a customer's own cancel (B1, B5, B7), asked,
     not copied; billing still decides when the button is pressed."""
-    shown = invoice if isinstance(invoice, InvoiceView) else _Shown.of(invoice)
-    return customer_cancel_refusal(shown) is None
+    if isinstance(invoice, InvoiceView):
+        return customer_cancel_refusal(invoice) is None
+    if "cancel_refusal" in invoice:  # decided already, with the services in use known
+        return invoice["cancel_refusal"] is None
+    return customer_cancel_refusal(_Shown.of(invoice)) is None
 
 
 def for_outbox(
@@ -102,24 +105,6 @@ def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKey
         callback_data=InvoiceCD(act=InvoiceAct.KEEP, invoice_id=invoice.id),
     )
     return _markup(builder)
-
-
-def invoice_list(
-    invoices: Iterable[InvoiceView], texts: Texts, locale: str
-) -> InlineKeyboardMarkup | None:
-    """One button per invoice; pressing it shows the invoice with its own buttons."""
-    items = list(invoices)
-    if not items:
-        return None
-    builder = InlineKeyboardBuilder()
-    label = texts.gettext("Invoice %(number)s: %(amount)s", locale)
-    for invoice in items:
-        amount = format_money(invoice.balance_minor, invoice.currency, locale=locale)
-        text = label % {"number": invoice.number or invoice.id, "amount": amount}
-        builder.button(
-            text=text, callback_data=InvoiceCD(act=InvoiceAct.SHOW, invoice_id=invoice.id)
-        )
-    return _markup(builder.adjust(1))
 
 
 def rating(payload: Mapping[str, Any]) -> InlineKeyboardMarkup | None:

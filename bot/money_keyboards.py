@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.history import InvoiceListPage
 from billing.read_models import InvoiceView
-from bot.callbacks import InvoiceAct, InvoiceCD
+from bot import keyboards
 from bot.money_callbacks import (
     DocumentCD,
     ListCD,
@@ -113,26 +113,34 @@ def invoice_list(page: InvoiceListPage, texts: Texts, locale: str) -> InlineKeyb
 
 
 def invoice_page(page: InvoicePage, back: int, texts: Texts, locale: str) -> InlineKeyboardMarkup:
-    """Only the actions valid now, a PDF button per credit note, "‹ Back" to the list page."""
+    """The invoice's own actions (`keyboards.invoice_actions`, valid now: Cancel only when
+    billing allows it with the services in use known), a PDF button per credit note, "‹ Back"
+    to the list page."""
     history, invoice = page.history, page.history.invoice
-    builder = InlineKeyboardBuilder()
-    if history.cancel_refusal is None:
-        builder.button(
-            text=texts.gettext("Cancel invoice", locale),
-            callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice.id),
-        )
-    builder.button(
-        text=texts.gettext("Talk to a person", locale),
-        callback_data=InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice.id),
-    )
+    shown = {
+        "invoice_id": invoice.id,
+        "status": invoice.status,
+        "is_compound": invoice.is_compound,
+        "total_minor": invoice.total_minor,
+        "balance_minor": invoice.balance_minor,
+        "cancel_refusal": history.cancel_refusal,
+    }
+    actions = keyboards.invoice_actions(shown, texts, locale)
+    builder = InlineKeyboardBuilder(markup=actions.inline_keyboard if actions else [])
     pdf = texts.gettext("%(number)s PDF", locale)
     for document in history.documents[-4:]:
-        builder.button(
-            text=pdf % {"number": document.number},
-            callback_data=DocumentCD(credit_note_id=document.credit_note_id),
+        builder.row(
+            InlineKeyboardButton(
+                text=pdf % {"number": document.number},
+                callback_data=DocumentCD(credit_note_id=document.credit_note_id).pack(),
+            )
         )
-    builder.button(text=texts.gettext("‹ Back", locale), callback_data=ListCD(page=back))
-    return _markup(builder.adjust(1))
+    builder.row(
+        InlineKeyboardButton(
+            text=texts.gettext("‹ Back", locale), callback_data=ListCD(page=back).pack()
+        )
+    )
+    return _markup(builder)
 
 
 def settings(

@@ -15,7 +15,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from billing.read_models import InvoiceView
 from bot.linking import TelegramUser
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES, Texts
@@ -117,24 +116,3 @@ async def mark_void(query: CallbackQuery, note: str) -> None:
             await message.edit_caption(caption=marked, reply_markup=None)
         else:
             await message.edit_text(marked, reply_markup=None)
-
-
-def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
-    """An invoice as the `invoice_delivered` message shows it (template and keyboard)."""
-    return {
-        "invoice_id": invoice.id,
-        "invoice_number": invoice.number,
-        "status": invoice.status,
-        "description": invoice.description,
-        "currency": invoice.currency,
-        "total_minor": invoice.total_minor,
-        "tax_minor": invoice.tax_minor,
-        "balance_minor": invoice.balance_minor,
-        "is_compound": invoice.is_compound,
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "lines": [
-            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
-            for ln in invoice.lines[:30]
-        ],
-        "more_lines": max(0, len(invoice.lines) - 30),
-    }
