@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "billing.models",
     "web.platform.models",
     "ticketing.models",
+    "ticketing.admin_models",
     "bot.models",
 )
 
