@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, type_coerce
 
@@ -27,7 +27,7 @@ from ticketing.models import User
 
 PAGE_SIZE = 50
 MAX_PAGE = 500
-AnySelect = Select[Unpack[tuple[Any, ...]]]
+AnySelect = Select[*tuple[Any, ...]]
 S = TypeVar("S", bound=AnySelect)
 SERVICE_TERMINATION_ACTOR = "system:service-termination"
 
