@@ -63,6 +63,7 @@ class RegisterTotals:
     switched_to_months: bool
     currencies: tuple[CurrencyTotal, ...]
     buckets: tuple[Bucket, ...]  # every period from the first to the last, zero-filled
+    count: int = 0  # every credit note the filter selects, whatever its status
 
 
 def period_start(day: date, granularity: Granularity) -> date:
@@ -132,7 +133,9 @@ def totals_of(
         while at <= stop:
             buckets.extend(Bucket(at, c, *bars.get((at, c), (0, 0))) for c in currencies)
             at = _next(at, granularity)
-    return RegisterTotals(granularity, switched, _currency_totals(points), tuple(buckets))
+    return RegisterTotals(
+        granularity, switched, _currency_totals(points), tuple(buckets), len(points)
+    )
 
 
 async def register_totals(

@@ -33,7 +33,7 @@ def test_pending_void_and_rejected_notes_stay_out_of_the_bars_unless_pending_is_
     plain = totals_of(points, Granularity.WEEK)
     with_pending = totals_of(points, Granularity.WEEK, include_pending=True)
 
-    assert [b.total_minor for b in plain.buckets] == [100]
+    assert [b.total_minor for b in plain.buckets] == [100] and plain.count == 4
     assert [b.total_minor for b in with_pending.buckets] == [120]
     (eur,) = plain.currencies
     assert (eur.issued_minor, eur.pending_minor, eur.void_minor) == (100, 20, 7)
