@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "support_desk.core.idempotency",
     "billing.models",
     "web.platform.models",
+    "web.console.models",
     "ticketing.models",
     "ticketing.admin_models",
     "bot.models",
