@@ -8,7 +8,7 @@ from ticketing.errors import TicketingError
 
 class OwnAccount(TicketingError):
     code = "own_account"
-    message = "Nobody deactivates or demotes themselves; another admin must."
+    message = "Nobody deactivates themselves or resets their own password; another admin must."
     http_status = 409
 
 

@@ -122,11 +122,13 @@ async def add_person(uow: UnitOfWork, cmd: AddPerson) -> PersonChange:
 
 
 async def reset_password(uow: UnitOfWork, cmd: ResetPassword) -> PersonChange:
-    """Roles: an admin gives a person a new one-time password; their sessions end.
-    Refusals: AdminOnly, UserNotFound."""
+    """Roles: an admin gives another person a new one-time password; their sessions end.
+    Refusals: AdminOnly, OwnAccount, UserNotFound."""
     if (earlier := await _replayed(uow, cmd)) is not None:
         return earlier
-    await _admin(uow, cmd.actor)
+    me = await _admin(uow, cmd.actor)
+    if me.id == cmd.user_id:
+        raise OwnAccount()  # one's own password is changed knowing the old one, not reset
     user = await repo.user(uow.session, cmd.user_id)
     user.password_hash = cmd.password_hash.value
     user.session_version += 1

@@ -95,6 +95,7 @@ async def harden(request: web.Request, response: web.StreamResponse) -> None:
     same-origin referrer (with no-referrer Chromium posts `Origin: null`)."""
     if not request.path.startswith("/console/"):
         return
-    response.headers["Content-Security-Policy"] = CSP
+    # a page may narrow its own policy (a credit note document allows its one <style> by hash)
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault("Cache-Control", "no-store")

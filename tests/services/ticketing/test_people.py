@@ -105,11 +105,15 @@ async def test_roles_deactivation_signs_out_releases_held_tickets_and_keeps_park
         await tx.run(ticketing.claim_next, ticketing.commands.ClaimNext(agent))
 
 
-async def test_roles_nobody_deactivates_themselves(tx: Transactor) -> None:
+async def test_roles_nobody_deactivates_themselves_or_resets_their_own_password(
+    tx: Transactor,
+) -> None:
     admin = await make_admin(tx)
 
     with pytest.raises(OwnAccount):
         await tx.run(deactivate_person, DeactivatePerson(int(admin.id), admin))
+    with pytest.raises(OwnAccount):
+        await tx.run(reset_password, ResetPassword(int(admin.id), await hashed("x"), admin))
 
 
 async def test_roles_two_admins_deactivating_each_other_at_once_leave_one_admin(
