@@ -32,7 +32,14 @@ from ticketing.services.resolution import (
     resolve_service_cancellation,
 )
 from ticketing.services.thread import add_note, rate_ticket, reply_to_ticket
-from ticketing.users import actor_of, authenticate, create_user, hash_password, set_user_active
+from ticketing.users import (
+    actor_of,
+    authenticate,
+    create_user,
+    hash_password,
+    set_user_active,
+    set_user_locale,
+)
 
 __all__ = [
     "MessageKind",
@@ -68,6 +75,7 @@ __all__ = [
     "resolve_service_cancellation",
     "set_priority",
     "set_user_active",
+    "set_user_locale",
     "ticket_view",
     "tickets_of_customer",
     "tickets_page",

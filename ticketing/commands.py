@@ -195,3 +195,12 @@ class SetUserActive:
     active: bool
     actor: Actor
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetUserLocale:
+    """A console user's own choice of language for the console."""
+
+    locale: str
+    actor: Actor
+    idempotency_key: str | None = None
