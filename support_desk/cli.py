@@ -1,4 +1,7 @@
-"""The `support-desk` command: `db upgrade`, `run`, `api-key create`, `user add`."""
+"""The `support-desk` command: `db upgrade`, `run`, `api-key create|list|revoke`, `user add`.
+
+The product (bot, web application, ticketing) is imported by the commands that run it, so
+`db` and `api-key` work without loading aiogram."""
 
 from __future__ import annotations
 
@@ -11,17 +14,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
-import ticketing
-from bot.demo import offline_telegram, seed_demo
+from support_desk import cli_keys
 from support_desk.core.actors import Actor
 from support_desk.core.errors import DomainError
 from support_desk.core.settings import Settings
 from support_desk.migrations import upgrade
-from support_desk.wiring import build_runtime, build_web_app
-from ticketing.commands import CreateUser
-from web.platform.keys import CreateApiKey, create_api_key
 
 log = logging.getLogger("support_desk")
 
@@ -35,11 +32,18 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 async def _serve(settings: Settings) -> None:
     """Serve; with no bot token, Telegram is the emulator on loopback (the offline demo), with
     a web chat where a person is the demo customer."""
+    from bot.demo import offline_telegram
+
     async with offline_telegram(settings) as telegram:
         await _serve_app(telegram.settings, telegram.chat_url)
 
 
 async def _serve_app(settings: Settings, demo_chat_url: str | None = None) -> None:
+    from aiohttp import web
+
+    from bot.demo import seed_demo
+    from support_desk.wiring import build_runtime, build_web_app
+
     runtime = build_runtime(settings)
     if demo_chat_url is not None and await seed_demo(runtime.tx):
         print("offline demo: added the demo customer and their invoices")
@@ -69,29 +73,11 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _new_api_key(settings: Settings, name: str, signing: bool) -> str:
-    runtime = build_runtime(settings)
-    try:
-        cmd = CreateApiKey(name=name, actor=Actor.system("cli"), signing=signing)
-        key = await runtime.tx.run(create_api_key, cmd)
-    finally:
-        await runtime.engine.dispose()
-    if signing:
-        return f"{key.merchant_id} {key.key_id} {key.secret}"
-    return str(key.key)
-
-
-def _api_key_create(settings: Settings, args: argparse.Namespace) -> int:
-    """Prints the new key alone on its last line (MERCHANT_ID KEY_ID SECRET with --signing)."""
-    upgrade(settings.database_url)
-    line = asyncio.run(_new_api_key(settings, args.name, args.signing))
-    kind = "signing key (merchant id, key id, base64 secret)" if args.signing else "bearer key"
-    print(f"new API {kind} for {args.name!r}; it is shown only once:")
-    print(line)
-    return 0
-
-
 async def _new_user(settings: Settings, args: argparse.Namespace, password: str) -> str:
+    import ticketing
+    from support_desk.wiring import build_runtime
+    from ticketing.commands import CreateUser
+
     runtime = build_runtime(settings)
     try:
         digest = await ticketing.hash_password(password)
@@ -127,12 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
     commands.add_parser("run", help="migrate, then serve").set_defaults(func=_run)
-    api_key = commands.add_parser("api-key", help="REST API keys")
-    api_key_commands = api_key.add_subparsers(dest="api_key_command", required=True)
-    create = api_key_commands.add_parser("create", help="create a key and print it once")
-    create.add_argument("name")
-    create.add_argument("--signing", action="store_true", help="an HTTP Signature key")
-    create.set_defaults(func=_api_key_create)
+    cli_keys.add_commands(commands)
     user = commands.add_parser("user", help="console users (agents and admins)")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="create an agent or an admin")

@@ -79,6 +79,8 @@ def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     }
     if route.method == "POST":
         responses["422"] = {"description": "Idempotency key reused", "content": _json(bad)}
+    if route.admin_only:
+        responses["403"] = {"description": "Not an admin key", "content": _json(bad)}
     if route.body is not None:
         responses["415"] = {
             "description": "The body is not application/json",
