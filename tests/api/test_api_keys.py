@@ -4,7 +4,6 @@ every process, and a signing key works only for the merchant id it was made for.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,10 +12,7 @@ from aiohttp.test_utils import TestClient
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
-from support_desk.core.db import make_engine
-from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
-from support_desk.wiring import Runtime, build_web_app
 from tests.api.conftest import simple_invoice
 from tests.api.test_signing import SignedClient
 from web.platform.keys import CreateApiKey, NewApiKey, create_api_key
@@ -26,17 +22,6 @@ from web.platform.keys import CreateApiKey, NewApiKey, create_api_key
 async def admin(tx: Transactor) -> dict[str, str]:
     key = await tx.run(create_api_key, CreateApiKey("ops", Actor.system("test"), admin=True))
     return {"Authorization": f"Bearer {key.key}"}
-
-
-@pytest.fixture
-async def second_process(
-    aiohttp_client: Any, tx: Transactor, settings: Settings, clock: FrozenClock
-) -> AsyncIterator[TestClient]:
-    """Another application with its own engine and pool on the same database."""
-    engine = make_engine(settings.database_url)
-    other = Transactor(engine, clock, settings)
-    yield await aiohttp_client(build_web_app(Runtime(settings, engine, other)))
-    await engine.dispose()
 
 
 async def test_an_admin_key_lists_keys_without_their_secrets(
