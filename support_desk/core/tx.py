@@ -144,9 +144,8 @@ class Transactor:
     ) -> None:
         """A refused attempt to act beyond one's rights is kept (T6, TG5, M13), in a transaction
         of its own, since the refused one rolled back."""
-        actor = getattr(args[0], "actor", None) if args else None
-        if not isinstance(actor, Actor):
-            actor = Actor.system("unknown")
+        actors = (getattr(arg, "actor", None) for arg in args)  # the command, or the API caller
+        actor = next((a for a in actors if isinstance(a, Actor)), Actor.system("unknown"))
         details = {k: str(v) for k, v in refusal.details.items()}
         async with self._turn(), self._writer() as session, session.begin():
             session.add(

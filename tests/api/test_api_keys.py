@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
@@ -80,6 +81,7 @@ async def test_a_key_that_is_not_an_admin_key_cannot_list_or_revoke(
     assert (await listed.json())["reason"] == "admin_key_needed"
     assert (await client.get("/api/v1/credit-notes", headers=auth)).status == 200
     assert await _audits(tx, "api_key.revoked") == 0
+    assert await _refused_by(tx) == ["api:acme-billing"] * 2  # the revocations, by the key
 
 
 async def test_revoking_an_unknown_key_is_a_404(client: TestClient, admin: dict[str, str]) -> None:
@@ -121,9 +123,15 @@ async def test_a_signing_key_is_refused_for_another_merchant_id(
     assert (own.status, forged.status) == (200, 401)
 
 
-async def _audits(tx: Transactor, action: str) -> int:
-    from sqlalchemy import func, select
+async def _refused_by(tx: Transactor) -> list[str]:
+    async def run(uow: Any) -> list[str]:
+        rows = await uow.session.scalars(select(AuditRow).where(AuditRow.action == "refused"))
+        return [f"{r.actor_kind}:{r.actor_id}" for r in rows]
 
+    return await tx.read(run)
+
+
+async def _audits(tx: Transactor, action: str) -> int:
     async def run(uow: Any) -> int:
         stmt = select(func.count(AuditRow.id)).where(AuditRow.action == action)
         return int(await uow.session.scalar(stmt) or 0)
