@@ -319,3 +319,25 @@ async def test_tg5_forged_money_buttons_for_another_customer_are_refused_and_aud
     audited = await refusals_audited(tx)
     assert [(a.actor_kind, a.actor_id) for a in audited] == [("customer", str(mallory.id))] * 3
     assert await tx.read(link_of_user, stranger.id) is None
+
+
+async def test_a_confirmation_pressed_after_the_invoice_was_paid_is_refused_in_russian(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer = await make_customer(tx)
+    ivan = await linked_user(tx, emulator, customer.id, language="ru")
+    invoice = await delivered(tx, customer, line(1000))
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        listing = await send(stack, ivan, "/invoices")
+        await press(stack, ivan, starting(listing, f"{invoice.number} ·"))
+        await press(stack, ivan, texts.gettext("Cancel invoice", "ru"))
+        asking = ivan.received()[-1]
+        await pay(tx, invoice, invoice.total_minor)  # paid while the question was open
+        await stack.delivery.drain()
+        stale = await press(stack, ivan, texts.gettext("Yes, cancel it", "ru"), asking)
+        refused = last(ivan)
+
+    assert stack.answer_to(stale) is None  # answered at once; the refusal is a message
+    assert refused.text == shown(texts, "bot/refusals/invoice_paid.html", "ru")
+    assert refused.buttons == (texts.gettext("Menu", "ru"),)
+    assert (await read_invoice(tx, invoice.id)).status == "paid"
