@@ -120,8 +120,7 @@ class WebChat:
         if not sent or not isinstance(result, dict):
             return
         key = (int(result["chat"]["id"]), int(result["message_id"]))
-        captioned = method in ("senddocument", "editmessagecaption")
-        source = params.text("caption" if captioned else "text")
+        source = params.text("text" if method.endswith(("message", "text")) else "caption")
         if source and (params.text("parse_mode") or "").upper() == "HTML":
             self.sources[key] = source
         else:

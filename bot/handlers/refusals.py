@@ -2,16 +2,24 @@
 guard: the reason from `bot/refusals/<code>.html`, and a next step.
 
 - a press not yet answered: the reason in an alert (it must be read), nothing else changes;
-- a press already answered, or a typed message: a new message with the reason and a Menu
-  button, so no refusal is a dead end.
+- a press already answered, or a typed message: a new message with the reason and a next
+  step (the menu; for a chat not linked yet, the button that shares the phone number), so no
+  refusal is a dead end.
 """
 
 from __future__ import annotations
 
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    TelegramObject,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import money_keyboards
+from bot import keyboards, money_keyboards
+from bot.access import NotLinked
 from bot.handlers.replies import Speech, plain, say
 from support_desk.core.errors import DomainError
 
@@ -30,6 +38,11 @@ async def refuse(
             return
         await say(event, text, money_keyboards.menu_only(speech.texts, speech.locale))
     elif isinstance(event, Message):
-        await event.answer(
-            text, reply_markup=money_keyboards.menu_only(speech.texts, speech.locale)
-        )
+        await event.answer(text, reply_markup=next_step(refusal, speech))
+
+
+def next_step(refusal: DomainError, speech: Speech) -> ReplyKeyboardMarkup | InlineKeyboardMarkup:
+    """A stranger is offered the way to link (share their phone); a customer, the menu."""
+    if isinstance(refusal, NotLinked):
+        return keyboards.share_contact(speech.texts, speech.locale)
+    return money_keyboards.menu_only(speech.texts, speech.locale)

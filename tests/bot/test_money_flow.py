@@ -5,7 +5,7 @@ credit note after an undo, account credit paying a new invoice, and forged butto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiogram import Bot
@@ -13,7 +13,7 @@ from aiogram import Bot
 import billing
 import ticketing
 from billing.commands import CancelInvoice, DeliverInvoice, IssueCreditNote, Remainder
-from billing.read_models import CustomerView, InvoiceView
+from billing.read_models import CreditNoteView, CustomerView, InvoiceView
 from bot.chats import link_of_user
 from bot.emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from bot.money_callbacks import DocumentCD, ListCD, OpenCD
@@ -93,6 +93,13 @@ async def delivered(tx: Transactor, customer: CustomerView, *lines: Any) -> Invo
     return await tx.run(billing.deliver_invoice, DeliverInvoice(invoice.id, actor=STAFF))
 
 
+async def credited(
+    tx: Transactor, invoice: InvoiceView, amount: int, remainder: Remainder
+) -> CreditNoteView:
+    note = IssueCreditNote(invoice.id, "goodwill", STAFF, amount_minor=amount, remainder=remainder)
+    return await tx.run(billing.issue_credit_note, note)
+
+
 async def test_invoices_lists_open_then_settled_in_pages_and_a_cancelled_one_says_so(
     tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
 ) -> None:
@@ -136,22 +143,12 @@ async def test_an_invoice_page_shows_its_dated_history_and_sends_the_pdfs(
     ann = await linked_user(tx, emulator, customer.id)
     invoice = await delivered(tx, customer, line(10000, rate_bp=0, name="Hosting S"))
     await pay(tx, invoice, 10000)
-    refund = IssueCreditNote(
-        invoice.id, "slow", STAFF, amount_minor=3000, remainder=Remainder.REFUND
-    )
-    kept = IssueCreditNote(
-        invoice.id, "goodwill", STAFF, amount_minor=2000, remainder=Remainder.ACCOUNT_CREDIT
-    )
-    first = await tx.run(billing.issue_credit_note, refund)
-    second = await tx.run(billing.issue_credit_note, kept)
+    first = await credited(tx, invoice, 3000, Remainder.REFUND)
+    second = await credited(tx, invoice, 2000, Remainder.ACCOUNT_CREDIT)
     ask = OpenTicket(
-        customer.id,
-        ticketing.TicketKind.QUESTION,
-        "why?",
-        Actor.customer(customer.id),
-        invoice_id=invoice.id,
+        customer.id, ticketing.TicketKind.QUESTION, "why?", Actor.customer(customer.id)
     )
-    ticket = await tx.run(ticketing.open_ticket, ask)
+    ticket = await tx.run(ticketing.open_ticket, replace(ask, invoice_id=invoice.id))
     async with customer_bot(tx, emulator, bot, texts) as stack:
         await send(stack, ann, "/invoices")
         await press(stack, ann, starting(last(ann), f"{invoice.number} ·"))
@@ -319,3 +316,25 @@ async def test_tg5_forged_money_buttons_for_another_customer_are_refused_and_aud
     audited = await refusals_audited(tx)
     assert [(a.actor_kind, a.actor_id) for a in audited] == [("customer", str(mallory.id))] * 3
     assert await tx.read(link_of_user, stranger.id) is None
+
+
+async def test_a_confirmation_pressed_after_the_invoice_was_paid_is_refused_in_russian(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer = await make_customer(tx)
+    ivan = await linked_user(tx, emulator, customer.id, language="ru")
+    invoice = await delivered(tx, customer, line(1000))
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        listing = await send(stack, ivan, "/invoices")
+        await press(stack, ivan, starting(listing, f"{invoice.number} ·"))
+        await press(stack, ivan, texts.gettext("Cancel invoice", "ru"))
+        asking = ivan.received()[-1]
+        await pay(tx, invoice, invoice.total_minor)  # paid while the question was open
+        await stack.delivery.drain()
+        stale = await press(stack, ivan, texts.gettext("Yes, cancel it", "ru"), asking)
+        refused = last(ivan)
+
+    assert stack.answer_to(stale) is None  # answered at once; the refusal is a message
+    assert refused.text == shown(texts, "bot/refusals/invoice_paid.html", "ru")
+    assert refused.buttons == (texts.gettext("Menu", "ru"),)
+    assert (await read_invoice(tx, invoice.id)).status == "paid"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import billing
-from billing.commands import IssueCreditNote, PublishInvoice, Remainder
+from billing.commands import IssueCreditNote, PublishInvoice, Remainder, SplitInvoice
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.settings import BillingSettings, Settings
 from support_desk.core.tx import Transactor, UnitOfWork
@@ -112,3 +112,25 @@ async def test_b13_a_replayed_issue_takes_the_credit_once(tx: Transactor) -> Non
     assert first == again
     assert await credit_of(tx, customer_id) == {"EUR": 3800}
     assert len(await tx.read(billing.queries.payments_of, first.id)) == 1
+
+
+async def test_b6_b7_the_invoices_a_split_issues_are_new_and_take_the_credit(
+    tx: Transactor,
+) -> None:
+    customer_id = await with_credit(tx, 500)
+    customer = await tx.read(billing.queries.customer_view, customer_id)
+    off = tx.settings.model_copy(
+        update={"billing": BillingSettings(apply_account_credit_on_issue=False)}
+    )
+    whole = await make_invoice(
+        Transactor(tx.engine, tx.clock, off), customer, line(1000, name="A"), line(2000, name="B")
+    )
+    keep = ((whole.lines[0].id,), (whole.lines[1].id,))
+
+    split = await tx.run(billing.split_invoice, SplitInvoice(whole.id, "split", keep, STAFF))
+
+    first, second = split.new_invoices
+    assert (first.paid_minor, first.balance_minor) == (500, 700)
+    assert (second.paid_minor, second.balance_minor) == (0, 2400)
+    assert await credit_of(tx, customer_id) == {"EUR": 0}
+    assert problems(await snapshot(tx)) == []

@@ -320,6 +320,9 @@ class BillingMachine(AbuseAndRetries):
             ]
             assert view.split_from_id == inv.id
             self.add_invoice(view, lines)
+            new = self.model.invoices[view.id]  # a new invoice: it takes account credit (B6)
+            self.pay_from_account_credit_on_issue(new)
+            assert (view.paid_minor, view.status) == (new.paid, new.status), view
 
     @precondition(lambda self: any(v > 0 for v in self.model.account.values()))
     @rule(data=st.data())
