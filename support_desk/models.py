@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "support_desk.core.outbox",
     "support_desk.core.idempotency",
     "billing.models",
+    "billing.document_files",
     "web.platform.models",
     "ticketing.models",
     "bot.models",

@@ -1,14 +1,13 @@
-"""Documents that travel with a notification: the credit note PDF (B3), rendered at send time.
+"""Documents that travel with a notification: the credit note PDF (B3).
 
-Rendering at send time, not when the row is written, keeps PDFs out of the outbox table; the
-credit note is immutable once issued, so the PDF is the same whenever it is made.
+The PDF is drawn the first time it is sent and kept (billing.document_files), not when the outbox
+row is written: PDFs stay out of the outbox table, and a resend or a download costs no rendering.
 """
 
 from __future__ import annotations
 
-import asyncio
-
-from billing.documents import AttachesCreditNote, credit_note_document, credit_note_pdf
+from billing.document_files import credit_note_pdf_once
+from billing.documents import AttachesCreditNote
 from bot.transport.render import DocumentLoader
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import Texts
@@ -23,8 +22,7 @@ def credit_note_loader(tx: Transactor, texts: Texts) -> DocumentLoader:
         if not isinstance(message, AttachesCreditNote):
             return None
         credit_note_id = message.credit_note_id
-        document = await tx.read(credit_note_document, credit_note_id)
-        pdf = await asyncio.to_thread(credit_note_pdf, document, texts, locale)  # CPU-bound
+        document, pdf = await credit_note_pdf_once(tx, texts, credit_note_id, locale)
         return f"credit-note-{document.credit_note.number or credit_note_id}.pdf", pdf
 
     return load
