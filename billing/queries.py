@@ -25,6 +25,7 @@ from billing.read_models import (
     PaymentView,
     ServiceView,
 )
+from billing.services import cancellation
 from billing.services.customers import phone_digits, token_hash
 from support_desk.core.tx import UnitOfWork
 
@@ -154,3 +155,12 @@ async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:
         LinkTokenRow.token_hash == token_hash(token), LinkTokenRow.used_at.is_not(None)
     )
     return await uow.session.scalar(stmt)
+
+
+async def invoices_a_termination_cancels(
+    uow: UnitOfWork, service_id: int
+) -> tuple[InvoiceView, ...]:
+    """B5: what terminating the service now would cancel (its unpaid non-compound invoices),
+    so the customer and the agent see the consequence before anyone asks for it."""
+    ids = await cancellation.cancellable_for(uow, service_id)
+    return tuple([await repo.invoice_view(uow.session, i) for i in ids])

@@ -18,10 +18,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.messages import CreditNoteIssued, InvoiceDelivered
 from billing.read_models import InvoiceView
+from bot import keyboards_requests
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import Texts, format_money
-from ticketing.messages import RatingRequest
+from ticketing.messages import RatingRequest, TicketOpened, TicketReply, TicketStatusChanged
 
 CANCELLABLE = "unpaid"
 _MAX_ID = 2**31 - 1
@@ -38,13 +39,16 @@ def for_message(
             return undo(message.credit_note_id, texts, locale)
         case RatingRequest():
             return rating(message.ticket_id)
+        case TicketReply() | TicketOpened() | TicketStatusChanged():
+            return keyboards_requests.for_message(message, texts, locale)
     return None
 
 
 def invoice_actions(
     invoice: InvoiceDelivered, texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
-    """Cancel (B1, not B7's compound invoices) and talk to a person, under an invoice."""
+    """Cancel (B1, not B7's compound invoices), the requests valid now (B5-B7) and, for an
+    unpaid invoice, talk to a person, under an invoice."""
     invoice_id = invoice.invoice_id
     if not 1 <= invoice_id <= _MAX_ID:
         return None
@@ -54,8 +58,12 @@ def invoice_actions(
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
         )
-    label = texts.gettext("Talk to a person", locale)
-    builder.button(text=label, callback_data=InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id))
+    requests = keyboards_requests.ask_buttons(invoice, texts, locale)
+    builder.add(*requests)
+    if invoice.status not in keyboards_requests.PAID and not invoice.is_compound:
+        label = texts.gettext("Talk to a person", locale)  # a paid or compound one: a request
+        talk = InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id)
+        builder.button(text=label, callback_data=talk)
     return _markup(builder.adjust(1))
 
 

@@ -13,6 +13,8 @@ MODEL_MODULES = (
     "web.platform.models",
     "ticketing.models",
     "bot.models",
+    "bot.demo_chat",
+    "support_desk.demo.marker",
 )
 
 

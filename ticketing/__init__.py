@@ -9,6 +9,7 @@ from ticketing import commands, errors, messages, read_models
 from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
 from ticketing.queries import (
     external_ticket_view,
+    live_tickets_of_customer,
     queue_page,
     ticket_view,
     tickets_of_customer,
@@ -52,6 +53,7 @@ __all__ = [
     "messages",
     "external_ticket_view",
     "hash_password",
+    "live_tickets_of_customer",
     "open_ticket",
     "queue_page",
     "rate_ticket",

@@ -6,7 +6,8 @@ TicketChangedMeanwhile (D5), so an agent never overwrites a change they did not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from billing.commands import Remainder
 from support_desk.core.actors import Actor
@@ -24,6 +25,9 @@ class OpenTicket:
     line_ids: tuple[int, ...] = ()
     service_ids: tuple[int, ...] = ()
     priority: Priority | None = None
+    # T1: what the customer chose (reason code, money back or account credit, when); kept on
+    # the ticket for the agent, merged into the live ticket when a request joins it
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,9 @@ class Ticket(Base):
     line_ids: Mapped[list[int]] = mapped_column(JSONType)
     service_ids: Mapped[list[int]] = mapped_column(JSONType)
     reason: Mapped[str] = mapped_column(Text)
+    # T1: what the customer chose in the bot (a reason from the list, money back or account
+    # credit, now or at period end, the invoices a termination cancels); shown to the agent
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

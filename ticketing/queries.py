@@ -9,7 +9,7 @@ from billing.read_models import Page
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
-from ticketing.models import Ticket, TicketKind, TicketStatus
+from ticketing.models import CLOSED_STATUSES, Ticket, TicketKind, TicketStatus
 from ticketing.read_models import QueueCursor, QueueItem, QueuePage, TicketView
 
 MAX_PAGE = 200
@@ -79,6 +79,20 @@ async def tickets_of_customer(
     rows = (await uow.session.execute(stmt.order_by(Ticket.id.desc()).limit(size))).scalars()
     items = tuple(TicketView.of(t, (), uow.now, internal=actor.is_staff) for t in rows)
     return Page(items, items[-1].id if len(items) == size else None)
+
+
+async def live_tickets_of_customer(
+    uow: UnitOfWork, customer_id: int, actor: Actor, *, limit: int = 50
+) -> tuple[TicketView, ...]:
+    """T4: the customer's tickets that still take their messages, newest first (without
+    threads), so the bot asks the domain what "live" means. Refusals: NotYourTicket."""
+    rules.ensure_may_see(customer_id, actor)
+    stmt = select(Ticket).where(
+        Ticket.customer_id == customer_id, Ticket.status.not_in(CLOSED_STATUSES)
+    )
+    size = max(1, min(limit, MAX_PAGE))
+    rows = (await uow.session.scalars(stmt.order_by(Ticket.id.desc()).limit(size))).all()
+    return tuple(TicketView.of(t, (), uow.now, internal=actor.is_staff) for t in rows)
 
 
 async def tickets_page(

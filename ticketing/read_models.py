@@ -68,6 +68,7 @@ class TicketView:
     version: int
     messages: tuple[MessageView, ...] = ()
     joined: bool = False
+    details: dict[str, Any] | None = None
 
     @classmethod
     def of(
@@ -103,6 +104,7 @@ class TicketView:
             rating=t.rating,
             messages=shown,
             joined=joined,
+            details=t.details,
         )
 
 

@@ -8,7 +8,7 @@ carries `WHERE version = :v` (D5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -48,6 +48,27 @@ async def live_ticket_for(session: AsyncSession, kind: str, invoice_id: int) -> 
     if _is_pg(session):
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def live_ticket_for_services(
+    session: AsyncSession, customer_id: int, kind: str, service_ids: Iterable[int]
+) -> Ticket | None:
+    """T1, B5: the customer's live ticket of this kind naming any of these services."""
+    wanted = set(service_ids)
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.kind == kind,
+            Ticket.status.not_in([TicketStatus.RESOLVED, TicketStatus.REJECTED]),
+        )
+        .order_by(Ticket.id)
+        .execution_options(populate_existing=True)
+    )
+    if _is_pg(session):
+        stmt = stmt.with_for_update()
+    rows = (await session.execute(stmt)).scalars()
+    return next((t for t in rows if wanted & set(t.service_ids)), None)
 
 
 async def thread(session: AsyncSession, ticket_id: int) -> Sequence[TicketMessage]:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from support_desk.core.actors import Actor, ActorKind
@@ -255,7 +255,7 @@ def amount_at_stake(kind: TicketKind, invoice: StakeInvoice, line_ids: Iterable[
     a refund risks what was paid and not yet refunded, a split or cancellation the chosen
     lines' creditable amounts (the whole balance when none is chosen)."""
     if kind is TicketKind.REFUND:
-        return invoice.paid_minor - invoice.refunded_minor
+        return refundable_minor(invoice)
     chosen = set(line_ids)
     if kind is TicketKind.QUESTION or not chosen:
         return invoice.balance_minor
@@ -265,3 +265,21 @@ def amount_at_stake(kind: TicketKind, invoice: StakeInvoice, line_ids: Iterable[
 def merged_ids(existing: Iterable[int], added: Iterable[int]) -> list[int]:
     """T1: a joining request adds its lines or services to the open ticket's."""
     return sorted(set(existing) | set(added))
+
+
+def merged_details(
+    existing: Mapping[str, Any] | None, added: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """T1: a joining request's choices replace the earlier ones (the latest word counts)."""
+    merged = {**(existing or {}), **added}
+    return merged or None
+
+
+def refundable_minor(invoice: StakeInvoice) -> int:
+    """B6, B9: what a refund ticket can still ask for: paid less already refunded."""
+    return max(0, invoice.paid_minor - invoice.refunded_minor)
+
+
+def is_live(status: str) -> bool:
+    """T4: a ticket still takes the customer's messages until resolved or rejected."""
+    return status not in CLOSED_STATUSES

@@ -172,7 +172,7 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     if terminated.scalar_one_or_none() is None:
         raise errors.ServiceAlreadyTerminated()
     service = await repo.get_service(uow.session, service.id)
-    ids = await _cancellable_for(uow, service.id)
+    ids = await cancellable_for(uow, service.id)
     system = Actor.system("service-termination")
     cancellations = [await cancel(uow, i, SERVICE_TERMINATED, system) for i in ids]
     uow.audit(
@@ -195,7 +195,7 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     return await uow.idempotency.remember(cmd, result)
 
 
-async def _cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:
+async def cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:
     """B5: the unpaid, unpaid-at-all, non-compound invoices billing the service, but not those
     with a credit note awaiting approval (its ticket decides)."""
     ids = await uow.session.scalars(

@@ -156,6 +156,7 @@ class InvoiceDelivered(CustomerMessage, kind="invoice_delivered"):
     due_date: date | None
     lines: tuple[LineSummary, ...]
     more_lines: int
+    service_ids: tuple[int, ...] = ()  # the services it bills: the bot offers to cancel them
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceDelivered:
@@ -175,6 +176,7 @@ class InvoiceDelivered(CustomerMessage, kind="invoice_delivered"):
                 for ln in view.lines[:MESSAGE_LINES]
             ),
             more_lines=max(0, len(view.lines) - MESSAGE_LINES),
+            service_ids=tuple(sorted({ln.service_id for ln in view.lines if ln.service_id})),
         )
 
 

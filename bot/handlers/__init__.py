@@ -12,12 +12,34 @@ from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
-from bot.handlers import fallback, invoices, start, tickets
+from bot.handlers import (
+    fallback,
+    flow,
+    invoices,
+    my_tickets,
+    refund,
+    services,
+    split,
+    start,
+    tickets,
+)
 from bot.handlers.middlewares import CustomerMiddleware, MessageRefusals
 
 
 async def private_chat(message: Message) -> bool:
     return message.chat.type == ChatType.PRIVATE
+
+
+def request_routers() -> list[Router]:
+    """/cancel first (it wins in every flow), then the requests and My tickets, whose text
+    handlers take a text only in their own waiting state (before the tickets router)."""
+    return [
+        flow.make_router(),
+        refund.make_router(),
+        split.make_router(),
+        services.make_router(),
+        my_tickets.make_router(),
+    ]
 
 
 def get_routers() -> list[Router]:
@@ -27,6 +49,10 @@ def get_routers() -> list[Router]:
     customer.message.middleware(MessageRefusals())
     customer.callback_query.middleware(CustomerMiddleware())
     customer.include_routers(
-        start.make_router(), invoices.make_router(), tickets.make_router(), fallback.make_router()
+        start.make_router(),
+        invoices.make_router(),
+        *request_routers(),
+        tickets.make_router(),
+        fallback.make_router(),
     )
     return [customer]

@@ -2,7 +2,8 @@
 they rate a resolved ticket with the buttons under the rating request (T7).
 
 A text that is not a command goes to the customer's one live ticket; with several, the bot keeps
-the text in FSM state and asks which ticket it is for; with none, it says what it can do. Every
+the text in FSM state and asks which ticket it is for; with none, it offers to send it as a new
+question (T1). Every
 press is re-authorised against the chat link (`own_ticket`), never trusted from the button.
 """
 
@@ -17,6 +18,7 @@ from bot import keyboards
 from bot.access import record_refusal, require_link
 from bot.callbacks import RateCD, ReplyCD
 from bot.chats import ChatLink
+from bot.handlers import my_tickets
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, button_key, drop_buttons, edit, say
 from support_desk.core.errors import NotFound, PermissionDenied
@@ -26,7 +28,6 @@ from ticketing.errors import NotYourTicket
 from ticketing.read_models import TicketView
 
 TEXT_LIMIT = 4000  # longer texts are refused whole, never cut: the customer resends in parts
-LIVE = {"open", "in_progress", "waiting_on_customer"}
 
 
 def message_key(message: Message) -> str:
@@ -35,9 +36,10 @@ def message_key(message: Message) -> str:
 
 
 async def live_tickets(uow: UnitOfWork, link: ChatLink) -> list[int]:
-    """The ids of the customer's tickets still open to their messages, newest first."""
-    page = await ticketing.tickets_of_customer(uow, link.customer_id, link.actor, limit=200)
-    return [t.id for t in page.items if t.status in LIVE]
+    """The ids of the customer's tickets still open to their messages, newest first (the
+    domain says which those are)."""
+    live = await ticketing.live_tickets_of_customer(uow, link.customer_id, link.actor)
+    return [t.id for t in live]
 
 
 async def own_ticket(
@@ -84,7 +86,7 @@ async def customer_wrote(
         keyboard = keyboards.reply_choice(live, speech.texts, speech.locale)
         await message.answer(speech.render("flows/choose_ticket.html"), reply_markup=keyboard)
     else:
-        await message.answer(speech.render("flows/no_ticket.html"))
+        await my_tickets.offer_question(message, state, speech, text, key)
 
 
 async def reply_chosen(

@@ -1,6 +1,6 @@
 """Tickets in the chat over real HTTP, both backends: what a customer writes joins their ticket's
 thread once, even when the update comes again (T4); with several tickets they choose, with none
-they are told what the bot can do; a rating request carries 1-5 buttons, a ticket is rated once
+they are offered a new question (T1); a rating request carries 1-5 buttons, a ticket is rated once
 and a forged press changes nothing (T7, TG5); a retried `/start <token>` still answers linked."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ async def test_t4_no_ticket_unlinked_long_and_empty_texts(
         blank = len(ann.received()) - before
         await send(stack, ann, "x" * (TEXT_LIMIT + 1))
 
-    assert no_ticket == shown(texts, "bot/flows/no_ticket.html")
+    assert no_ticket == shown(texts, "bot/requests/question_offer.html", text="Hello?")
     assert stranger.texts()[-1] == shown(texts, "bot/refusals/not_linked.html")
     assert blank == 0
     assert ann.texts()[-1] == shown(texts, "bot/flows/reply_too_long.html", limit=TEXT_LIMIT)

@@ -1,0 +1,162 @@
+"""My tickets (T4, T7): `/tickets` lists open and past tickets with their status, a ticket's
+page shows its thread; Reply (on the page, under an agent's reply) takes the next text into
+that ticket. A question (T1): free text with no live ticket is offered as a new `question`
+ticket in the customer's own words, kept in FSM state until they say send or not.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+import billing
+import ticketing
+from bot import keyboards_requests as kb
+from bot.access import require_link
+from bot.callbacks_requests import QuestionAct, QuestionCD, TicketAct, TicketCD, TicketsCD
+from bot.chats import ChatLink
+from bot.handlers.flow import Waiting, leave
+from bot.handlers.middlewares import CallbackGuard
+from bot.handlers.replies import Speech, edit, say
+from bot.requests_access import authorise_request
+from support_desk.core.tx import Transactor, UnitOfWork
+from ticketing.commands import AddCustomerMessage, OpenTicket
+from ticketing.read_models import TicketView
+from ticketing.rules import is_live
+
+PAGE = 6
+THREAD_SHOWN = 5
+
+
+async def tickets_page(
+    tx: Transactor, link: ChatLink, after: int | None, speech: Speech
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    page = await tx.read(
+        ticketing.tickets_of_customer, link.customer_id, link.actor, after=after, limit=PAGE
+    )
+    text = speech.render("requests/tickets.html", tickets=page.items, first=after is None)
+    return text, kb.tickets_list(page.items, page.next_after, speech.texts, speech.locale)
+
+
+async def list_tickets(
+    message: Message, customer: ChatLink | None, tx: Transactor, speech: Speech
+) -> None:
+    text, keyboard = await tickets_page(tx, require_link(customer), None, speech)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def page_pressed(
+    query: CallbackQuery,
+    callback_data: TicketsCD,
+    customer: ChatLink,
+    tx: Transactor,
+    speech: Speech,
+) -> None:
+    text, keyboard = await tickets_page(tx, customer, callback_data.after or None, speech)
+    await edit(query, text, keyboard)
+
+
+async def invoice_number(uow: UnitOfWork, ticket: TicketView) -> str | None:
+    if ticket.invoice_id is None:
+        return None
+    return (await billing.queries.invoice_view(uow, ticket.invoice_id)).number
+
+
+async def ticket_pressed(
+    query: CallbackQuery, ticket: TicketView, tx: Transactor, speech: Speech
+) -> None:
+    """The ticket's page: status, invoice, amount and the last entries of its thread."""
+    shown = [m for m in ticket.messages if m.kind in ("customer", "reply")]
+    text = speech.render(
+        "requests/ticket_page.html",
+        ticket=ticket,
+        label=kb.ticket_label(ticket, speech.texts, speech.locale),
+        number=await tx.read(invoice_number, ticket),
+        entries=shown[-THREAD_SHOWN:],
+        earlier=max(0, len(shown) - THREAD_SHOWN),
+    )
+    live = is_live(ticket.status)
+    await edit(query, text, kb.ticket_page(ticket, live, speech.texts, speech.locale))
+
+
+async def reply_pressed(
+    query: CallbackQuery, ticket: TicketView, state: FSMContext, speech: Speech
+) -> None:
+    """The next text goes to this ticket; a closed one offers a new question instead."""
+    if not is_live(ticket.status):
+        await say(query, speech.render("requests/ticket_closed.html", ticket=ticket))
+        return
+    await state.set_state(Waiting.reply)
+    await state.set_data({"reply": ticket.id})
+    await say(query, speech.render("requests/reply_prompt.html", ticket=ticket))
+
+
+async def reply_typed(
+    message: Message, customer: ChatLink | None, tx: Transactor, state: FSMContext, speech: Speech
+) -> None:
+    link = require_link(customer)
+    ticket_id = (await state.get_data()).get("reply")
+    text = (message.text or "").strip()
+    if not isinstance(ticket_id, int) or not text:
+        await state.clear()
+        return
+    await state.clear()  # a refusal (a ticket closed meanwhile) must not keep the state
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    command = AddCustomerMessage(ticket_id, text, link.actor, idempotency_key=key)
+    ticket = await tx.run(ticketing.add_customer_message, command)
+    await message.answer(speech.render("flows/reply_sent.html", ticket=ticket))
+
+
+async def offer_question(
+    message: Message, state: FSMContext, speech: Speech, text: str, key: str
+) -> None:
+    """T1: with no live ticket, free text may become a question ticket in these words."""
+    offer = await message.answer(
+        speech.render("requests/question_offer.html", text=text),
+        reply_markup=kb.question_offer(speech.texts, speech.locale),
+    )
+    question = {"text": text, "key": key, "message_id": offer.message_id}
+    await state.set_data({"question": question})
+
+
+async def question_pressed(
+    query: CallbackQuery,
+    callback_data: QuestionCD,
+    customer: ChatLink,
+    tx: Transactor,
+    state: FSMContext,
+    speech: Speech,
+) -> None:
+    question = (await state.get_data()).get("question")
+    message_id = query.message.message_id if query.message is not None else None
+    if not isinstance(question, dict) or question.get("message_id") != message_id:
+        await edit(query, speech.render("requests/stale.html"))
+        return
+    if callback_data.act == QuestionAct.DROP:
+        await leave(state)
+        await edit(query, speech.render("requests/question_dropped.html"))
+        return
+    command = OpenTicket(
+        customer_id=customer.customer_id,
+        kind=ticketing.TicketKind.QUESTION,
+        reason=str(question["text"]),
+        actor=customer.actor,
+        idempotency_key=str(question["key"]),
+    )
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket))
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.middleware(CallbackGuard(authorise_request))
+    router.message.register(list_tickets, Command("tickets"))
+    router.message.register(reply_typed, Waiting.reply, F.text, ~F.text.startswith("/"))
+    on_press = router.callback_query.register
+    on_press(page_pressed, TicketsCD.filter())
+    on_press(ticket_pressed, TicketCD.filter(F.act == TicketAct.SHOW))
+    on_press(reply_pressed, TicketCD.filter(F.act == TicketAct.REPLY))
+    on_press(question_pressed, QuestionCD.filter())
+    return router

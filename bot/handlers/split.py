@@ -1,0 +1,161 @@
+"""B7, T1: changing a compound invoice in the chat. The cheaper route first: cancelling a
+service no longer needed (B5, `bot.handlers.services`); else the customer ticks the lines to
+drop and one `compound_split` ticket carries them. The ticks live in FSM state, keyed to the
+flow's message; a button says "set on" or "set off", so a double tap cannot undo itself.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+import billing
+import ticketing
+from billing.models import ServiceStatus
+from billing.read_models import InvoiceView, ServiceView
+from bot import keyboards_requests as kb
+from bot.callbacks_requests import AskAct, AskCD, SplitAct, SplitCD
+from bot.chats import ChatLink
+from bot.handlers.flow import Flow, begin, current, save, send_new, stale
+from bot.handlers.middlewares import CallbackGuard
+from bot.handlers.replies import Speech, button_key, edit, say
+from bot.requests_access import authorise_request
+from support_desk.core.tx import Transactor, UnitOfWork
+from ticketing.commands import OpenTicket
+
+FLOW = ("split",)
+
+
+async def services_on(uow: UnitOfWork, link: ChatLink, invoice: InvoiceView) -> list[ServiceView]:
+    """The customer's services this invoice bills that are not terminated (B5 could stop)."""
+    billed = {line.service_id for line in invoice.lines if line.service_id}
+    services = await billing.queries.services_of(uow, link.customer_id)
+    return [s for s in services if s.id in billed and s.status != ServiceStatus.TERMINATED]
+
+
+def lines_text(invoice: InvoiceView, flow: Flow, speech: Speech) -> str:
+    ticked = [line for line in invoice.lines if line.id in flow.get("ticks", [])]
+    credit = sum(line.creditable_minor for line in ticked)
+    return speech.render(
+        "requests/split_lines.html", invoice=invoice, ticked=ticked, credit=credit
+    )
+
+
+async def split_asked(
+    query: CallbackQuery,
+    invoice: InvoiceView,
+    customer: ChatLink,
+    tx: Transactor,
+    state: FSMContext,
+    speech: Speech,
+) -> None:
+    """Step 1, in a new message: cancel a service first, or change only this invoice."""
+    if not invoice.is_compound or invoice.status == "canceled":
+        await say(query, speech.render("requests/not_compound.html", invoice=invoice))
+        return
+    services = await tx.read(services_on, customer, invoice)
+    flow: Flow = {"ticks": []}
+    if services:
+        text = speech.render("requests/split_services.html", invoice=invoice, services=services)
+        keyboard = kb.split_services(invoice.id, services, speech.texts, speech.locale)
+    else:
+        text = lines_text(invoice, flow, speech)
+        keyboard = kb.split_lines(invoice, [], speech.texts, speech.locale)
+    message_id = await send_new(query, text, keyboard)
+    await begin(state, "split", message_id, invoice_id=invoice.id, ticks=[])
+
+
+async def show_lines(
+    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
+) -> None:
+    """Step 2 (also Back from the confirmation): the lines, ticked or not."""
+    flow = await current(state, query, FLOW, invoice.id)
+    if flow is None:
+        await stale(query, speech)
+        return
+    ticks = list(flow.get("ticks", []))
+    keyboard = kb.split_lines(invoice, ticks, speech.texts, speech.locale)
+    await edit(query, lines_text(invoice, flow, speech), keyboard)
+
+
+async def tick_pressed(
+    query: CallbackQuery,
+    callback_data: SplitCD,
+    invoice: InvoiceView,
+    state: FSMContext,
+    speech: Speech,
+) -> None:
+    """Step 3: set a line on or off; the summary and the keyboard follow."""
+    flow = await current(state, query, FLOW, invoice.id)
+    if flow is None or callback_data.line_id not in {line.id for line in invoice.lines}:
+        await stale(query, speech)
+        return
+    ticks = set(flow.get("ticks", []))
+    if callback_data.act == SplitAct.ON:
+        ticks.add(callback_data.line_id)
+    else:
+        ticks.discard(callback_data.line_id)
+    flow["ticks"] = sorted(ticks)
+    await save(state, flow)
+    keyboard = kb.split_lines(invoice, flow["ticks"], speech.texts, speech.locale)
+    await edit(query, lines_text(invoice, flow, speech), keyboard)
+
+
+async def done_pressed(
+    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
+) -> None:
+    """Step 4: what will be asked; the invoice stays as it is until an agent decides."""
+    flow = await current(state, query, FLOW, invoice.id)
+    if flow is None or not flow.get("ticks"):
+        await stale(query, speech)
+        return
+    ticked = [line for line in invoice.lines if line.id in flow["ticks"]]
+    credit = sum(line.creditable_minor for line in ticked)
+    text = speech.render(
+        "requests/split_confirm.html", invoice=invoice, ticked=ticked, credit=credit
+    )
+    await edit(query, text, kb.split_confirm(invoice.id, speech.texts, speech.locale))
+
+
+async def send_pressed(
+    query: CallbackQuery,
+    invoice: InvoiceView,
+    customer: ChatLink,
+    tx: Transactor,
+    state: FSMContext,
+    speech: Speech,
+) -> None:
+    """Step 5: one `compound_split` ticket with the ticked lines (T1)."""
+    flow = await current(state, query, FLOW, invoice.id)
+    if flow is None or not flow.get("ticks"):
+        await stale(query, speech)
+        return
+    names = ", ".join(line.name for line in invoice.lines if line.id in flow["ticks"])
+    reason = speech.gettext("Please drop from invoice %(invoice)s: %(lines)s") % {
+        "invoice": invoice.number or invoice.id,
+        "lines": names,
+    }
+    command = OpenTicket(
+        customer_id=customer.customer_id,
+        kind=ticketing.TicketKind.COMPOUND_SPLIT,
+        reason=reason,
+        actor=customer.actor,
+        idempotency_key=button_key(query),
+        invoice_id=invoice.id,
+        line_ids=tuple(flow["ticks"]),
+    )
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.middleware(CallbackGuard(authorise_request))
+    on_press = router.callback_query.register
+    on_press(split_asked, AskCD.filter(F.act == AskAct.SPLIT))
+    on_press(show_lines, SplitCD.filter(F.act.in_({SplitAct.ONLY, SplitAct.BACK})))
+    on_press(tick_pressed, SplitCD.filter(F.act.in_({SplitAct.ON, SplitAct.OFF})))
+    on_press(done_pressed, SplitCD.filter(F.act == SplitAct.DONE))
+    on_press(send_pressed, SplitCD.filter(F.act == SplitAct.SEND))
+    return router
