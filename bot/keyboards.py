@@ -7,6 +7,7 @@ handler showing the same invoice attach the same keyboard.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -18,14 +19,37 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
 from billing.messages import CreditNoteIssued, InvoiceDelivered
 from billing.read_models import InvoiceView
+from billing.rules import customer_cancel_refusal
 from bot import keyboards_requests
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
 from support_desk.core.messages import CustomerMessage
-from support_desk.core.texts import Texts, format_money
+from support_desk.core.texts import Texts
 from ticketing.messages import RatingRequest, TicketOpened, TicketReply, TicketStatusChanged
 
-CANCELLABLE = "unpaid"
 _MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """An invoice as a message shows it, enough for billing's cancel rule."""
+
+    customer_id: int
+    status: str
+    paid_minor: int
+    is_compound: bool
+
+    @classmethod
+    def of(cls, invoice: InvoiceDelivered) -> _Shown:
+        paid = max(invoice.total_minor - invoice.balance_minor, 0)
+        return cls(0, invoice.status, paid, invoice.is_compound)
+
+
+def cancellable(invoice: InvoiceView | InvoiceDelivered) -> bool:
+    """Whether to offer Cancel: billing's rule for a customer's own cancel (B1, B5, B7), asked,
+    not copied; billing still decides when the button is pressed."""
+    if isinstance(invoice, InvoiceView):
+        return customer_cancel_refusal(invoice) is None
+    return customer_cancel_refusal(_Shown.of(invoice)) is None
 
 
 def for_message(
@@ -45,7 +69,7 @@ def for_message(
 
 
 def invoice_actions(
-    invoice: InvoiceDelivered, texts: Texts, locale: str
+    invoice: InvoiceDelivered, texts: Texts, locale: str, *, can_cancel: bool | None = None
 ) -> InlineKeyboardMarkup | None:
     """Cancel (B1, not B7's compound invoices), the requests valid now (B5-B7) and, for an
     unpaid invoice, talk to a person, under an invoice."""
@@ -53,7 +77,7 @@ def invoice_actions(
     if not 1 <= invoice_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
-    if invoice.status == CANCELLABLE and not invoice.is_compound:
+    if cancellable(invoice) if can_cancel is None else can_cancel:
         label = texts.gettext("Cancel invoice", locale)
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
@@ -78,8 +102,8 @@ def undo(credit_note_id: int, texts: Texts, locale: str) -> InlineKeyboardMarkup
 
 
 def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
-    """Yes / No under the confirmation; none when the invoice is no longer unpaid."""
-    if invoice.status != CANCELLABLE:
+    """Yes / No under the confirmation; none when the invoice can no longer be cancelled."""
+    if not cancellable(invoice):
         return None
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -91,24 +115,6 @@ def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKey
         callback_data=InvoiceCD(act=InvoiceAct.KEEP, invoice_id=invoice.id),
     )
     return _markup(builder)
-
-
-def invoice_list(
-    invoices: Iterable[InvoiceView], texts: Texts, locale: str
-) -> InlineKeyboardMarkup | None:
-    """One button per invoice; pressing it shows the invoice with its own buttons."""
-    items = list(invoices)
-    if not items:
-        return None
-    builder = InlineKeyboardBuilder()
-    label = texts.gettext("Invoice %(number)s: %(amount)s", locale)
-    for invoice in items:
-        amount = format_money(invoice.balance_minor, invoice.currency, locale=locale)
-        text = label % {"number": invoice.number or invoice.id, "amount": amount}
-        builder.button(
-            text=text, callback_data=InvoiceCD(act=InvoiceAct.SHOW, invoice_id=invoice.id)
-        )
-    return _markup(builder.adjust(1))
 
 
 def rating(ticket_id: int) -> InlineKeyboardMarkup | None:

@@ -14,6 +14,8 @@ from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoi
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, ServiceStatus
 from billing.money import line_amounts
 from billing.read_models import InvoiceView
+from billing.services.payments import pay_from_account_credit
+from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
@@ -54,6 +56,8 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
         subject=("invoice", invoice.id),
         after={"status": view.status, "total_minor": view.total_minor},
     )
+    if not cmd.draft and await _paid_from_account_credit(uow, invoice, cmd.actor):
+        view = await repo.invoice_view(uow.session, invoice.id)
     return await uow.idempotency.remember(cmd, view)
 
 
@@ -126,6 +130,7 @@ async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
         before={"status": "draft"},
         after={"status": invoice.status},
     )
+    await _paid_from_account_credit(uow, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
 
 
@@ -195,6 +200,14 @@ async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     uow.notify(invoice.customer_id, InvoiceDelivered.of(view))
     uow.audit(cmd.actor, "invoice.delivered", subject=("invoice", invoice.id))
     return await uow.idempotency.remember(cmd, view)
+
+
+async def _paid_from_account_credit(uow: UnitOfWork, invoice: Invoice, actor: Actor) -> bool:
+    """B6: account credit pays future invoices: a newly issued one takes what it can, when the
+    operator has not turned this off; the payment tells the customer (payment_received)."""
+    if not uow.settings.billing.apply_account_credit_on_issue:
+        return False
+    return await pay_from_account_credit(uow, invoice, actor) is not None
 
 
 def _check_currency(uow: UnitOfWork, currency: str) -> None:

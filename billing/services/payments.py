@@ -61,6 +61,18 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
         return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
+    result = await pay_from_account_credit(uow, invoice, cmd.actor)
+    if result is None:
+        raise errors.InsufficientAccountCredit()
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def pay_from_account_credit(
+    uow: UnitOfWork, invoice: Invoice, actor: Actor
+) -> PaymentRecorded | None:
+    """Take as much of the customer's credit in the invoice's currency as its balance needs and
+    pay with it; None when there is none to take or the invoice is not payable. The caller
+    holds the invoice (locked, or created in this unit of work)."""
     available = await uow.session.scalar(
         select(AccountCredit.balance_minor).where(
             AccountCredit.customer_id == invoice.customer_id,
@@ -69,7 +81,7 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
     )
     amount = min(available or 0, invoice.balance_minor)
     if amount <= 0 or invoice.status not in PAYABLE:
-        raise errors.InsufficientAccountCredit()
+        return None
     taken = await uow.session.execute(
         update(AccountCredit)
         .where(
@@ -81,9 +93,8 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
         .returning(AccountCredit.balance_minor)
     )
     if taken.scalar_one_or_none() is None:
-        raise errors.InsufficientAccountCredit()
-    result = await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+        return None
+    return await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, actor)
 
 
 def _ensure_payable(invoice: Invoice, amount: int) -> None:

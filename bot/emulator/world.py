@@ -106,6 +106,8 @@ class World:
         self.calls: list[Call] = []
         self.callbacks: dict[str, CallbackRecord] = {}
         self.update_times: dict[int, float] = {}
+        # (scope as JSON, language code) -> the bot's commands there (setMyCommands)
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._update_ids = itertools.count(100_000_001)
         self._callback_ids = itertools.count(1)

@@ -105,3 +105,20 @@ async def drop_buttons(query: CallbackQuery) -> None:
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def mark_void(query: CallbackQuery, note: str) -> None:
+    """The pressed credit-note message, kept as a record: its text or its document's caption
+    gains `note` (VOID) and it loses its buttons. Without the message (too old) only the
+    buttons go."""
+    message = query.message
+    shown = message.text or message.caption if isinstance(message, Message) else None
+    if not isinstance(message, Message) or not shown or plain(note) in shown:
+        await drop_buttons(query)
+        return
+    marked = f"{message.html_text}\n\n{note}"
+    with suppress(TelegramBadRequest):  # a second undo finds it marked already
+        if message.document is not None:
+            await message.edit_caption(caption=marked, reply_markup=None)
+        else:
+            await message.edit_text(marked, reply_markup=None)

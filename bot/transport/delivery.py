@@ -176,7 +176,11 @@ class DeliveryWorker:
         if part.document is not None:
             name, content = part.document
             await self.bot.send_document(
-                chat_id, BufferedInputFile(content, name), reply_markup=part.keyboard
+                chat_id,
+                BufferedInputFile(content, name),
+                caption=part.caption,
+                parse_mode="HTML" if part.caption else None,
+                reply_markup=part.keyboard,
             )
         elif part.text:
             await self.bot.send_message(

@@ -19,6 +19,7 @@ class BillingSettings(BaseModel):
 
     undo_window_minutes: int = 20  # B4
     approval_threshold_minor: int = 10_000  # B11: 100.00 in the invoice's currency
+    apply_account_credit_on_issue: bool = True  # B6: account credit pays new invoices
     currencies: tuple[str, ...] = ("EUR", "USD", "GBP", "CHF", "PLN", "RUB")
     seller: SellerSettings = SellerSettings()
 

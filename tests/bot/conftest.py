@@ -73,7 +73,9 @@ async def notify(
 
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # Redis databases 15, 14, ... : one per pytest-xdist worker, since each flushes its own.
+    worker = int(backends.WORKER.removeprefix("gw") or 0)
+    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker}")
     storage = RedisStorage.from_url(url)
     try:
         await storage.redis.ping()

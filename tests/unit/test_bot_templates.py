@@ -168,14 +168,19 @@ async def test_b3_the_keyboard_and_the_document_are_chosen_by_the_type() -> None
     renderer = Renderer(TEXTS, loader)
     undo = (await renderer.render(CREDIT_NOTE, "en"))[-1].keyboard
     invoice = (await renderer.render(SAMPLES["invoice_delivered"], "en"))[-1].keyboard
-    none = (await renderer.render(SAMPLES["payment_received"], "en"))[-1].keyboard
+    reply = (await renderer.render(SAMPLES["ticket_reply"], "en"))[-1].keyboard
+    none = (await renderer.render(SAMPLES["ticket_resolved"], "en"))[-1].keyboard
 
     assert undo is not None and [b.text for row in undo.inline_keyboard for b in row] == [
         "Undo cancellation"
     ]
     assert invoice is not None and len(invoice.inline_keyboard) == 2  # cancel, talk to a person
+    assert reply is not None and [b.text for row in reply.inline_keyboard for b in row] == [
+        "Reply",
+        "Open ticket",
+    ]
     assert none is None
-    assert seen == ["credit_note_issued", "invoice_delivered", "payment_received"]
+    assert seen == ["credit_note_issued", "invoice_delivered", "ticket_reply", "ticket_resolved"]
 
 
 def test_a_kind_no_type_claims_renders_by_its_own_template_with_its_payload() -> None:
