@@ -1,5 +1,5 @@
-"""The `support-desk` command: `db upgrade`, `run`, `api-key create`, `user add`, `demo reset`,
-`demo-data`.
+"""The `support-desk` command: `db upgrade`, `run`, `api-key create|list|revoke`, `user add`,
+`demo reset`, `demo-data`.
 
 Imports are made inside the commands: the bot (aiogram) alone takes seconds to import, and
 `--help`, `db upgrade`, `user add` or `api-key create` need none of it.
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from support_desk.core.settings import Settings
     from support_desk.core.tx import Transactor
     from support_desk.wiring import Runtime
+
+from support_desk import cli_keys
 
 log = logging.getLogger("support_desk")
 NO_PASSWORD = (
@@ -137,28 +139,6 @@ def _until_interrupted(work: Coroutine[Any, Any, int]) -> int:
         return 130
 
 
-async def _new_api_key(settings: Settings, name: str, signing: bool) -> str:
-    from support_desk.core.actors import Actor
-    from web.platform.keys import CreateApiKey, create_api_key
-
-    async with _transactor(settings) as tx:
-        cmd = CreateApiKey(name=name, actor=Actor.system("cli"), signing=signing)
-        key = await tx.run(create_api_key, cmd)
-    if signing:
-        return f"{key.merchant_id} {key.key_id} {key.secret}"
-    return str(key.key)
-
-
-def _api_key_create(settings: Settings, args: argparse.Namespace) -> int:
-    """Prints the new key alone on its last line (MERCHANT_ID KEY_ID SECRET with --signing)."""
-    _upgrade(settings.database_url)
-    line = asyncio.run(_new_api_key(settings, args.name, args.signing))
-    kind = "signing key (merchant id, key id, base64 secret)" if args.signing else "bearer key"
-    print(f"new API {kind} for {args.name!r}; it is shown only once:")
-    print(line)
-    return 0
-
-
 async def _new_user(settings: Settings, args: argparse.Namespace, password: str) -> str:
     import ticketing
     from support_desk.core.actors import Actor
@@ -263,12 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="migrate, then serve (with no bot token: the offline demo)"
     ).set_defaults(func=_run)
-    api_key = commands.add_parser("api-key", help="REST API keys")
-    api_key_commands = api_key.add_subparsers(dest="api_key_command", required=True)
-    create = api_key_commands.add_parser("create", help="create a key and print it once")
-    create.add_argument("name")
-    create.add_argument("--signing", action="store_true", help="an HTTP Signature key")
-    create.set_defaults(func=_api_key_create)
+    cli_keys.add_commands(commands)
     _add_user_parser(commands)
     demo = commands.add_parser("demo", help="the offline demo's own database")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)

@@ -83,6 +83,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the console's language
 
 
 class Ticket(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from support_desk.core.actors import Actor
+from support_desk.core.clock import FrozenClock
+from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
 from support_desk.wiring import Runtime, build_web_app
@@ -29,6 +32,17 @@ def seed_response() -> dict[str, Any]:
 async def client(aiohttp_client: Any, tx: Transactor, settings: Settings) -> TestClient:
     runtime = Runtime(settings, tx.engine, tx)
     return await aiohttp_client(build_web_app(runtime))
+
+
+@pytest.fixture
+async def second_process(
+    aiohttp_client: Any, tx: Transactor, settings: Settings, clock: FrozenClock
+) -> AsyncIterator[TestClient]:
+    """Another application with its own engine and pool on the same database."""
+    engine = make_engine(settings.database_url)
+    other = Transactor(engine, clock, settings)
+    yield await aiohttp_client(build_web_app(Runtime(settings, engine, other)))
+    await engine.dispose()
 
 
 @pytest.fixture

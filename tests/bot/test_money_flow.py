@@ -175,7 +175,7 @@ async def test_an_invoice_page_shows_its_dated_history_and_sends_the_pdfs(
     assert "Hosting S × 1: €100.00" in text and "Paid: €100.00" in text
     assert "Credited: €50.00" in text and "Your account credit: €20.00." in text
     assert labels(page) == [
-        "Talk to a person",
+        "Request a refund",  # B6: paid, so a refund request rather than a person
         f"{first.number} PDF",
         f"{second.number} PDF",
         "‹ Back",
@@ -201,7 +201,7 @@ async def test_the_invoice_page_in_russian(
     )
     assert "История" in (page.text or "") and "платёж 40,00" in (page.text or "")
     assert "К оплате: 60,00" in (page.text or "")
-    assert labels(page)[0] == texts.gettext("Talk to a person", "ru")
+    assert labels(page)[0] == texts.gettext("Request a refund", "ru")  # partly paid (B6)
 
 
 async def test_the_cancel_confirmation_shows_the_credit_note_it_will_issue(

@@ -41,15 +41,15 @@ async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
         return earlier
     rules.ensure_may_see(cmd.customer_id, cmd.actor)
     reason = rules.ensure_text(cmd.reason)
-    invoice = await _invoice_of(uow, cmd)
-    stake = await _stake(uow, cmd, invoice)
+    invoice = await invoice_of(uow, cmd)
+    stake = await stake_of(uow, cmd, invoice)
     view = await _join(uow, cmd, reason, stake)
     if view is None:
         view = await _insert_or_join(uow, cmd, reason, stake)
     return await uow.idempotency.remember(cmd, view)
 
 
-async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
+async def invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
     if cmd.invoice_id is None:
         if cmd.kind not in (TicketKind.QUESTION, TicketKind.SERVICE_CANCELLATION):
             raise InvalidTicketRequest(problem="this kind of ticket is about an invoice")
@@ -70,10 +70,10 @@ class Stake:
     details: dict[str, Any]
 
 
-async def _stake(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) -> Stake:
+async def stake_of(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) -> Stake:
     """T1: the amount at stake; for a service cancellation (B5), what its termination cancels,
     named in the details so the agent sees it (a terminated service is refused here)."""
-    services = await _check_services(uow, cmd)
+    services = await check_services(uow, cmd)
     details = dict(cmd.details)
     if cmd.kind is not TicketKind.SERVICE_CANCELLATION:
         if invoice is None:
@@ -89,7 +89,7 @@ async def _stake(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) 
     return Stake(currency, amount if currency else None, details)
 
 
-async def _check_services(uow: UnitOfWork, cmd: OpenTicket) -> list[ServiceView]:
+async def check_services(uow: UnitOfWork, cmd: OpenTicket) -> list[ServiceView]:
     if cmd.kind is TicketKind.SERVICE_CANCELLATION and not cmd.service_ids:
         raise InvalidTicketRequest(problem="name the services to cancel")
     if not cmd.service_ids:

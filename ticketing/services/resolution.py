@@ -41,6 +41,7 @@ from ticketing.services._common import (
     staff_user,
     view_of,
 )
+from ticketing.services.credit_links import link_credit_notes
 from ticketing.services.thread import TicketReply
 
 
@@ -103,6 +104,7 @@ async def _settle_credit(
     """T5, B11: an issued credit note resolves the ticket; a pending one parks it."""
     before = snapshot(t)
     t.credit_note_id = cn.id
+    link_credit_notes(uow, t.id, actor, [cn.id])
     outcome = {**outcome, "credit_note_id": cn.id}
     if cn.status != CreditNoteStatus.PENDING_APPROVAL:
         return Resolution(await close_resolved(uow, t, actor, outcome, before), cn)
@@ -198,6 +200,10 @@ async def resolve_service_cancellation(
             for sid in service_ids
         ]
     )
+    made = [
+        c.credit_note.id for x in terminations for c in x.cancellations if not c.already_cancelled
+    ]
+    link_credit_notes(uow, t.id, cmd.actor, made)
     outcome = {"action": "terminate_services", "service_ids": list(service_ids)}
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
     return await uow.idempotency.remember(cmd, Resolution(view, terminations=terminations))

@@ -28,7 +28,7 @@ from support_desk.core.errors import (
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.tx import UnitOfWork
 from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
-from web.platform.errors import RequestInvalid
+from web.platform.errors import RequestInvalid, UnsupportedMediaType
 from web.platform.keys import ApiKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -163,8 +163,11 @@ async def read(request: web.Request, work: Work) -> web.Response:
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """The validated body; malformed JSON, wrong types and unknown fields are a 400."""
+    """The validated body; a body that is not JSON by its Content-Type is a 415, malformed
+    JSON, wrong types and unknown fields are a 400."""
     raw = await request.read()
+    if raw.strip() and request.content_type != "application/json":
+        raise UnsupportedMediaType
     try:
         return model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:
