@@ -17,22 +17,21 @@ from sqlalchemy import and_, or_, update
 import billing
 import ticketing
 from billing.history import InvoiceHistory, MoneySummary, invoice_history, money_summary
+from billing.messages import CancellationUndone, InvoiceDelivered, PaymentReceived
 from billing.read_models import CustomerView, InvoiceView
 from bot.chats import ChatLink, link_of_user
 from bot.linking import SharedContact, TelegramUser, link_by_contact, link_by_token
 from support_desk.core.errors import DomainError
+from support_desk.core.messages import MessageUnreadable, read_message
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.tx import UnitOfWork
+from ticketing.messages import TicketStatusChanged
 from ticketing.read_models import TicketView
 
 LIVE = ("open", "in_progress", "waiting_on_customer")
 # what the welcome tells better as the state of things now than as a queued message
-FOLDED_KINDS = (
-    "invoice_delivered",
-    "payment_received",
-    "cancellation_undone",
-    "ticket_status_changed",
-)
+ABOUT_AN_INVOICE = (InvoiceDelivered, PaymentReceived, CancellationUndone)
+FOLDED_KINDS = tuple(m.kind for m in (*ABOUT_AN_INVOICE, TicketStatusChanged))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +97,17 @@ async def fold_waiting(uow: UnitOfWork, customer_id: int) -> list[int]:
         update(OutboxRow)
         .where(waiting)
         .values(status=OutboxStatus.FOLDED, last_error="folded into the welcome summary")
-        .returning(OutboxRow.payload)
+        .returning(OutboxRow.kind, OutboxRow.payload)
         .execution_options(synchronize_session=False)
     )
     ids: list[int] = []
-    for (payload,) in rows.all():
-        invoice_id = payload.get("invoice_id") if isinstance(payload, dict) else None
-        if isinstance(invoice_id, int) and invoice_id not in ids:
-            ids.append(invoice_id)
+    for kind, payload in rows.all():
+        try:
+            message = read_message(kind, payload)
+        except MessageUnreadable:  # folded all the same; there is no invoice to show for it
+            continue
+        if isinstance(message, ABOUT_AN_INVOICE) and message.invoice_id not in ids:
+            ids.append(message.invoice_id)
     return sorted(ids, reverse=True)[:5]
 
 

@@ -9,7 +9,7 @@ payload does not fit its type, or a template that fails, falls back to `bot/gene
 logged as an error: a customer gets a plain message rather than nothing (T8), and the worker never
 crashes on a row it does not understand.
 
-A credit note (CAPTIONED_KINDS) travels as one document whose caption is the text and which
+A credit note (CAPTIONED) travels as one document whose caption is the text and which
 carries the buttons, when the text fits a caption: a later change (an undo marking it VOID)
 then edits the document's own message.
 """
@@ -25,17 +25,17 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from jinja2 import TemplateError, TemplateNotFound
 
+from billing.messages import CreditNoteIssued
 from bot import keyboards
 from bot.transport.splitter import split_html
 from support_desk.core.messages import CustomerMessage, MessageUnreadable, read_message
 from support_desk.core.texts import Texts
 
 log = logging.getLogger(__name__)
-CALLBACK_DATA_LIMIT = 64
 CAPTION_LIMIT = 1024
-# kinds whose document is the record itself: the text is its caption and the buttons sit on
+# types whose document is the record itself: the text is its caption and the buttons sit on
 # it, so a later change (an undo marking it VOID) edits the document's own message
-CAPTIONED_KINDS = frozenset({"credit_note_issued"})
+CAPTIONED = (CreditNoteIssued,)
 GENERIC = "bot/generic.html"
 _KIND = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -90,7 +90,7 @@ class Renderer:
         keyboard = keyboards.for_message(message, self.texts, locale)
         loader = self.document_loader
         document = await loader(message, locale) if loader else None
-        if document is not None and message.kind in CAPTIONED_KINDS and len(text) <= CAPTION_LIMIT:
+        if document is not None and isinstance(message, CAPTIONED) and len(text) <= CAPTION_LIMIT:
             return [Part(document=document, keyboard=keyboard, caption=text or None)]
         return _parts(text, keyboard, document)
 

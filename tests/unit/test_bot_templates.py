@@ -114,8 +114,12 @@ SAMPLES: dict[str, CustomerMessage] = {
 def test_every_message_type_has_a_sample_and_every_template_a_type() -> None:
     templates = {p.stem for p in (TEMPLATES_DIR / "bot").glob("*.html")} - {"generic", "start"}
 
-    assert set(message_types()) == set(SAMPLES)
-    assert templates == set(SAMPLES)
+    assert set(message_types()) == set(SAMPLES), "a message type needs a sample here"
+    untyped = templates - set(message_types())
+    assert not untyped, (
+        f"bot/<kind>.html with no message type: {sorted(untyped)}; define a CustomerMessage "
+        "dataclass beside the use case that sends it (support_desk/core/messages.py)"
+    )
 
 
 @pytest.mark.parametrize("locale", [locale for locale in LOCALES if locale != "en"])
