@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.demo import DEMO_USER_ID
 from bot.emulator import BotApiEmulator
@@ -19,7 +19,6 @@ from bot.emulator.saved import restore, snapshot
 from bot.emulator.world import Document
 from bot.models import InboxRow
 from support_desk import cli
-from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
 from support_desk.migrations import upgrade
 
@@ -65,9 +64,10 @@ async def _demo(settings: Settings, capsys: pytest.CaptureFixture[str]):  # type
 
 
 async def test_a_restarted_demo_shows_the_conversation_and_answers_the_next_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    """On a SQLite file and on PostgreSQL (`engine` empties the latter afterwards)."""
+    url = database_url
     settings = Settings(database_url=url, bot_token=None, http_port=0, demo_chat_port=0)
     await asyncio.to_thread(upgrade, url)
     async with aiohttp.ClientSession() as http:
@@ -84,10 +84,8 @@ async def test_a_restarted_demo_shows_the_conversation_and_answers_the_next_mess
             after = await _bot_messages(http, chat, bot_said + 1)
 
     assert "/invoices" in after
-    engine = make_engine(url)
     async with engine.connect() as conn:
         updates = await conn.scalar(select(func.count(func.distinct(InboxRow.update_id))))
-    await engine.dispose()
     assert updates == 3  # /start, the contact, /invoices: none dropped as a repeat
 
 
