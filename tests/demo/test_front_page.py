@@ -31,7 +31,7 @@ async def test_the_front_page_offers_the_three_roles(
     assert f'href="{CHAT}"' in page and "Chat as a customer" in page
     assert 'action="/demo/sign-in/agent"' in page and "Work the queue as an agent" in page
     assert 'action="/demo/sign-in/admin"' in page and "Review as an admin" in page
-    assert "Login agent, password agent-demo." in page
+    assert "Login <code>agent</code>, password <code>agent-demo</code>." in page
     assert "<script" not in page and "style=" not in page
 
 
