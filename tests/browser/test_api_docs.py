@@ -42,7 +42,7 @@ async def test_the_api_docs_read_as_docs(
     assert await example.is_visible()
     assert await page.locator("script").count() == 0
     height = await page.evaluate("document.documentElement.scrollHeight")
-    assert height < 15_000, height
+    assert height < 25_000, height  # 14,842 px with 19 operations; it was 56,000
 
     await page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "api-docs.png"
