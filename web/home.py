@@ -91,4 +91,4 @@ def setup_home(app: web.Application, texts: Texts, demo_chat_url: str | None) ->
 def setup_demo_roles(app: web.Application, roles: Sequence[DemoRole]) -> None:
     """The offline demo only: the agent's and admin's one-click way into the console."""
     app[DEMO_ROLES] = tuple(roles)
-    app.router.add_post("/demo/sign-in/{role}", demo_sign_in, name="demo:sign-in")
+    app.router.add_post("/demo/sign-in/{role}", demo_sign_in, name="demo:login")

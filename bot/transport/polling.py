@@ -69,7 +69,12 @@ class Poller:
         fetch = asyncio.ensure_future(self._get_updates())
         if stop is not None:
             stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:  # cancelled (Ctrl-C): leave no long poll behind
+                fetch.cancel()
+                stopping.cancel()
+                raise
             stopping.cancel()
             if not fetch.done():
                 fetch.cancel()

@@ -95,9 +95,25 @@ class Story:
         await billing.record_payment(self.uow, cmd)
 
     async def ticket(
-        self, customer: CustomerView, kind: TicketKind, words: str, **about: object
+        self,
+        customer: CustomerView,
+        kind: TicketKind,
+        words: str,
+        *,
+        invoice_id: int | None = None,
+        line_ids: tuple[int, ...] = (),
+        service_ids: tuple[int, ...] = (),
     ) -> int:
-        cmd = OpenTicket(customer.id, kind, words, Actor.customer(customer.id), **about)  # type: ignore[arg-type]
+        """The customer's request, in their words, as the bot would open it."""
+        cmd = OpenTicket(
+            customer.id,
+            kind,
+            words,
+            Actor.customer(customer.id),
+            invoice_id=invoice_id,
+            line_ids=line_ids,
+            service_ids=service_ids,
+        )
         return (await ticketing.open_ticket(self.uow, cmd)).id
 
 

@@ -58,7 +58,7 @@ def test_support_desk_run_seeds_the_demo_and_says_where_the_chat_is(
 
     printed = asyncio.run(serve_briefly(settings, capsys))
 
-    assert "offline demo: added the demo customer and their invoices" in printed
+    assert "offline demo: added the demo company to" in printed
     assert re.search(r"chat with the bot as a customer at http://127\.0\.0\.1:\d+/", printed)
 
 

@@ -36,7 +36,7 @@ async def test_a_customer_cancels_an_invoice_and_undoes_it_in_the_browser(
     product: Product, page: Page
 ) -> None:
     await page.goto(product.home)
-    await page.get_by_role("link", name="Chat with the bot").click()
+    await page.get_by_role("link", name="Chat as a customer").click()
     await expect(page.get_by_text("No messages yet. Send /start to begin.")).to_be_visible()
 
     await say(page, "/start")

@@ -98,3 +98,22 @@ async def test_a_database_with_someone_elses_customer_is_refused_and_left_alone(
     assert await tx.read(database_kind) is DatabaseKind.OTHER
     customers = await tx.read(lambda uow: uow.session.scalar(select(func.count(Customer.id))))
     assert customers == 1
+
+
+async def test_a_seed_stopped_half_way_leaves_nothing_behind(
+    tx: Transactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or any failure) during the first start: one transaction, so all or nothing."""
+    from support_desk.demo import threads
+
+    async def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threads, "refund_rejected", interrupted)  # the last customer's story
+
+    with pytest.raises(KeyboardInterrupt):
+        await prepare(tx)
+
+    assert await tx.read(database_kind) is DatabaseKind.EMPTY
+    monkeypatch.undo()
+    assert await prepare(tx) is True  # the next start seeds the whole company

@@ -3,7 +3,6 @@ that validate requests, so the published schema is the enforced one; and a brows
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from support_desk.core.texts import TEMPLATES_DIR
+from web.api.docs_page import page_context
 from web.api.routes import ROUTES, Route
 from web.api.schemas import BadRequestOut, NotFoundOut
 from web.api.schemas_v1 import ApiErrorOut
@@ -93,11 +93,32 @@ def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     return responses
 
 
+TAGS = {
+    "Invoices": "The invoicing resource of seed 002, in its own shapes (errors included), under "
+    "/invoicing/v2/. An invoice is created, published, delivered to the customer's Telegram chat "
+    "and, while unpaid, cancelled.",
+    "Customers": "Who is billed: contact details, language, and a one-time deep link that ties "
+    "a Telegram chat to the customer.",
+    "Services": "What a customer uses; terminating one cancels its unpaid invoices (B5).",
+    "Payments": "Money received against an invoice.",
+    "Credit notes": "The credit-note register and each credit note's PDF.",
+    "Tickets": "What customers asked for through the bot, with their threads.",
+}
+
+
+def _tag(route: Route) -> str:
+    """Operations are grouped by resource: /api/v1/credit-notes/... -> "Credit notes"."""
+    if route.seed_shaped:
+        return "Invoices"
+    resource = route.path.removeprefix("/api/v1/").split("/", 1)[0]
+    return resource.replace("-", " ").capitalize()
+
+
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.name.replace(":", "_").replace("-", "_"),
         "summary": route.summary,
-        "tags": ["invoicing" if route.seed_shaped else "v1"],
+        "tags": [_tag(route)],
         "parameters": _parameters(route),
         "responses": _responses(route, refs),
     }
@@ -136,6 +157,7 @@ def build_openapi(extra_routes: Sequence[Route] = ()) -> dict[str, Any]:
             "description": "The invoicing API of seed 002, and customers, services, "
             "payments and credit notes under /api/v1/.",
         },
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
@@ -158,13 +180,9 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 async def docs_page(request: web.Request) -> web.Response:
-    document = request.config_dict[OPENAPI]
-    html = _templates.get_template("api/docs.html").render(
-        document=document,
-        schemas={
-            name: json.dumps(s, indent=2) for name, s in document["components"]["schemas"].items()
-        },
-    )
+    """The document as a page to read (web.api.docs_page)."""
+    context = page_context(request.config_dict[OPENAPI])
+    html = _templates.get_template("api/docs.html").render(**context)
     return web.Response(text=html, content_type="text/html")
 
 
