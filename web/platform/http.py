@@ -169,7 +169,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     if raw.strip() and request.content_type != "application/json":
         raise UnsupportedMediaType
     try:
-        return model.model_validate_json(raw if raw.strip() else b"{}")
+        return model.model_validate_json(raw if raw.strip() else b"{}", strict=True)
     except ValidationError as exc:
         raise RequestInvalid.from_validation(exc) from None
 
