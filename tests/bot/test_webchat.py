@@ -16,12 +16,14 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from sqlalchemy import func, select
 
 import billing
+import ticketing
 from billing.models import InvoiceStatus
 from bot.demo import DEMO_CUSTOMER, DEMO_PHONE, demo_user, seed_demo
 from bot.emulator import BotApiEmulator, EmulatedUser
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.bot.customer_bot import CustomerBot, customer_bot
+from tests.factories import STAFF
 from ticketing.models import Ticket
 
 SCRIPT = "<script>alert(1)</script>"
@@ -204,7 +206,7 @@ async def test_the_demo_customer_links_the_chat_and_cancels_an_invoice_from_the_
     assert await status_of(tx, number) == InvoiceStatus.CANCELED
 
 
-async def test_a_paid_invoice_offers_a_person_and_the_press_opens_a_ticket(
+async def test_a_paid_invoice_offers_a_refund_and_the_request_opens_a_refund_ticket(
     tx: Transactor, emulator: BotApiEmulator, stack: CustomerBot, browser: aiohttp.ClientSession
 ) -> None:
     await seed_demo(tx)
@@ -216,17 +218,20 @@ async def test_a_paid_invoice_offers_a_person_and_the_press_opens_a_ticket(
     await settle(stack)
     page = await chat(browser, alex)
     [shown] = [m for m in alex.received() if f"Invoice {paid.number}" in (m.text or "")]
-    action, form = page.button("Talk to a person")
-
-    await post(browser, action, form | {"message_id": str(shown.message_id)})
-    await settle(stack)
+    for label in ("Request a refund", "I was charged twice", "Skip", "Back to my", "Send request"):
+        await click(browser, await chat(browser, alex), label)
+        await settle(stack)
     after = await chat(browser, alex)
 
-    assert [b["text"] for b in shown.buttons()] == ["Talk to a person"]
-    assert page.text.count("Talk to a person") == 4
+    assert [b["text"] for b in shown.buttons()] == ["Request a refund", "Cancel a service"]
+    assert page.text.count("Talk to a person") == 1  # the plain unpaid one only
     assert page.text.count("Cancel invoice") == 1  # the plain unpaid one; not B7's compound
+    assert "Request sent: ticket #" in after.text
     assert "We received your request: ticket #" in after.text
-    assert await tx.read(tickets_on, paid.id) == 1
+    [ticket] = (await tx.read(ticketing.tickets_of_customer, customer.id, STAFF)).items
+    assert ticket.kind == "refund" and ticket.details == {"reason": "dup", "to": "refund"}
+    assert ticket.amount_minor is not None and ticket.amount_minor > 0
+    assert await tx.read(tickets_on, ticket.invoice_id or 0) == 1
 
 
 async def tickets_on(uow: UnitOfWork, invoice_id: int) -> int:
