@@ -7,6 +7,7 @@ audited and change nothing; old menus and double taps send nothing twice."""
 from __future__ import annotations
 
 from aiogram import Bot
+from hypothesis import strategies as st
 
 import billing
 import ticketing
@@ -37,6 +38,7 @@ from tests.bot.requests_helpers import (
     taken,
     tickets_of,
 )
+from tests.bot.test_invoice_flow import inbox_rows, sample
 from tests.factories import line, make_customer, make_invoice, pay
 from tests.services.ticketing.builders import make_service, open_question
 from ticketing.commands import ReplyToTicket, ResolveQuestion
@@ -186,3 +188,39 @@ async def test_tg7_an_old_menu_and_a_double_send_change_nothing_twice(
     assert ann.texts().count(opened) == 1
     assert flow.buttons() == [] and f"#{ticket.id}" in (flow.text or "")
     assert (ticket.invoice_id, ticket.amount_minor) == (invoice.id, 1200)
+
+
+REQUEST_DATA = st.one_of(
+    st.builds(
+        "{}:{}:{}:{}".format,
+        st.sampled_from(["rq", "rf", "sp", "sv", "tk", "tl", "qa", "fl"]),
+        st.sampled_from(["r", "p", "v", "w", "k", "t", "s", "b", "on", "off", "o", "d", "x", ""]),
+        st.integers(min_value=-5, max_value=2**40),
+        st.text(max_size=20),
+    ),
+    st.builds("{}:{}".format, st.sampled_from(["rf:w", "sv:p", "tk:s", "tl", "qa"]), st.text()),
+    st.just("sp:on:1:0"),
+    st.just("rf:w:1:" + "x" * 60),
+)
+
+
+async def test_tg6_random_request_data_never_fails_and_changes_nothing(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    victim, mallory = await make_customer(tx), await make_customer(tx)
+    vps = await make_service(tx, victim, "VPS")
+    await pay(tx, await make_invoice(tx, victim, line(1000, service=vps)), 1200)
+    await open_question(tx, victim, "Mine")
+    eve = await linked_user(tx, emulator, mallory.id)
+    strings = sample(REQUEST_DATA, 150)
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await send(stack, eve, "/tickets")
+        presses = [forge(eve, data) for data in strings]
+        await stack.settle(*presses)
+
+    for pressed in presses:
+        stack.answer_to(pressed)  # every press answered (a refusal, or a stale menu's edit)
+    inbox = await tx.read(inbox_rows)
+    assert {(row.status, row.error) for row in inbox} == {("done", None)}
+    assert await count(tx, Ticket) == 1
+    assert (await tx.read(billing.queries.service_view, vps.id)).status == "active"
