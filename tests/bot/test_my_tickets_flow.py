@@ -63,6 +63,13 @@ async def test_t1_t4_a_question_its_reply_and_my_tickets(
         await stack.delivery.drain()
         reply = next(m for m in ann.received() if "Which one?" in (m.text or ""))
         reply_buttons = labels(reply)
+        waiting = shown(
+            texts,
+            "bot/ticket_status_changed.html",
+            ticket_id=ticket.id,
+            status="waiting_on_customer",
+        )
+        waiting_buttons = [labels(m) for m in ann.received() if m.text == waiting]
         await press(stack, ann, "Reply")
         prompt = last(ann).text
         await send(stack, ann, "The one in Frankfurt")
@@ -81,6 +88,7 @@ async def test_t1_t4_a_question_its_reply_and_my_tickets(
     assert offer.text == shown(texts, "bot/requests/sent.html", ticket=ticket)
     assert (ticket.kind, ticket.invoice_id, ticket.reason) == ("question", None, "Is my VPS up?")
     assert reply_buttons == ["Reply", "Open ticket"]
+    assert waiting_buttons == [["Reply"]]
     assert prompt == shown(texts, "bot/requests/reply_prompt.html", ticket=ticket)
     thread = (await tickets_of(tx, customer))[0].messages
     assert [m.text for m in thread] == [
@@ -180,6 +188,11 @@ async def test_tg7_an_old_menu_and_a_double_send_change_nothing_twice(
         flow = last(ann)
         taps = [ann.press("Send request", flow) for _ in range(2)]
         await stack.settle(*taps)
+        await send(stack, ann, "/tickets")
+        await press(stack, ann, labels(last(ann))[0])
+        page = labels(last(ann))
+        await press(stack, ann, "Open invoice")
+        reopened = last(ann).text or ""
 
     assert old.text == shown(texts, "bot/requests/stale.html") and old.buttons() == []
     (ticket,) = await tickets_of(tx, customer)
@@ -188,6 +201,8 @@ async def test_tg7_an_old_menu_and_a_double_send_change_nothing_twice(
     assert ann.texts().count(opened) == 1
     assert flow.buttons() == [] and f"#{ticket.id}" in (flow.text or "")
     assert (ticket.invoice_id, ticket.amount_minor) == (invoice.id, 1200)
+    assert page == ["Reply", "Open invoice", "‹ Back"]
+    assert invoice.number is not None and invoice.number in reopened
 
 
 REQUEST_DATA = st.one_of(
