@@ -130,7 +130,7 @@ async def question_pressed(
     speech: Speech,
 ) -> None:
     question = (await state.get_data()).get("question")
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = query.message and query.message.message_id
     if not isinstance(question, dict) or question.get("message_id") != message_id:
         await edit(query, speech.render("requests/stale.html"))
         return
@@ -138,15 +138,20 @@ async def question_pressed(
         await leave(state)
         await edit(query, speech.render("requests/question_dropped.html"))
         return
-    command = OpenTicket(
+    command = question_request(question, customer)
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket))
+
+
+def question_request(question: dict[str, object], customer: ChatLink) -> OpenTicket:
+    """T1: a question in the customer's own words; the message's key makes a double tap one."""
+    return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.QUESTION,
         reason=str(question["text"]),
         actor=customer.actor,
         idempotency_key=str(question["key"]),
     )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket))
 
 
 def make_router() -> Router:
