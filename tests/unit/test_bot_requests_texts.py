@@ -4,7 +4,9 @@ buttons use), and their buttons fit Telegram's 64 bytes with the largest ids (TG
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
@@ -108,3 +110,53 @@ def test_tg12_request_buttons_fit_telegrams_64_bytes(data: CallbackData) -> None
 
     assert len(packed.encode()) <= 64
     assert type(data).unpack(packed) == data
+
+
+ALLOWED_TAGS = {"b", "i", "u", "s", "a", "code", "pre", "tg-spoiler", "blockquote"}
+LINE = SimpleNamespace(id=1, name="Hosting <S>", total_minor=4800)
+INVOICE = SimpleNamespace(
+    id=3,
+    number="INV-000003",
+    currency="EUR",
+    paid_minor=6000,
+    refunded_minor=1000,
+    lines=[LINE, SimpleNamespace(id=2, name="IP", total_minor=600)],
+)
+TICKET = SimpleNamespace(
+    id=12, kind="refund", status="open", joined=False, amount_minor=5000, currency="EUR"
+)
+ENTRY = SimpleNamespace(kind="reply", created_at=datetime(2026, 12, 1, tzinfo=UTC), text="<ok>")
+SAMPLE: dict[str, object] = {
+    "invoice": INVOICE,
+    "ticket": TICKET,
+    "service": SimpleNamespace(name="VPS & co"),
+    "services": [SimpleNamespace(name="VPS")],
+    "cancels": [INVOICE],
+    "ticked": [LINE],
+    "credit": 4000,
+    "refundable": 5000,
+    "reason": "I was charged twice",
+    "words": "x" * 500,
+    "to": "account_credit",
+    "when": "now",
+    "text": "<script>alert(1)</script>" + "y" * 4000,
+    "tickets": [TICKET],
+    "first": True,
+    "label": "#12 Refund · Open",
+    "number": "INV-000003",
+    "entries": [ENTRY] * 5,
+    "earlier": 7,
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (TEMPLATES_DIR / "bot/requests").glob("[!_]*.html"))
+)
+def test_every_request_template_renders_short_telegram_html(name: str, locale: str) -> None:
+    text = TEXTS.render(f"bot/requests/{name}", locale, **SAMPLE)
+
+    tags = {t.lstrip("/").split()[0] for t in re.findall(r"<(/?[a-z-]+)[^>]*>", text)}
+    assert tags <= ALLOWED_TAGS
+    assert "<script>" not in text and "<S>" not in text and 0 < len(text) < 4096
+    assert "%(" not in text and "{{" not in text
