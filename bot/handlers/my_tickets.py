@@ -1,10 +1,13 @@
 """My tickets (T4, T7): `/tickets` lists open and past tickets with their status, a ticket's
 page shows its thread; Reply (on the page, under an agent's reply) takes the next text into
-that ticket. A question (T1): free text with no live ticket is offered as a new `question`
-ticket in the customer's own words, kept in FSM state until they say send or not.
+that ticket, and so does a swipe-reply to the agent's message. A question (T1): free text
+with no live ticket is offered as a new `question` ticket in the customer's own words, kept
+in FSM state until they say send or not.
 """
 
 from __future__ import annotations
+
+from contextlib import suppress
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -109,6 +112,39 @@ async def reply_typed(
     await message.answer(speech.render("flows/reply_sent.html", ticket=ticket))
 
 
+async def replied_ticket(message: Message) -> dict[str, int] | bool:
+    """A swipe-reply to one of our messages about a ticket (its Reply or Open ticket button
+    names it): `{"replied_ticket": id}`; the ticket is re-read as the customer's own."""
+    replied = message.reply_to_message
+    markup = replied.reply_markup if replied is not None else None
+    for row in markup.inline_keyboard if markup is not None else []:
+        for button in row:
+            with suppress(TypeError, ValueError):
+                return {"replied_ticket": TicketCD.unpack(button.callback_data or "").ticket_id}
+    return False
+
+
+async def swipe_replied(
+    message: Message,
+    replied_ticket: int,
+    customer: ChatLink | None,
+    tx: Transactor,
+    speech: Speech,
+) -> None:
+    """T4: a reply to the agent's message joins that ticket, as the Reply button does."""
+    link, text = require_link(customer), (message.text or "").strip()
+    named = TicketCD(act=TicketAct.REPLY, ticket_id=replied_ticket)
+    ticket = (await authorise_request(tx, link, named))["ticket"]
+    assert isinstance(ticket, TicketView)
+    if not is_live(ticket.status):
+        await message.answer(speech.render("requests/ticket_closed.html", ticket=ticket))
+        return
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    command = AddCustomerMessage(ticket.id, text, link.actor, idempotency_key=key)
+    added = await tx.run(ticketing.add_customer_message, command)
+    await message.answer(speech.render("flows/reply_sent.html", ticket=added))
+
+
 async def offer_question(
     message: Message, state: FSMContext, speech: Speech, text: str, key: str
 ) -> None:
@@ -159,6 +195,7 @@ def make_router() -> Router:
     router.callback_query.middleware(CallbackGuard(authorise_request))
     router.message.register(list_tickets, Command("tickets"))
     router.message.register(reply_typed, Waiting.reply, F.text, ~F.text.startswith("/"))
+    router.message.register(swipe_replied, F.text, ~F.text.startswith("/"), replied_ticket)
     on_press = router.callback_query.register
     on_press(page_pressed, TicketsCD.filter())
     on_press(ticket_pressed, TicketCD.filter(F.act == TicketAct.SHOW))

@@ -6,6 +6,8 @@ audited and change nothing; old menus and double taps send nothing twice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
 from hypothesis import strategies as st
 
@@ -23,7 +25,7 @@ from bot.callbacks_requests import (
     TicketAct,
     TicketCD,
 )
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, ChatMessage, EmulatedUser
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from tests.bot.conftest import linked_user
@@ -239,3 +241,42 @@ async def test_tg6_random_request_data_never_fails_and_changes_nothing(
     assert {(row.status, row.error) for row in inbox} == {("done", None)}
     assert await count(tx, Ticket) == 1
     assert (await tx.read(billing.queries.service_view, vps.id)).status == "active"
+
+
+def swipe_reply(user: EmulatedUser, to: ChatMessage, text: str) -> dict[str, Any]:
+    """A reply to one of the bot's messages (a swipe in the client)."""
+    message = user.world.add_message(user.id, from_bot=False, text=text)
+    body = user.world.message_object(message)
+    body["reply_to_message"] = user.world.message_object(to)
+    return user.world.emit(message=body)
+
+
+async def test_t4_a_swipe_reply_to_the_agents_message_joins_that_ticket(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    customer, other = await make_customer(tx), await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    eve = await linked_user(tx, emulator, other.id)
+    first = await open_question(tx, customer, "First")
+    second = await open_question(tx, customer, "Second")
+    agent, first = await taken(tx, first)
+    await tx.run(ticketing.reply_to_ticket, ReplyToTicket(first.id, "Which one?", agent))
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await stack.delivery.drain()
+        reply = next(m for m in ann.received() if "Which one?" in (m.text or ""))
+        await stack.settle(swipe_reply(ann, reply, "The first, please"))
+        answered = last(ann).text
+        await stack.settle(eve.send("/tickets"))
+        forged = swipe_reply(eve, reply, "Let me in")  # Ann's message, quoted by Eve
+        forged["message"]["reply_to_message"]["chat"] = forged["message"]["chat"]
+        await stack.settle(forged)
+
+    threads = {t.id: [m.text for m in t.messages] for t in await tickets_of(tx, customer)}
+    assert threads == {
+        first.id: ["First", "Which one?", "The first, please"],
+        second.id: ["Second"],
+    }
+    assert answered == shown(texts, "bot/flows/reply_sent.html", ticket=first)
+    assert last(eve).text == shown(texts, "bot/refusals/not_your_ticket.html")
+    audited = await refusals_audited(tx)
+    assert [(a.actor_kind, a.actor_id) for a in audited] == [("customer", str(other.id))]
