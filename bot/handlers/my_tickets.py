@@ -16,11 +16,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 import billing
 import ticketing
+from billing.read_models import InvoiceView
 from bot import keyboards_requests as kb
 from bot.access import require_link
 from bot.callbacks_requests import QuestionAct, QuestionCD, TicketAct, TicketCD, TicketsCD
 from bot.chats import ChatLink
-from bot.handlers.flow import Waiting, leave
+from bot.handlers.flow import Waiting, begin, leave
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, edit, say
 from bot.requests_access import authorise_request
@@ -145,6 +146,30 @@ async def swipe_replied(
     await message.answer(speech.render("flows/reply_sent.html", ticket=added))
 
 
+async def talk_pressed(
+    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
+) -> None:
+    """T1: "Talk to a person" under an invoice asks for the customer's own words."""
+    await begin(state, "question", None, invoice_id=invoice.id)
+    await state.set_state(Waiting.question)
+    await say(query, speech.render("requests/question_prompt.html", invoice=invoice))
+
+
+async def question_typed(
+    message: Message, customer: ChatLink | None, tx: Transactor, state: FSMContext, speech: Speech
+) -> None:
+    """The words become a question ticket about the invoice (or join the live one, T1)."""
+    link, text = require_link(customer), (message.text or "").strip()
+    flow = (await state.get_data()).get("flow")
+    await state.clear()
+    if not isinstance(flow, dict) or not text:
+        return
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    question = {"text": text, "key": key, "invoice_id": flow.get("invoice_id")}
+    ticket = await tx.run(ticketing.open_ticket, question_request(question, link))
+    await message.answer(speech.render("requests/sent.html", ticket=ticket))
+
+
 async def offer_question(
     message: Message, state: FSMContext, speech: Speech, text: str, key: str
 ) -> None:
@@ -180,13 +205,16 @@ async def question_pressed(
 
 
 def question_request(question: dict[str, object], customer: ChatLink) -> OpenTicket:
-    """T1: a question in the customer's own words; the message's key makes a double tap one."""
+    """T1: a question in the customer's own words, about an invoice if they asked from one;
+    the message's key makes a repeated update one request."""
+    invoice_id = question.get("invoice_id")
     return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.QUESTION,
         reason=str(question["text"]),
         actor=customer.actor,
         idempotency_key=str(question["key"]),
+        invoice_id=invoice_id if isinstance(invoice_id, int) else None,
     )
 
 
@@ -195,6 +223,7 @@ def make_router() -> Router:
     router.callback_query.middleware(CallbackGuard(authorise_request))
     router.message.register(list_tickets, Command("tickets"))
     router.message.register(reply_typed, Waiting.reply, F.text, ~F.text.startswith("/"))
+    router.message.register(question_typed, Waiting.question, F.text, ~F.text.startswith("/"))
     router.message.register(swipe_replied, F.text, ~F.text.startswith("/"), replied_ticket)
     on_press = router.callback_query.register
     on_press(page_pressed, TicketsCD.filter())
