@@ -4,7 +4,7 @@ Knows nothing of tickets or Telegram. The public API is the use cases below, eac
 unit of work with `tx.run(billing.<use_case>, command)`; see docs/billing-api.md.
 """
 
-from billing import commands, errors, queries, read_models
+from billing import commands, errors, messages, queries, read_models
 from billing.services.cancellation import cancel_invoice, terminate_service, undo_cancellation
 from billing.services.catalog import create_service
 from billing.services.credit_notes import (
@@ -39,6 +39,7 @@ __all__ = [
     "create_service",
     "deliver_invoice",
     "errors",
+    "messages",
     "issue_credit_note",
     "issue_invoice",
     "issue_link_token",

@@ -22,10 +22,18 @@ from billing import repo
 from billing.models import CreditNoteStatus
 from billing.money import BASIS_POINTS, format_minor
 from billing.read_models import CreditNoteView, CustomerView, InvoiceView
-from support_desk.core.texts import Texts
+from support_desk.core.texts import TEMPLATES_DIR, Texts
 from support_desk.core.tx import UnitOfWork
 
 TEMPLATE = "documents/credit_note.html"
+
+
+class AttachesCreditNote:
+    """Marks a customer message that carries its credit note as the document the customer keeps
+    (B3): the bot attaches the PDF of `credit_note_id` when it sends the message."""
+
+    credit_note_id: int
+
 
 # Unicode fonts let Cyrillic (and any other script a customer's name is in) print as written.
 # Debian/Ubuntu (fonts-dejavu-core), Fedora, Arch and Alpine paths, in that order.
@@ -189,9 +197,17 @@ COLUMNS = (53, 14, 22, 19, 24, 22, 26)  # mm; sums to WIDTH
 GREY = (110, 110, 110)
 
 
+FONTS_DIR = TEMPLATES_DIR / "fonts"
+SHIPPED_FONTS = (FONTS_DIR / "DejaVuSans-subset.ttf", FONTS_DIR / "DejaVuSans-Bold-subset.ttf")
+
+
 @cache
 def unicode_font() -> tuple[Path, Path] | None:
-    """DejaVu Sans regular and bold, if the system has them (fonts-dejavu-core)."""
+    """DejaVu Sans regular and bold: the project's own copies cut to Latin, Cyrillic and the
+    punctuation and currency signs documents print (a sixth of the full font, so parsing and
+    embedding it costs a fraction), else the system's full fonts (fonts-dejavu-core)."""
+    if all(path.is_file() for path in SHIPPED_FONTS):
+        return SHIPPED_FONTS
     for folder in FONT_DIRS:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
         if regular.is_file() and bold.is_file():

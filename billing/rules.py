@@ -12,6 +12,7 @@ from billing.commands import LineCredit, NewLine, Remainder
 from billing.models import InvoiceStatus, ServiceStatus
 from billing.money import allocate, div_half_up, line_amounts
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.errors import DomainError
 
 MAX_MINOR = 10**13  # absurd amounts are refused before they reach a CHECK
 
@@ -107,6 +108,19 @@ def ensure_cancellable(invoice: InvoiceLike, actor: Actor, services_in_use: Sequ
             raise errors.InvoiceIsCompound()
         if services_in_use:
             raise errors.ServiceInUse(service=services_in_use[0])
+
+
+def customer_cancel_refusal(
+    invoice: InvoiceLike, services_in_use: Sequence[str] = ()
+) -> DomainError | None:
+    """Why the invoice's customer could not cancel it themselves now (B1, B5, B7), or None:
+    the same rule `ensure_cancellable` applies, asked instead of copied by those who show a
+    Cancel button."""
+    try:
+        ensure_cancellable(invoice, Actor.customer(invoice.customer_id), services_in_use)
+    except DomainError as refusal:
+        return refusal
+    return None
 
 
 def ensure_undo_allowed(

@@ -23,6 +23,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiohttp import web
 
+from bot.commands import publish_commands
 from bot.handlers import get_routers
 from bot.transport.delivery import DeliveryPolicy, DeliveryWorker
 from bot.transport.inbox import InboxPolicy, InboxProcessor
@@ -148,6 +149,7 @@ async def _background(runtime: BotRuntime) -> AsyncIterator[None]:
         runtime.delivery.run(stop),
     ]
     allowed = runtime.dispatcher.resolve_used_update_types()
+    await publish_commands(runtime.bot, runtime.dispatcher["texts"])
     if runtime.webhook_mode:
         await runtime.bot.set_webhook(
             runtime.settings.webhook_url or "",

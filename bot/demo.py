@@ -1,7 +1,8 @@
 """The offline demo: with no bot token, the bot talks to our emulator on loopback, where a person
-chats with it in a browser as a customer (bot.emulator.webchat).
+chats with it in a browser as a customer (bot.emulator.webchat). Given the database, the chat is
+kept there (bot.demo_chat), so a restarted demo continues the conversation.
 
-`seed_demo` gives that customer something to try, made only through billing's use cases: an
+`add_demo_customer` gives that customer something to try, made only through billing's use cases: an
 unpaid invoice they may cancel themselves (B1-B3), a compound one (B7: the bot offers a person),
 a paid one and a partly paid one (a refund goes through a ticket, B6). The demo Telegram user has
 the customer's phone, so "Share my phone number" links the chat.
@@ -9,6 +10,7 @@ the customer's phone, so "Share my phone number" links the chat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,13 +54,15 @@ class Telegram:
 
 
 @asynccontextmanager
-async def offline_telegram(settings: Settings) -> AsyncIterator[Telegram]:
+async def offline_telegram(
+    settings: Settings, tx: Transactor | None = None
+) -> AsyncIterator[Telegram]:
     """Settings pointing at an emulator (with the demo user) when no token is configured, else
-    the settings as given."""
+    the settings as given; with `tx`, the emulator's chats live on in that database."""
     if settings.bot_token is not None:
         yield Telegram(settings)
         return
-    async with _emulator(settings.demo_chat_port) as emulator:
+    async with _emulator(settings.demo_chat_port) as emulator, _kept(emulator, tx):
         demo_user(emulator)
         update = {
             "bot_token": SecretStr(DEMO_TOKEN),
@@ -84,6 +88,25 @@ async def _emulator(port: int) -> AsyncIterator[BotApiEmulator]:
         await emulator.stop()
 
 
+@asynccontextmanager
+async def _kept(emulator: BotApiEmulator, tx: Transactor | None) -> AsyncIterator[None]:
+    """The chats restored from the database before the bot starts, saved until the end."""
+    if tx is None:
+        yield
+        return
+    from bot.demo_chat import ChatKeeper
+
+    keeper, stop = ChatKeeper(tx, emulator), asyncio.Event()
+    await keeper.restore()
+    task = asyncio.create_task(keeper.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        emulator.world.changed()
+        await task
+
+
 def demo_user(emulator: BotApiEmulator) -> EmulatedUser:
     """The person at the web chat: a Telegram user with the demo customer's phone."""
     return emulator.user(DEMO_USER_ID, "Alex", language_code="en", phone=DEMO_PHONE)
@@ -92,10 +115,11 @@ def demo_user(emulator: BotApiEmulator) -> EmulatedUser:
 async def seed_demo(tx: Transactor) -> bool:
     """The demo customer and their invoices, in one transaction; False (nothing added) when the
     customer is already there."""
-    return await tx.run(_seed)
+    return await tx.run(add_demo_customer)
 
 
-async def _seed(uow: UnitOfWork) -> bool:
+async def add_demo_customer(uow: UnitOfWork) -> bool:
+    """The chat's customer (see the module's docstring); False when already there."""
     try:
         await billing.queries.customer_by_external_id(uow, DEMO_CUSTOMER)
     except CustomerNotFound:

@@ -1,13 +1,13 @@
 """Inline keyboards, built from what a message shows; labels are gettext msgids.
 
-`for_outbox` gives the buttons of an outbox message by its kind, so the delivery worker and a
+`for_message` gives the buttons of a customer message by its type, so the delivery worker and a
 handler showing the same invoice attach the same keyboard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -17,65 +17,93 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder, KeyboardBuilder
 
+from billing.messages import CreditNoteIssued, InvoiceDelivered
 from billing.read_models import InvoiceView
+from billing.rules import customer_cancel_refusal
 from bot import keyboards_requests
 from bot.callbacks import InvoiceAct, InvoiceCD, RateCD, ReplyCD, UndoCD
-from support_desk.core.texts import Texts, format_money
+from support_desk.core.messages import CustomerMessage
+from support_desk.core.texts import Texts
+from ticketing.messages import RatingRequest, TicketOpened, TicketReply, TicketStatusChanged
 
-CANCELLABLE = "unpaid"
+_MAX_ID = 2**31 - 1
 
 
-def for_outbox(
-    kind: str, payload: Mapping[str, Any], texts: Texts, locale: str
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """An invoice as a message shows it, enough for billing's cancel rule."""
+
+    customer_id: int
+    status: str
+    paid_minor: int
+    is_compound: bool
+
+    @classmethod
+    def of(cls, invoice: InvoiceDelivered) -> _Shown:
+        paid = max(invoice.total_minor - invoice.balance_minor, 0)
+        return cls(0, invoice.status, paid, invoice.is_compound)
+
+
+def cancellable(invoice: InvoiceView | InvoiceDelivered) -> bool:
+    """Whether to offer Cancel: billing's rule for a customer's own cancel (B1, B5, B7), asked,
+    not copied; billing still decides when the button is pressed."""
+    if isinstance(invoice, InvoiceView):
+        return customer_cancel_refusal(invoice) is None
+    return customer_cancel_refusal(_Shown.of(invoice)) is None
+
+
+def for_message(
+    message: CustomerMessage, texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
-    if kind == "invoice_delivered" and isinstance(payload.get("invoice_id"), int):
-        return invoice_actions(payload, texts, locale)
-    if kind == "credit_note_issued" and payload.get("undo_until"):
-        return undo(payload, texts, locale)
-    if kind == "rating_request":
-        return rating(payload)
-    if kind in ("ticket_reply", "ticket_opened", "ticket_status_changed"):
-        return keyboards_requests.for_outbox(kind, payload, texts, locale)
+    """The buttons a message's type calls for; most messages have none."""
+    match message:
+        case InvoiceDelivered():
+            return invoice_actions(message, texts, locale)
+        case CreditNoteIssued(undo_until=until) if until is not None:
+            return undo(message.credit_note_id, texts, locale)
+        case RatingRequest():
+            return rating(message.ticket_id)
+        case TicketReply() | TicketOpened() | TicketStatusChanged():
+            return keyboards_requests.for_message(message, texts, locale)
     return None
 
 
 def invoice_actions(
-    invoice: Mapping[str, Any], texts: Texts, locale: str
+    invoice: InvoiceDelivered, texts: Texts, locale: str, *, can_cancel: bool | None = None
 ) -> InlineKeyboardMarkup | None:
     """Cancel (B1, not B7's compound invoices), the requests valid now (B5-B7) and, for an
     unpaid invoice, talk to a person, under an invoice."""
-    if not 1 <= int(invoice["invoice_id"]) <= 2**31 - 1:
+    invoice_id = invoice.invoice_id
+    if not 1 <= invoice_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
-    invoice_id = int(invoice["invoice_id"])
-    if invoice.get("status") == CANCELLABLE and not invoice.get("is_compound"):
+    if cancellable(invoice) if can_cancel is None else can_cancel:
         label = texts.gettext("Cancel invoice", locale)
         builder.button(
             text=label, callback_data=InvoiceCD(act=InvoiceAct.CANCEL, invoice_id=invoice_id)
         )
     requests = keyboards_requests.ask_buttons(invoice, texts, locale)
     builder.add(*requests)
-    if invoice.get("status") not in keyboards_requests.PAID and not invoice.get("is_compound"):
+    if invoice.status not in keyboards_requests.PAID and not invoice.is_compound:
         label = texts.gettext("Talk to a person", locale)  # a paid or compound one: a request
         talk = InvoiceCD(act=InvoiceAct.TALK, invoice_id=invoice_id)
         builder.button(text=label, callback_data=talk)
     return _markup(builder.adjust(1))
 
 
-def undo(payload: Mapping[str, Any], texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
+def undo(credit_note_id: int, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
     """B4: undo a self-service cancellation (billing checks the window when it is pressed)."""
-    note_id = payload.get("credit_note_id")
-    if not isinstance(note_id, int) or not 1 <= note_id <= 2**31 - 1:
+    if not 1 <= credit_note_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
     label = texts.gettext("Undo cancellation", locale)
-    builder.button(text=label, callback_data=UndoCD(credit_note_id=note_id))
+    builder.button(text=label, callback_data=UndoCD(credit_note_id=credit_note_id))
     return _markup(builder)
 
 
 def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKeyboardMarkup | None:
-    """Yes / No under the confirmation; none when the invoice is no longer unpaid."""
-    if invoice.status != CANCELLABLE:
+    """Yes / No under the confirmation; none when the invoice can no longer be cancelled."""
+    if not cancellable(invoice):
         return None
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -89,28 +117,9 @@ def confirm_cancel(invoice: InvoiceView, texts: Texts, locale: str) -> InlineKey
     return _markup(builder)
 
 
-def invoice_list(
-    invoices: Iterable[InvoiceView], texts: Texts, locale: str
-) -> InlineKeyboardMarkup | None:
-    """One button per invoice; pressing it shows the invoice with its own buttons."""
-    items = list(invoices)
-    if not items:
-        return None
-    builder = InlineKeyboardBuilder()
-    label = texts.gettext("Invoice %(number)s: %(amount)s", locale)
-    for invoice in items:
-        amount = format_money(invoice.balance_minor, invoice.currency, locale=locale)
-        text = label % {"number": invoice.number or invoice.id, "amount": amount}
-        builder.button(
-            text=text, callback_data=InvoiceCD(act=InvoiceAct.SHOW, invoice_id=invoice.id)
-        )
-    return _markup(builder.adjust(1))
-
-
-def rating(payload: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+def rating(ticket_id: int) -> InlineKeyboardMarkup | None:
     """T7: 1 to 5 under a rating request, in one row (ticketing checks the press)."""
-    ticket_id = payload.get("ticket_id")
-    if not isinstance(ticket_id, int) or not 1 <= ticket_id <= 2**31 - 1:
+    if not 1 <= ticket_id <= _MAX_ID:
         return None
     builder = InlineKeyboardBuilder()
     for stars in range(1, 6):

@@ -3,12 +3,12 @@ msgids, one primary action per row, Stop or Back last (BOT_UX §1)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from billing.messages import InvoiceDelivered
 from billing.read_models import InvoiceLineView, InvoiceView, ServiceView
 from bot.callbacks import InvoiceAct, InvoiceCD
 from bot.callbacks_requests import (
@@ -32,6 +32,7 @@ from bot.callbacks_requests import (
     When,
 )
 from support_desk.core.texts import Texts, format_money
+from ticketing.messages import TicketOpened, TicketReply, TicketStatusChanged
 from ticketing.read_models import TicketView
 
 MAX_ID = 2**31 - 1
@@ -90,17 +91,17 @@ ASK_LABELS = {
 
 
 def ask_buttons(
-    invoice: Mapping[str, Any], texts: Texts, locale: str
+    invoice: InvoiceDelivered, texts: Texts, locale: str
 ) -> list[InlineKeyboardButton]:
     """The requests valid for an invoice now (under `invoice_actions`): a refund of what was
     paid (B6), a change of a compound invoice (B7), a service it bills (B5)."""
-    invoice_id, status = int(invoice["invoice_id"]), invoice.get("status")
+    invoice_id, status = invoice.invoice_id, invoice.status
     acts: list[AskAct] = []
     if status in PAID:
         acts.append(AskAct.REFUND)
-    if invoice.get("is_compound") and status != "canceled":
+    if invoice.is_compound and status != "canceled":
         acts.append(AskAct.SPLIT)
-    if invoice.get("service_ids") and status != "canceled":
+    if invoice.service_ids and status != "canceled":
         acts.append(AskAct.SERVICES)
     return [
         InlineKeyboardButton(
@@ -253,18 +254,18 @@ def ticket_page(ticket: TicketView, live: bool, texts: Texts, locale: str) -> In
     return markup
 
 
-def for_outbox(
-    kind: str, payload: Mapping[str, Any], texts: Texts, locale: str
+def for_message(
+    message: TicketReply | TicketOpened | TicketStatusChanged, texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
     """T4, T7: Reply under an agent's reply and under "waiting for your answer"; Open ticket
     under a receipt."""
-    ticket_id = payload.get("ticket_id")
-    if not isinstance(ticket_id, int) or not 1 <= ticket_id <= MAX_ID:
+    ticket_id = message.ticket_id
+    if not 1 <= ticket_id <= MAX_ID:
         return None
     labels = Labels(texts, locale)
-    waiting = kind == "ticket_status_changed" and payload.get("status") == "waiting_on_customer"
-    if kind == "ticket_reply" or waiting:
+    waiting = isinstance(message, TicketStatusChanged) and message.status == "waiting_on_customer"
+    if isinstance(message, TicketReply) or waiting:
         labels.add("Reply", TicketCD(act=TicketAct.REPLY, ticket_id=ticket_id))
-    if kind in ("ticket_reply", "ticket_opened"):
+    if isinstance(message, TicketReply | TicketOpened):
         labels.add("Open ticket", TicketCD(act=TicketAct.SHOW, ticket_id=ticket_id))
     return labels.markup()

@@ -1,4 +1,4 @@
-"""Linking a Telegram user to a billing customer, only by proof (DESIGN, customer linking):
+"""Linking a Telegram user to a billing customer, only by proof (docs/rules.md, linking a chat):
 
 - a one-time deep link `/start <token>` issued for that customer (it replaces any earlier link);
 - a shared contact that Telegram marks as the user's own and whose phone matches exactly one

@@ -9,9 +9,14 @@ MODEL_MODULES = (
     "support_desk.core.outbox",
     "support_desk.core.idempotency",
     "billing.models",
+    "billing.document_files",
     "web.platform.models",
+    "web.console.models",
     "ticketing.models",
+    "ticketing.admin_models",
     "bot.models",
+    "bot.demo_chat",
+    "support_desk.demo.marker",
 )
 
 

@@ -19,6 +19,7 @@ from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from web.api import setup_api
 from web.api.tickets import TICKET_ROUTES
+from web.console import setup_console
 from web.home import setup_home
 
 TX = web.AppKey("tx", Transactor)
@@ -78,6 +79,7 @@ def build_web_app(runtime: Runtime, demo_chat_url: str | None = None) -> web.App
     app[SETTINGS] = runtime.settings
     texts = Texts(runtime.settings.default_locale)
     setup_home(app, texts, demo_chat_url)
+    setup_console(app, runtime.tx, runtime.settings, texts)
     app.router.add_get("/healthz", _health, name="health")
     app.on_response_prepare.append(_security_headers)
     app.cleanup_ctx.append(_housekeeping(runtime.tx))

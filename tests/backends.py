@@ -19,7 +19,11 @@ from support_desk.models import load_all_models
 PG_ADMIN_URL = os.environ.get(
     "SUPPORT_DESK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-PG_TEST_DB = os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test")
+# Each pytest-xdist worker gets a database of its own (gw0, gw1, ...); a single run has none.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_TEST_DB = os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test") + (
+    f"_{WORKER}" if WORKER else ""
+)
 KEEP_TABLES = {"alembic_version", "document_series"}
 
 

@@ -5,7 +5,7 @@ Plain use cases, no transport: each runs as one unit of work with
 Resolutions call billing's use cases inside the same unit of work (T5).
 """
 
-from ticketing import commands, errors, read_models
+from ticketing import commands, errors, messages, read_models
 from ticketing.models import MessageKind, Priority, Role, TicketKind, TicketStatus
 from ticketing.queries import (
     external_ticket_view,
@@ -23,6 +23,7 @@ from ticketing.services.claims import (
     release_ticket,
     set_priority,
 )
+from ticketing.services.conversion import convert_question
 from ticketing.services.opening import add_customer_message, open_ticket
 from ticketing.services.resolution import (
     reject_ticket,
@@ -32,7 +33,14 @@ from ticketing.services.resolution import (
     resolve_service_cancellation,
 )
 from ticketing.services.thread import add_note, rate_ticket, reply_to_ticket
-from ticketing.users import actor_of, authenticate, create_user, hash_password, set_user_active
+from ticketing.users import (
+    actor_of,
+    authenticate,
+    create_user,
+    hash_password,
+    set_user_active,
+    set_user_locale,
+)
 
 __all__ = [
     "MessageKind",
@@ -48,8 +56,10 @@ __all__ = [
     "claim_next",
     "claim_ticket",
     "commands",
+    "convert_question",
     "create_user",
     "errors",
+    "messages",
     "external_ticket_view",
     "hash_password",
     "live_tickets_of_customer",
@@ -67,6 +77,7 @@ __all__ = [
     "resolve_service_cancellation",
     "set_priority",
     "set_user_active",
+    "set_user_locale",
     "ticket_view",
     "tickets_of_customer",
     "tickets_page",

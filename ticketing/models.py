@@ -70,7 +70,7 @@ LIVE = "status NOT IN ('resolved', 'rejected')"
 
 
 class User(Base):
-    """A console user: an agent or an admin (roles table in DESIGN)."""
+    """A console user: an agent or an admin (roles in docs/rules.md)."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
@@ -83,6 +83,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the console's language
 
 
 class Ticket(Base):

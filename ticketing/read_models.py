@@ -185,7 +185,10 @@ class UserView:
     active: bool
     created_at: datetime
     session_version: int
+    locale: str | None = None
 
     @classmethod
     def of(cls, u: User) -> UserView:
-        return cls(u.id, u.login, u.name, u.role, u.active, u.created_at, u.session_version)
+        return cls(
+            u.id, u.login, u.name, u.role, u.active, u.created_at, u.session_version, u.locale
+        )

@@ -1,4 +1,4 @@
-"""Console users: agents and admins (roles table in DESIGN). Passwords are argon2id hashes; the
+"""Console users: agents and admins (roles in docs/rules.md). Passwords are argon2id hashes; the
 slow hashing runs in a thread and outside any write transaction."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import Transactor, UnitOfWork
 from ticketing import repo, rules
-from ticketing.commands import CreateUser, SetUserActive
-from ticketing.errors import InvalidCredentials, LoginTaken
+from ticketing.commands import CreateUser, SetUserActive, SetUserLocale
+from ticketing.errors import InvalidCredentials, InvalidTicketRequest, LoginTaken
 from ticketing.models import Role, User
 from ticketing.read_models import UserView
 
@@ -70,6 +70,20 @@ async def set_user_active(uow: UnitOfWork, cmd: SetUserActive) -> UserView:
     after = {"active": user.active, "session_version": user.session_version}
     uow.audit(cmd.actor, "user.activation", subject=("user", user.id), before=before, after=after)
     return await uow.idempotency.remember(cmd, UserView.of(user))
+
+
+CONSOLE_LOCALES = ("en", "ru")
+
+
+async def set_user_locale(uow: UnitOfWork, cmd: SetUserLocale) -> UserView:
+    """Roles: a staff user sets the language the console speaks to them (their own only).
+    Refusals: StaffOnly, InvalidTicketRequest for a language the console has no catalog for."""
+    rules.ensure_staff(cmd.actor)
+    if cmd.locale not in CONSOLE_LOCALES:
+        raise InvalidTicketRequest(problem="unknown language")
+    user = await repo.user(uow.session, int(cmd.actor.id))
+    user.locale = cmd.locale
+    return UserView.of(user)
 
 
 async def user_by_login(uow: UnitOfWork, login: str) -> tuple[UserView, str] | None:

@@ -3,6 +3,8 @@ automatic cancellations when a service is terminated (B5)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 
 from billing import errors, repo, rules
@@ -19,6 +21,7 @@ from billing.models import (
 from billing.read_models import Cancellation, Termination, Undo, document_number
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 SERVICE_TERMINATED = "service terminated"
@@ -85,6 +88,18 @@ async def cancel(
     return await _answer(uow, invoice.id, note.id, already=False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CancellationUndone(CustomerMessage, kind="cancellation_undone"):
+    """B4: the customer undid their cancellation: the credit note is void, the invoice owed."""
+
+    credit_note_id: int
+    credit_note_number: str | None
+    invoice_id: int
+    invoice_number: str | None
+    balance_minor: int
+    currency: str
+
+
 async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
     credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
@@ -108,13 +123,14 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
         already = not await crediting.void(uow, note, cmd.actor)
         uow.notify(
             note.customer_id,
-            "cancellation_undone",
-            credit_note_id=note.id,
-            credit_note_number=document_number(note.series, note.number),
-            invoice_id=invoice.id,
-            invoice_number=document_number(invoice.series, invoice.number),
-            balance_minor=invoice.total_minor - invoice.paid_minor,
-            currency=invoice.currency,
+            CancellationUndone(
+                credit_note_id=note.id,
+                credit_note_number=document_number(note.series, note.number),
+                invoice_id=invoice.id,
+                invoice_number=document_number(invoice.series, invoice.number),
+                balance_minor=invoice.total_minor - invoice.paid_minor,
+                currency=invoice.currency,
+            ),
         )
     await uow.session.flush()
     result = Undo(
@@ -123,6 +139,17 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
         already_undone=already,
     )
     return await uow.idempotency.remember(cmd, result)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceTerminated(CustomerMessage, kind="service_terminated"):
+    """B5: a service ended, with the invoices that were cancelled with it (their credit notes
+    follow as messages of their own)."""
+
+    service_id: int
+    service_name: str
+    cancelled_invoice_ids: tuple[int, ...]
+    cancelled_invoice_numbers: tuple[str | None, ...]
 
 
 async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
@@ -157,11 +184,12 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     )
     uow.notify(
         service.customer_id,
-        "service_terminated",
-        service_id=service.id,
-        service_name=service.name,
-        cancelled_invoice_ids=list(ids),
-        cancelled_invoice_numbers=[c.invoice.number for c in cancellations],
+        ServiceTerminated(
+            service_id=service.id,
+            service_name=service.name,
+            cancelled_invoice_ids=tuple(ids),
+            cancelled_invoice_numbers=tuple(c.invoice.number for c in cancellations),
+        ),
     )
     result = Termination(repo.service_view(service), tuple(cancellations))
     return await uow.idempotency.remember(cmd, result)

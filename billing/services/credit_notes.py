@@ -54,7 +54,7 @@ async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNo
     parts = _parts(cmd, lines)
     by_id = {ln.id: ln for ln in lines}
     views = tuple(
-        _preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
+        preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
     )
     net, tax = sum(p.net_minor for p in parts), sum(p.tax_minor for p in parts)
     threshold = uow.settings.billing.approval_threshold_minor
@@ -148,7 +148,7 @@ def _parts(cmd: IssueCreditNote, lines: Sequence[InvoiceLine]) -> list[CreditPar
     return parts
 
 
-def _preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:
+def preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:
     return CreditNoteLineView(
         ln.id,
         position,

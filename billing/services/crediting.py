@@ -4,7 +4,8 @@ refunded or turned into account credit). Shared by cancellation, credit, split a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from billing import errors, ledger, numbering, repo, rules
 from billing.commands import Remainder
+from billing.documents import AttachesCreditNote
 from billing.models import (
     AccountCredit,
     CreditNote,
@@ -26,6 +28,7 @@ from billing.models import (
 from billing.read_models import CreditNoteView, document_number
 from billing.rules import CreditPart
 from support_desk.core.actors import Actor
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 
@@ -198,6 +201,25 @@ async def _split_value(
     return rules.split_credit(note.total_minor, invoice.balance_minor, refundable, remainder)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CreditNoteIssued(AttachesCreditNote, CustomerMessage, kind="credit_note_issued"):
+    """B3: the customer's credit note, what it did to what they owe, and until when a
+    self-service cancellation can be undone (B4); the PDF travels with it."""
+
+    credit_note_id: int
+    credit_note_number: str | None
+    credit_note_kind: str
+    invoice_id: int
+    invoice_number: str | None
+    total_minor: int
+    settled_minor: int
+    refund_minor: int
+    account_credit_minor: int
+    currency: str
+    reason: str
+    undo_until: datetime | None
+
+
 def _announce(
     uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor, status: str
 ) -> None:
@@ -217,19 +239,20 @@ def _announce(
     )
     uow.notify(
         note.customer_id,
-        "credit_note_issued",
-        credit_note_id=note.id,
-        credit_note_number=document_number(note.series, note.number),
-        credit_note_kind=note.kind,
-        invoice_id=invoice.id,
-        invoice_number=document_number(invoice.series, invoice.number),
-        total_minor=note.total_minor,
-        settled_minor=note.settled_minor,
-        refund_minor=note.refund_minor,
-        account_credit_minor=note.account_credit_minor,
-        currency=note.currency,
-        reason=note.reason,
-        undo_until=note.undo_until.isoformat() if note.undo_until else None,
+        CreditNoteIssued(
+            credit_note_id=note.id,
+            credit_note_number=document_number(note.series, note.number),
+            credit_note_kind=note.kind,
+            invoice_id=invoice.id,
+            invoice_number=document_number(invoice.series, invoice.number),
+            total_minor=note.total_minor,
+            settled_minor=note.settled_minor,
+            refund_minor=note.refund_minor,
+            account_credit_minor=note.account_credit_minor,
+            currency=note.currency,
+            reason=note.reason,
+            undo_until=note.undo_until,
+        ),
     )
 
 

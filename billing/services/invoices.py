@@ -4,6 +4,8 @@ payment, publication and delivery to the customer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete, select
 
@@ -12,7 +14,10 @@ from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoi
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, ServiceStatus
 from billing.money import line_amounts
 from billing.read_models import InvoiceView
+from billing.services.payments import pay_from_account_credit
+from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 
@@ -51,6 +56,8 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
         subject=("invoice", invoice.id),
         after={"status": view.status, "total_minor": view.total_minor},
     )
+    if not cmd.draft and await _paid_from_account_credit(uow, invoice, cmd.actor):
+        view = await repo.invoice_view(uow.session, invoice.id)
     return await uow.idempotency.remember(cmd, view)
 
 
@@ -123,7 +130,59 @@ async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
         before={"status": "draft"},
         after={"status": invoice.status},
     )
+    await _paid_from_account_credit(uow, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+
+
+MESSAGE_LINES = 30  # an invoice message lists this many lines and counts the rest
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineSummary:
+    name: str
+    quantity: int
+    total_minor: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceDelivered(CustomerMessage, kind="invoice_delivered"):
+    """The invoice as the customer's chat shows it, sent on delivery and shown again when the
+    customer opens it in the bot: a snapshot, so it reads the same whenever it is sent."""
+
+    invoice_id: int
+    invoice_number: str | None
+    status: str
+    description: str | None
+    currency: str
+    total_minor: int
+    tax_minor: int
+    balance_minor: int
+    is_compound: bool
+    due_date: date | None
+    lines: tuple[LineSummary, ...]
+    more_lines: int
+    service_ids: tuple[int, ...] = ()  # the services it bills: the bot offers to cancel them
+
+    @classmethod
+    def of(cls, view: InvoiceView) -> InvoiceDelivered:
+        return cls(
+            invoice_id=view.id,
+            invoice_number=view.number,
+            status=view.status,
+            description=view.description,
+            currency=view.currency,
+            total_minor=view.total_minor,
+            tax_minor=view.tax_minor,
+            balance_minor=view.balance_minor,
+            is_compound=view.is_compound,
+            due_date=view.due_date,
+            lines=tuple(
+                LineSummary(name=ln.name, quantity=ln.quantity, total_minor=ln.total_minor)
+                for ln in view.lines[:MESSAGE_LINES]
+            ),
+            more_lines=max(0, len(view.lines) - MESSAGE_LINES),
+            service_ids=tuple(sorted({ln.service_id for ln in view.lines if ln.service_id})),
+        )
 
 
 async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
@@ -138,31 +197,17 @@ async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
         invoice.sent_at = uow.now
     await uow.session.flush()
     view = await repo.invoice_view(uow.session, invoice.id)
-    uow.notify(invoice.customer_id, "invoice_delivered", **_delivery_payload(view))
+    uow.notify(invoice.customer_id, InvoiceDelivered.of(view))
     uow.audit(cmd.actor, "invoice.delivered", subject=("invoice", invoice.id))
     return await uow.idempotency.remember(cmd, view)
 
 
-def _delivery_payload(view: InvoiceView) -> dict[str, object]:
-    """What the customer's message shows: a snapshot, so it reads the same whenever it is sent."""
-    return {
-        "invoice_id": view.id,
-        "invoice_number": view.number,
-        "status": view.status,
-        "description": view.description,
-        "currency": view.currency,
-        "total_minor": view.total_minor,
-        "tax_minor": view.tax_minor,
-        "balance_minor": view.balance_minor,
-        "is_compound": view.is_compound,
-        "due_date": view.due_date.isoformat() if view.due_date else None,
-        "lines": [
-            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
-            for ln in view.lines[:30]
-        ],
-        "more_lines": max(0, len(view.lines) - 30),
-        "service_ids": sorted({ln.service_id for ln in view.lines if ln.service_id}),
-    }
+async def _paid_from_account_credit(uow: UnitOfWork, invoice: Invoice, actor: Actor) -> bool:
+    """B6: account credit pays future invoices: a newly issued one takes what it can, when the
+    operator has not turned this off; the payment tells the customer (payment_received)."""
+    if not uow.settings.billing.apply_account_credit_on_issue:
+        return False
+    return await pay_from_account_credit(uow, invoice, actor) is not None
 
 
 def _check_currency(uow: UnitOfWork, currency: str) -> None:

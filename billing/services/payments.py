@@ -13,6 +13,7 @@ from billing.money import format_minor
 from billing.read_models import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
@@ -23,6 +24,18 @@ ACCOUNT_CREDIT_METHOD = "account_credit"
 class PaymentRecorded:
     payment: PaymentView
     invoice: InvoiceView
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentReceived(CustomerMessage, kind="payment_received"):
+    """T8: a payment arrived (or account credit paid it, B6), with what is still to pay."""
+
+    invoice_id: int
+    invoice_number: str | None
+    amount_minor: int
+    balance_minor: int
+    currency: str
+    from_account_credit: bool
 
 
 async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded:
@@ -48,6 +61,18 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
         return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
+    result = await pay_from_account_credit(uow, invoice, cmd.actor)
+    if result is None:
+        raise errors.InsufficientAccountCredit()
+    return await uow.idempotency.remember(cmd, result)
+
+
+async def pay_from_account_credit(
+    uow: UnitOfWork, invoice: Invoice, actor: Actor
+) -> PaymentRecorded | None:
+    """Take as much of the customer's credit in the invoice's currency as its balance needs and
+    pay with it; None when there is none to take or the invoice is not payable. The caller
+    holds the invoice (locked, or created in this unit of work)."""
     available = await uow.session.scalar(
         select(AccountCredit.balance_minor).where(
             AccountCredit.customer_id == invoice.customer_id,
@@ -56,7 +81,7 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
     )
     amount = min(available or 0, invoice.balance_minor)
     if amount <= 0 or invoice.status not in PAYABLE:
-        raise errors.InsufficientAccountCredit()
+        return None
     taken = await uow.session.execute(
         update(AccountCredit)
         .where(
@@ -68,9 +93,8 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
         .returning(AccountCredit.balance_minor)
     )
     if taken.scalar_one_or_none() is None:
-        raise errors.InsufficientAccountCredit()
-    result = await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+        return None
+    return await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, actor)
 
 
 def _ensure_payable(invoice: Invoice, amount: int) -> None:
@@ -153,13 +177,14 @@ def _tell_customer(
     """T8: the customer hears of every payment, with what is still to pay."""
     uow.notify(
         invoice.customer_id,
-        "payment_received",
-        invoice_id=invoice.id,
-        invoice_number=document_number(invoice.series, invoice.number),
-        amount_minor=amount,
-        balance_minor=balance,
-        currency=invoice.currency,
-        from_account_credit=method == ACCOUNT_CREDIT_METHOD,
+        PaymentReceived(
+            invoice_id=invoice.id,
+            invoice_number=document_number(invoice.series, invoice.number),
+            amount_minor=amount,
+            balance_minor=balance,
+            currency=invoice.currency,
+            from_account_credit=method == ACCOUNT_CREDIT_METHOD,
+        ),
     )
 
 

@@ -3,15 +3,39 @@ customer keeps, grouped as the agent chose."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from billing import errors, repo, rules
 from billing.commands import IssueInvoice, NewLine, SplitInvoice
+from billing.documents import AttachesCreditNote
 from billing.models import CreditNoteKind, Invoice, InvoiceLine, LineKind
 from billing.read_models import InvoiceView, Split
 from billing.services.cancellation import cancel
 from billing.services.invoices import issue_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewInvoice:
+    number: str | None
+    total_minor: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSplit(AttachesCreditNote, CustomerMessage, kind="invoice_split"):
+    """B7: the compound invoice is cancelled by its credit note (attached) and these invoices
+    bill what the customer keeps."""
+
+    invoice_id: int
+    invoice_number: str | None
+    credit_note_id: int
+    credit_note_number: str | None
+    new_invoice_ids: tuple[int, ...]
+    new_invoices: tuple[NewInvoice, ...]
+    currency: str
 
 
 async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
@@ -34,14 +58,17 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     new = await _reissue(uow, invoice, lines, cmd.keep, cmd.actor)
     uow.notify(
         invoice.customer_id,
-        "invoice_split",
-        invoice_id=invoice.id,
-        invoice_number=cancellation.invoice.number,
-        credit_note_id=cancellation.credit_note.id,
-        credit_note_number=cancellation.credit_note.number,
-        new_invoice_ids=[v.id for v in new],
-        new_invoices=[{"number": v.number, "total_minor": v.total_minor} for v in new],
-        currency=invoice.currency,
+        InvoiceSplit(
+            invoice_id=invoice.id,
+            invoice_number=cancellation.invoice.number,
+            credit_note_id=cancellation.credit_note.id,
+            credit_note_number=cancellation.credit_note.number,
+            new_invoice_ids=tuple(v.id for v in new),
+            new_invoices=tuple(
+                NewInvoice(number=v.number, total_minor=v.total_minor) for v in new
+            ),
+            currency=invoice.currency,
+        ),
     )
     await uow.session.flush()
     result = Split(

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.commands import COMMAND_METHODS
 from bot.emulator.methods import METHODS, Method, Params
 from bot.emulator.objects import ApiError
 from bot.emulator.updates import UpdateFeed
@@ -31,6 +32,7 @@ class ApiHandler:
         self.listeners = tuple(listeners)
         self.methods: dict[str, Method] = {
             **METHODS,
+            **COMMAND_METHODS,
             "getupdates": feed.get_updates,
             "setwebhook": feed.set_webhook,
             "deletewebhook": feed.delete_webhook,

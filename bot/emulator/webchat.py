@@ -116,17 +116,18 @@ class WebChat:
 
     def bot_called(self, method: str, params: Params, result: Any) -> None:
         """Listens to every successful Bot API call."""
-        sent = method in ("sendmessage", "senddocument", "editmessagetext")
+        sent = method in ("sendmessage", "senddocument", "editmessagetext", "editmessagecaption")
         if not sent or not isinstance(result, dict):
             return
         key = (int(result["chat"]["id"]), int(result["message_id"]))
-        source = params.text("caption" if method == "senddocument" else "text")
+        captioned = method in ("senddocument", "editmessagecaption")
+        source = params.text("caption" if captioned else "text")
         if source and (params.text("parse_mode") or "").upper() == "HTML":
             self.sources[key] = source
         else:
             self.sources.pop(key, None)
         markup = params.json("reply_markup")
-        if method != "editmessagetext" and isinstance(markup, dict):
+        if not method.startswith("edit") and isinstance(markup, dict):
             if "keyboard" in markup:
                 self.keyboards[key[0]] = markup
             elif markup.get("remove_keyboard"):

@@ -106,14 +106,19 @@ class World:
         self.calls: list[Call] = []
         self.callbacks: dict[str, CallbackRecord] = {}
         self.update_times: dict[int, float] = {}
+        # (scope as JSON, language code) -> the bot's commands there (setMyCommands)
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._update_ids = itertools.count(100_000_001)
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self.last_update_id = 100_000_000
+        self.version = 0  # counts changes, so a keeper of the chats knows when to save them
         self._changed = asyncio.Event()
         self.on_update: Callable[[dict[str, Any]], None] = lambda update: None
 
     def changed(self) -> None:
+        self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -154,6 +159,7 @@ class World:
     def emit(self, **payload: Any) -> dict[str, Any]:
         """Create an update (message or callback_query) and hand it to the delivery side."""
         update = {"update_id": next(self._update_ids), **payload}
+        self.last_update_id = update["update_id"]
         self.update_times[update["update_id"]] = time.monotonic()
         self.on_update(update)
         self.changed()
@@ -163,6 +169,12 @@ class World:
         """Number the next updates from `first`: a new emulator over a database that an earlier
         one filled must not reuse its update ids, or the inbox rightly drops them as repeats."""
         self._update_ids = itertools.count(first)
+        self.last_update_id = first - 1
+
+    def continue_numbering(self, chat_id: int, next_message_id: int, next_file: int) -> None:
+        """After a restore: a chat's next message id, and the next file id of all chats."""
+        self._message_ids[chat_id] = itertools.count(next_message_id)
+        self._file_ids = itertools.count(max(next_file, next(self._file_ids)))
 
     def new_callback_id(self) -> str:
         query_id = f"{next(self._callback_ids)}{self.bot_user['id']}"

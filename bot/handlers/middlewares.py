@@ -6,6 +6,8 @@
 - `CallbackGuard` re-authorises a press against the link, then answers the query before the
   work starts (TG5, TG13): a refusal found before the answer travels in the answer, one the
   work finds (a stale button) arrives as a message.
+
+Both put refusals into words through `bot.handlers.refusals.refuse`, the one place that does.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, TelegramObject, User
 
 from bot.access import authorise
 from bot.chats import ChatLink, link_of_user
-from bot.handlers.replies import Speech, plain, say
+from bot.handlers.refusals import refuse
+from bot.handlers.replies import Speech
 from support_desk.core.errors import DomainError
 from support_desk.core.texts import LOCALES, Texts
 from support_desk.core.tx import Transactor
@@ -52,8 +55,7 @@ class MessageRefusals(BaseMiddleware):
         try:
             return await handler(event, data)
         except DomainError as refusal:
-            if isinstance(event, Message):
-                await event.answer(data["speech"].refusal(refusal))
+            await refuse(event, data["speech"], refusal)
             return None
 
 
@@ -68,7 +70,7 @@ class CallbackGuard(BaseMiddleware):
         try:
             data.update(await self.check(data["tx"], data["customer"], data["callback_data"]))
         except DomainError as refusal:
-            answer.text, answer.show_alert = plain(speech.refusal(refusal)), True
+            await refuse(event, speech, refusal, answer)
             return None
         with suppress(TelegramBadRequest):  # a retried update finds the query answered
             await event.answer()
@@ -76,5 +78,5 @@ class CallbackGuard(BaseMiddleware):
         try:
             return await handler(event, data)
         except DomainError as refusal:
-            await say(event, speech.refusal(refusal))
+            await refuse(event, speech, refusal, answer)
             return None

@@ -15,9 +15,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 
-from billing.read_models import InvoiceView
 from bot.linking import TelegramUser
+from bot.transport.render import message_text
 from support_desk.core.errors import DomainError
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import LOCALES, Texts
 
 GENERIC_REFUSAL = "bot/refusals/generic.html"
@@ -35,6 +36,10 @@ class Speech:
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(f"bot/{template}", self.locale, **context)
+
+    def message(self, message: CustomerMessage) -> str:
+        """A customer message shown in the chat as the outbox would send it (same template)."""
+        return message_text(self.texts, message, self.locale)
 
     def gettext(self, message: str) -> str:
         return self.texts.gettext(message, self.locale)
@@ -101,23 +106,18 @@ async def drop_buttons(query: CallbackQuery) -> None:
             await query.message.edit_reply_markup(reply_markup=None)
 
 
-def invoice_payload(invoice: InvoiceView) -> dict[str, Any]:
-    """An invoice as the `invoice_delivered` message shows it (template and keyboard)."""
-    return {
-        "invoice_id": invoice.id,
-        "invoice_number": invoice.number,
-        "status": invoice.status,
-        "description": invoice.description,
-        "currency": invoice.currency,
-        "total_minor": invoice.total_minor,
-        "tax_minor": invoice.tax_minor,
-        "balance_minor": invoice.balance_minor,
-        "is_compound": invoice.is_compound,
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "lines": [
-            {"name": ln.name, "quantity": ln.quantity, "total_minor": ln.total_minor}
-            for ln in invoice.lines[:30]
-        ],
-        "more_lines": max(0, len(invoice.lines) - 30),
-        "service_ids": sorted({ln.service_id for ln in invoice.lines if ln.service_id}),
-    }
+async def mark_void(query: CallbackQuery, note: str) -> None:
+    """The pressed credit-note message, kept as a record: its text or its document's caption
+    gains `note` (VOID) and it loses its buttons. Without the message (too old) only the
+    buttons go."""
+    message = query.message
+    shown = message.text or message.caption if isinstance(message, Message) else None
+    if not isinstance(message, Message) or not shown or plain(note) in shown:
+        await drop_buttons(query)
+        return
+    marked = f"{message.html_text}\n\n{note}"
+    with suppress(TelegramBadRequest):  # a second undo finds it marked already
+        if message.document is not None:
+            await message.edit_caption(caption=marked, reply_markup=None)
+        else:
+            await message.edit_text(marked, reply_markup=None)

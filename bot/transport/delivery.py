@@ -131,7 +131,7 @@ class DeliveryWorker:
     async def _deliver(self, row: store.Leased) -> bool:
         """Send one row and settle it; True when the chat turned out to have blocked the bot."""
         try:
-            parts = await self.renderer.render(row.kind, row.payload, row.language)
+            parts = await self.renderer.render_row(row.kind, row.payload, row.language)
             await self._send_parts(row, parts)
         except LeaseLost:
             log.warning("outbox %s was taken over by another worker; not sending it", row.id)
@@ -176,7 +176,11 @@ class DeliveryWorker:
         if part.document is not None:
             name, content = part.document
             await self.bot.send_document(
-                chat_id, BufferedInputFile(content, name), reply_markup=part.keyboard
+                chat_id,
+                BufferedInputFile(content, name),
+                caption=part.caption,
+                parse_mode="HTML" if part.caption else None,
+                reply_markup=part.keyboard,
             )
         elif part.text:
             await self.bot.send_message(

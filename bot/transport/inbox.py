@@ -48,6 +48,13 @@ def user_key(raw: store.Raw) -> int:
     return 0
 
 
+def _storable(raw: store.Raw) -> bool:
+    if store.fits(raw.get("update_id")):
+        return True
+    log.warning("update dropped: update_id %.40r does not fit the inbox", raw.get("update_id"))
+    return False
+
+
 class InboxProcessor:
     """Accepts raw updates, stores them, and feeds each one to the Dispatcher exactly once."""
 
@@ -70,8 +77,12 @@ class InboxProcessor:
         self._slots = asyncio.Semaphore(self.policy.parallel)
 
     async def accept(self, updates: list[store.Raw]) -> int:
-        """Store `updates` (one transaction) and start the new ones; returns how many were new."""
+        """Store `updates` (one transaction) and start the new ones; returns how many were new.
+
+        An update whose id the inbox cannot store is dropped and logged: failing the batch
+        would answer 500 (or fail the poll) and Telegram would send it again forever."""
         leased_at = self.tx.clock.now()
+        updates = [raw for raw in updates if _storable(raw)]
         new = await self.tx.run(store.record, updates, self.owner, self.policy.lease_seconds)
         for raw in new:
             self._submit(raw, leased_at)

@@ -22,6 +22,16 @@ from bot.models import InboxRow, InboxStatus
 from support_desk.core.tx import UnitOfWork
 
 Raw = dict[str, Any]
+UPDATE_ID_RANGE = range(-(2**63), 2**63)  # the column is a BIGINT on both backends
+
+
+def fits(update_id: object) -> bool:
+    """Whether `update_id` can be the inbox's key (Telegram's are far smaller)."""
+    return (
+        isinstance(update_id, int)
+        and not isinstance(update_id, bool)
+        and (update_id in UPDATE_ID_RANGE)
+    )
 
 
 async def record(

@@ -1,5 +1,5 @@
 """Telegram's sending limits, kept on our side (TG11): ~1 message/s per chat, 20/min per group,
-~30/s overall. aiogram never retries a 429 itself (RELIABILITY TG10), so a 429's retry_after
+~30/s overall. aiogram never retries a 429 itself (TG10), so a 429's retry_after
 also holds the chat here until it has passed.
 
 `RateLimiter` keeps the windows in this process. With Redis configured (several processes, each

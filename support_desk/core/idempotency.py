@@ -107,7 +107,7 @@ class Idempotency:
 
 
 async def purge_expired(session: AsyncSession, before: datetime) -> int:
-    """Forget answered keys older than `before` (RELIABILITY M6: kept well past any client's
+    """Forget answered keys older than `before` (M6: kept well past any client's
     retry window; money stays safe after that through each use case's state checks)."""
     result = await session.execute(
         delete(IdempotencyRow)

@@ -20,6 +20,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # permanent: blocked by the user, chat gone; kept for the record
     UNDELIVERABLE = "undeliverable"  # no linked chat for the customer
+    FOLDED = "folded"  # told as part of a later summary (the welcome after linking), kept
 
 
 class OutboxRow(Base):

@@ -15,10 +15,11 @@ class SellerSettings(BaseModel):
 
 
 class BillingSettings(BaseModel):
-    """Money rules with operator-chosen numbers (DESIGN marks them *setting*)."""
+    """Money rules with operator-chosen numbers (docs/rules.md marks them *setting*)."""
 
     undo_window_minutes: int = 20  # B4
     approval_threshold_minor: int = 10_000  # B11: 100.00 in the invoice's currency
+    apply_account_credit_on_issue: bool = True  # B6: account credit pays new invoices
     currencies: tuple[str, ...] = ("EUR", "USD", "GBP", "CHF", "PLN", "RUB")
     seller: SellerSettings = SellerSettings()
 
@@ -50,6 +51,17 @@ class BotSettings(BaseModel):
     lease_seconds: float = 120.0
 
 
+class ConsoleSettings(BaseModel):
+    """The web console's sessions and login throttle (RELIABILITY W1-W6)."""
+
+    session_idle_minutes: int = 30  # a session unused this long ends
+    session_absolute_hours: int = 12  # and any session ends this long after login
+    login_failures_per_account: int = 5  # failures within the window before a login is held
+    login_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    secure_cookies: bool = False  # force Secure + __Host- (behind a TLS-terminating proxy)
+
+
 DEFAULT_SECRET_KEY = "change-me-in-production-please-32b"
 
 
@@ -75,6 +87,7 @@ class Settings(BaseSettings):
     billing: BillingSettings = BillingSettings()
     ticketing: TicketingSettings = TicketingSettings()
     bot: BotSettings = BotSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     def production_problems(self) -> list[str]:
         """What must be set before serving real customers (a bot token means real Telegram)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,9 +21,11 @@ from support_desk.core.clock import Clock
 from support_desk.core.db import READ_ONLY, is_transient
 from support_desk.core.errors import DomainError
 from support_desk.core.idempotency import Idempotency
+from support_desk.core.messages import CustomerMessage, read_message
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.settings import Settings
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 _IN_TRANSACTION: ContextVar[bool] = ContextVar("support_desk_in_transaction", default=False)
@@ -67,12 +70,32 @@ class UnitOfWork:
             )
         )
 
-    def notify(self, customer_id: int, kind: str, **payload: Any) -> None:
-        """Queue a message to the customer (T8); the bot renders `kind` and delivers it."""
+    @overload
+    def notify(self, customer_id: int, message: CustomerMessage, /) -> None: ...
+
+    @overload
+    def notify(self, customer_id: int, message: str, /, **payload: Any) -> None: ...
+
+    def notify(self, customer_id: int, message: CustomerMessage | str, /, **payload: Any) -> None:
+        """Queue a message to the customer (T8) in this transaction; the bot delivers it later.
+
+        Transitional: a kind given as a string with its payload as keywords (the form before
+        messages were typed) is still accepted, for branches written against it. A string that
+        names a typed kind is read through its type, so a payload that does not fit fails here,
+        not in the customer's chat; any other kind is written as given and rendered by its name.
+        """
+        if isinstance(message, CustomerMessage):
+            if payload:
+                raise TypeError("a typed message carries its own fields")
+            kind, body = message.kind, message.payload()
+        elif (typed := read_message(message, payload)) is not None:
+            kind, body = typed.kind, typed.payload()
+        else:
+            kind, body = message, payload
         row = OutboxRow(
             customer_id=customer_id,
             kind=kind,
-            payload=payload,
+            payload=body,
             created_at=self.now,
             status=OutboxStatus.PENDING,
             attempts=0,
@@ -82,8 +105,17 @@ class UnitOfWork:
         self.session.add(row)
 
 
+PG_RETRIES = 3  # D7: a serialization failure or deadlock is retried at most this many times
+
+
 class Transactor:
-    """Runs a use case in its own transaction, retrying transient lock errors; commits once."""
+    """Runs a use case in its own transaction, retrying transient lock errors; commits once.
+
+    A retry runs the whole use case again in a new transaction, after the failed one rolled
+    back, so it has its effect once (D7): SQLite's "database is locked" (another process held
+    the write lock past the busy timeout) and PostgreSQL's serialization failures (40001) and
+    deadlocks (40P01, the one transaction PostgreSQL chose to abort), at most PG_RETRIES times.
+    """
 
     def __init__(
         self, engine: AsyncEngine, clock: Clock, settings: Settings, attempts: int = 8
@@ -117,8 +149,9 @@ class Transactor:
                 async with self._turn(), self._writer() as session, session.begin():
                     return await use_case(self._uow(session), *args, **kwargs)
             except DBAPIError as exc:
-                if attempt >= self._attempts or not is_transient(exc):
+                if not is_transient(exc) or attempt > self._retries():
                     raise
+                log.info("retrying %s after %s (attempt %d)", use_case.__name__, exc.orig, attempt)
             except DomainError as refusal:
                 if refusal.audited:
                     await self._audit_refusal(use_case.__name__, args, refusal)
@@ -132,9 +165,8 @@ class Transactor:
     ) -> None:
         """A refused attempt to act beyond one's rights is kept (T6, TG5, M13), in a transaction
         of its own, since the refused one rolled back."""
-        actor = getattr(args[0], "actor", None) if args else None
-        if not isinstance(actor, Actor):
-            actor = Actor.system("unknown")
+        actors = (getattr(arg, "actor", None) for arg in args)  # the command, or the API caller
+        actor = next((a for a in actors if isinstance(a, Actor)), Actor.system("unknown"))
         details = {k: str(v) for k, v in refusal.details.items()}
         async with self._turn(), self._writer() as session, session.begin():
             session.add(
@@ -164,6 +196,11 @@ class Transactor:
                 return await query(self._uow(session), *args, **kwargs)
         finally:
             _IN_TRANSACTION.reset(token)
+
+    def _retries(self) -> int:
+        if self.engine.dialect.name == "postgresql":
+            return min(PG_RETRIES, self._attempts - 1)
+        return self._attempts - 1
 
     @contextlib.asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from support_desk.core.actors import Actor
+from support_desk.core.clock import FrozenClock
+from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
 from support_desk.wiring import Runtime, build_web_app
 from web.platform.keys import CreateApiKey, NewApiKey, create_api_key
 
-# Seed 002's "Response to a Successful Request" example (shared/seeds/002_6daf35b5458195b9.txt),
+# Seed 002's "Response to a Successful Request" example (seeds: docs/rules.md),
 # copied verbatim, so that the suite does not depend on what lies beside the checkout.
 SEED_RESPONSE = Path(__file__).with_name("data") / "seed_002_cancel_response.json"
 
@@ -29,6 +32,17 @@ def seed_response() -> dict[str, Any]:
 async def client(aiohttp_client: Any, tx: Transactor, settings: Settings) -> TestClient:
     runtime = Runtime(settings, tx.engine, tx)
     return await aiohttp_client(build_web_app(runtime))
+
+
+@pytest.fixture
+async def second_process(
+    aiohttp_client: Any, tx: Transactor, settings: Settings, clock: FrozenClock
+) -> AsyncIterator[TestClient]:
+    """Another application with its own engine and pool on the same database."""
+    engine = make_engine(settings.database_url)
+    other = Transactor(engine, clock, settings)
+    yield await aiohttp_client(build_web_app(Runtime(settings, engine, other)))
+    await engine.dispose()
 
 
 @pytest.fixture

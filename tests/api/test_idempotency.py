@@ -4,7 +4,9 @@ refused with 422 and writes nothing."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
 from tests.api.conftest import create, simple_invoice
+from web.api import invoicing
 
 
 async def _count(tx: Transactor, stmt: object) -> int:
@@ -126,4 +129,48 @@ async def test_m4_a_malformed_request_is_not_the_keys_answer(
 
     assert refused.status == 400 and (await refused.json())["reason"] == "VALIDATION_ERRORS"
     assert fixed.status == 201
+    assert await _count(tx, select(func.count(Invoice.id))) == 1
+
+
+@pytest.mark.parametrize("where", ["same process", "another process"])
+async def test_m5_two_requests_with_one_key_in_flight_together_execute_once(
+    client: TestClient,
+    second_process: TestClient,
+    auth: dict[str, str],
+    tx: Transactor,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """The first is held inside its transaction while the twin arrives: the twin waits and
+    gets the first's answer, or a 409 to retry; the work never runs a second time."""
+    held, release, runs = asyncio.Event(), asyncio.Event(), []
+    original = invoicing._create
+
+    async def held_create(*args: Any) -> Any:
+        runs.append(1)
+        held.set()
+        await release.wait()
+        return await original(*args)
+
+    monkeypatch.setattr(invoicing, "_create", held_create)
+    headers = {**auth, "Idempotency-Key": "m5"}
+    twin_client = client if where == "same process" else second_process
+    first = asyncio.ensure_future(
+        client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+    )
+    await held.wait()
+    twin = asyncio.ensure_future(
+        twin_client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+    )
+    await asyncio.sleep(0.3)  # the twin is in flight now, blocked or answered
+    release.set()
+    answers = [await first, await twin]
+    after = await client.post("/invoicing/v2/invoices", json=simple_invoice(), headers=headers)
+
+    assert answers[0].status == 201
+    assert answers[1].status in (201, 409)
+    if answers[1].status == 201:
+        assert await answers[1].read() == await answers[0].read()
+    assert await after.read() == await answers[0].read()
+    assert runs == [1]
     assert await _count(tx, select(func.count(Invoice.id))) == 1

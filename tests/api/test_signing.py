@@ -146,3 +146,26 @@ async def test_b13_a_captured_signed_request_cannot_run_again_under_a_new_idempo
     assert (first.status, replay.status) == (201, 201)
     assert await replay.read() == await first.read()
     assert await _invoices(tx) == 1
+
+
+async def test_b13_a_replay_under_a_key_that_sorts_first_leaves_that_key_answered(
+    client: TestClient, signing_key: NewApiKey, clock: FrozenClock, tx: Transactor
+) -> None:
+    """The new key sorts before the signature's ("0" < "sig:…"): it must not stay reserved
+    with no answer, so a later request with it replays instead of getting 409 forever."""
+    signed = _client(client, signing_key, clock)
+    body = json.dumps(simple_invoice()).encode()
+    headers = signed.headers("POST", "/invoicing/v2/invoices", body)
+    first = await client.post("/invoicing/v2/invoices", data=body, headers=headers)
+    replay = await client.post(
+        "/invoicing/v2/invoices", data=body, headers={**headers, "Idempotency-Key": "0"}
+    )
+    clock.advance(minutes=1)
+    fresh = signed.headers("POST", "/invoicing/v2/invoices", body)
+    later = await client.post(
+        "/invoicing/v2/invoices", data=body, headers={**fresh, "Idempotency-Key": "0"}
+    )
+
+    assert (first.status, replay.status, later.status) == (201, 201, 201)
+    assert await replay.read() == await later.read() == await first.read()
+    assert await _invoices(tx) == 1

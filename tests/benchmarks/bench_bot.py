@@ -157,7 +157,7 @@ async def main(total: int, user_counts: list[int], database_url: str) -> None:
     await asyncio.to_thread(upgrade, database_url)
     engine = make_engine(database_url)
     tx = Transactor(engine, SystemClock(), Settings(database_url=database_url))
-    gc.freeze()  # aiogram's import-time objects out of every collection (PERFORMANCE.md)
+    gc.freeze()  # aiogram's import-time objects out of every collection (docs/performance.md)
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  db: {engine.dialect.name}")
     print(f"{'users':>5} {'path':<22} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu s/1k':>9}")
     base = 1_000_000

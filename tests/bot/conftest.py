@@ -14,6 +14,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.chats import link_chat
 from bot.emulator import BotApiEmulator, EmulatedUser
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests import backends
@@ -57,9 +58,13 @@ async def linked_user(
     return user
 
 
-async def notify(tx: Transactor, customer_id: int | None, kind: str, **payload: object) -> int:
+async def notify(
+    tx: Transactor, customer_id: int | None, kind: CustomerMessage | str, **payload: object
+) -> int:
+    """Queue one message: a typed one, or (the transitional path) a kind and its payload."""
+
     async def write(uow: UnitOfWork) -> int:
-        uow.notify(customer_id, kind, **payload)  # type: ignore[arg-type]
+        uow.notify(customer_id, kind, **payload)  # type: ignore[arg-type, call-overload]
         await uow.session.flush()
         return uow.notified[0].id
 
@@ -68,7 +73,9 @@ async def notify(tx: Transactor, customer_id: int | None, kind: str, **payload: 
 
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # Redis databases 15, 14, ... : one per pytest-xdist worker, since each flushes its own.
+    worker = int(backends.WORKER.removeprefix("gw") or 0)
+    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker}")
     storage = RedisStorage.from_url(url)
     try:
         await storage.redis.ping()

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiogram import Bot
 from sqlalchemy import select
 
+from billing.documents import AttachesCreditNote
+from billing.messages import CreditNoteIssued
 from bot.emulator import BotApiEmulator
 from bot.models import TelegramChat
 from bot.transport.delivery import DeliveryPolicy, DeliveryWorker
 from bot.transport.ratelimit import Limits, RateLimiter
 from bot.transport.render import Renderer
 from support_desk.core.clock import FrozenClock
-from support_desk.core.outbox import OutboxRow
+from support_desk.core.messages import CustomerMessage, MessageUnreadable
+from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.bot.conftest import linked_user, notify
@@ -23,10 +27,10 @@ from tests.bot.conftest import linked_user, notify
 FAST = Limits(per_chat_interval=0.0, group_per_minute=10_000, global_per_second=100_000)
 
 
-async def fake_pdf(kind: str, payload: Mapping[str, Any], locale: str) -> tuple[str, bytes] | None:
-    if "credit_note_id" not in payload:
+async def fake_pdf(message: CustomerMessage, locale: str) -> tuple[str, bytes] | None:
+    if not isinstance(message, AttachesCreditNote):
         return None
-    return f"credit-note-{payload['credit_note_id']}.pdf", b"%PDF-1.4 fake"
+    return f"credit-note-{message.credit_note_id}.pdf", b"%PDF-1.4 fake"
 
 
 def worker(tx: Transactor, bot: Bot, texts: Texts, **policy: Any) -> DeliveryWorker:
@@ -42,23 +46,113 @@ async def outbox(tx: Transactor) -> list[OutboxRow]:
     return await tx.read(rows)
 
 
+def credit_note(**changes: Any) -> CreditNoteIssued:
+    fields: dict[str, Any] = {
+        "credit_note_id": 7,
+        "credit_note_number": "CN-000007",
+        "credit_note_kind": "cancellation",
+        "invoice_id": 3,
+        "invoice_number": "INV-000003",
+        "total_minor": 1200,
+        "settled_minor": 1200,
+        "refund_minor": 0,
+        "account_credit_minor": 0,
+        "currency": "EUR",
+        "reason": "not needed",
+        "undo_until": datetime(2026, 11, 23, 10, 20, tzinfo=UTC),
+    }
+    return CreditNoteIssued(**(fields | changes))
+
+
 async def test_t8_a_notification_reaches_the_linked_chat_with_buttons_and_document(
     tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
 ) -> None:
     ann = await linked_user(tx, emulator, 1)
-    buttons = [[{"text": "Open", "callback_data": "inv:s:42"}]]
-    await notify(
-        tx, 1, "no_such_kind", text="Credit note CN-7 <issued>", buttons=buttons, credit_note_id=7
-    )
+    await notify(tx, 1, credit_note())
 
     await worker(tx, bot, texts).drain()
 
-    text, document = ann.received()
-    assert text.text == "Credit note CN-7 <issued>"
-    assert text.buttons() == [{"text": "Open", "callback_data": "inv:s:42"}]
+    [document] = ann.received()  # the credit note is the record: its text is the caption
+    assert "CN-000007" in (document.caption or "") and "INV-000003" in (document.caption or "")
+    assert [b["text"] for b in document.buttons()] == ["Undo cancellation"]
     assert document.document is not None
     assert document.document.file_name == "credit-note-7.pdf"
     assert [row.status for row in await outbox(tx)] == ["sent"]
+
+
+async def test_t8_a_row_queued_before_messages_were_typed_reads_as_its_type(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    """The row format did not change: the old payload (undo_until as isoformat(), the same keys)
+    is read back typed, with the type's template, keyboard and document; a key the type no
+    longer has is ignored."""
+    ann = await linked_user(tx, emulator, 1)
+    payload = credit_note().payload() | {"undo_until": "2026-11-23T10:20:00+00:00", "gone": 1}
+    await queue_raw(tx, 1, "credit_note_issued", payload)
+
+    await worker(tx, bot, texts).drain()
+
+    [document] = ann.received()
+    assert "CN-000007" in (document.caption or "")
+    assert [b["text"] for b in document.buttons()] == ["Undo cancellation"]
+    assert document.document is not None and document.document.file_name == "credit-note-7.pdf"
+
+
+async def test_t8_a_row_that_does_not_fit_its_type_still_tells_the_customer(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    ann = await linked_user(tx, emulator, 1)
+    await queue_raw(tx, 1, "credit_note_issued", {"credit_note_id": 7, "total": "renamed"})
+
+    await worker(tx, bot, texts).drain()
+
+    assert ann.texts() == ["You have a new message from Support Desk."]
+    assert [row.status for row in await outbox(tx)] == ["sent"]
+
+
+async def test_an_old_style_call_for_a_typed_kind_is_checked_against_its_type(
+    tx: Transactor,
+) -> None:
+    """Transitional `notify("kind", **payload)`: a payload that does not fit the kind's type is
+    refused where it is written, and one that fits is stored as the type writes it."""
+    with pytest.raises(MessageUnreadable):
+        await notify(tx, 1, "ticket_reply", ticket_id=3, body="renamed")
+    await notify(tx, 1, "ticket_reply", ticket_id="3", text="fits")
+
+    stored = [(r.kind, r.payload) for r in await outbox(tx)]
+    assert stored == [("ticket_reply", {"ticket_id": 3, "text": "fits"})]
+
+
+async def test_t8_a_kind_no_type_claims_gets_its_text_or_the_generic_one(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    ann = await linked_user(tx, emulator, 1)
+    await notify(tx, 1, "rating_request_v0", ticket_id=3)
+    await notify(tx, 1, "no_such_kind", text="Hello <there>", credit_note_id=7)
+
+    await worker(tx, bot, texts).drain()
+
+    assert ann.texts() == ["You have a new message from Support Desk.", "Hello <there>"]
+    assert all(not m.buttons() and m.document is None for m in ann.received())
+
+
+async def queue_raw(tx: Transactor, customer_id: int, kind: str, payload: dict[str, Any]) -> None:
+    """A row as an earlier version (or a broken writer) left it, bypassing `notify`."""
+
+    async def write(uow: UnitOfWork) -> None:
+        uow.session.add(
+            OutboxRow(
+                customer_id=customer_id,
+                kind=kind,
+                payload=payload,
+                created_at=uow.now,
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=uow.now,
+            )
+        )
+
+    await tx.run(write)
 
 
 async def test_t8_russian_customer_gets_the_russian_template(

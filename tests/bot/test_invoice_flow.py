@@ -112,11 +112,11 @@ async def test_cancel_asks_first_then_cancels_and_the_credit_note_arrives_with_i
     assert stack.answer_to(asked) is None and stack.answer_to(yes) is None
     cancelled = await read_invoice(tx, invoice.id)
     assert cancelled.status == "canceled"
-    edited, note, document = ann.received()[-3:]
+    edited, note = ann.received()[-2:]  # the credit note: its PDF, the text as its caption
     assert edited.message_id == prompt.message_id and edited.buttons() == []
     assert invoice.number is not None and invoice.number in (edited.text or "")
-    assert "nothing left to pay" in (note.text or "") and labels(note) == [UNDO]
-    assert document.document is not None and document.document.content.startswith(b"%PDF")
+    assert "nothing left to pay" in (note.caption or "") and labels(note) == [UNDO]
+    assert note.document is not None and note.document.content.startswith(b"%PDF")
 
 
 async def test_no_keeps_the_invoice(

@@ -154,3 +154,27 @@ async def test_tg3_duplicates_answer_200_without_a_second_row(
 
     assert statuses == [200, 200, 200]
     assert await tx.read(count) == 1
+
+
+@pytest.mark.parametrize("update_id", [2**63, -(2**63) - 1, 10**30])
+async def test_tg3_an_update_id_that_does_not_fit_is_dropped_and_logged_not_a_500(
+    tx: Transactor,
+    emulator: BotApiEmulator,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+    update_id: int,
+) -> None:
+    """A 500 would make Telegram re-send it forever: it is answered 200, logged and dropped,
+    and the updates after it still flow."""
+    huge = {**an_update(emulator), "update_id": update_id}
+    async with running_stack(tx, bot) as stack:
+        status = await post(stack.url, huge, {SECRET_HEADER: SECRET})
+        after = await post(stack.url, an_update(emulator, "next"), {SECRET_HEADER: SECRET})
+        await stack.processor.idle()
+
+    assert (status, after) == (200, 200)
+    assert len(stack.effects.seen) == 1
+    assert len(await inbox(tx)) == 1
+    assert any(
+        "dropped" in r.getMessage() and str(update_id) in r.getMessage() for r in caplog.records
+    )

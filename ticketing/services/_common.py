@@ -3,9 +3,11 @@ user, keep the SLA clock right (T2), audit (T6) and tell the customer (T7)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.errors import AdminOnly, StaffOnly, TicketChangedMeanwhile, UserInactive
@@ -83,6 +85,14 @@ def sync_clock(uow: UnitOfWork, t: Ticket) -> None:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketStatusChanged(CustomerMessage, kind="ticket_status_changed"):
+    """T7: the customer hears of every status change of their ticket."""
+
+    ticket_id: int
+    status: str
+
+
 def move(uow: UnitOfWork, t: Ticket, target: TicketStatus, *, tell: bool = True) -> None:
     """Change the status along the life cycle; the customer hears of it (T7)."""
     rules.ensure_transition(TicketStatus(t.status), target)
@@ -91,7 +101,7 @@ def move(uow: UnitOfWork, t: Ticket, target: TicketStatus, *, tell: bool = True)
         t.closed_at = uow.now
         t.awaiting_approval = False
     if tell:
-        uow.notify(t.customer_id, "ticket_status_changed", ticket_id=t.id, status=target.value)
+        uow.notify(t.customer_id, TicketStatusChanged(ticket_id=t.id, status=target.value))
 
 
 def add_message(

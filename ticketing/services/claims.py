@@ -13,7 +13,15 @@ from ticketing.commands import ClaimNext, ClaimTicket, ReassignTicket, ReleaseTi
 from ticketing.errors import AwaitingApproval, QueueEmpty, TicketAlreadyClaimed, UserInactive
 from ticketing.models import Ticket, TicketStatus
 from ticketing.read_models import TicketView
-from ticketing.services._common import finish, load, move, snapshot, staff_user, view_of
+from ticketing.services._common import (
+    TicketStatusChanged,
+    finish,
+    load,
+    move,
+    snapshot,
+    staff_user,
+    view_of,
+)
 
 _PICK_ATTEMPTS = 20
 
@@ -54,7 +62,7 @@ async def _claimed(uow: UnitOfWork, cmd: ClaimNext | ClaimTicket, ticket_id: int
     uow.audit(
         cmd.actor, "ticket.claimed", subject=("ticket", t.id), before=before, after=snapshot(t)
     )
-    uow.notify(t.customer_id, "ticket_status_changed", ticket_id=t.id, status=t.status)
+    uow.notify(t.customer_id, TicketStatusChanged(ticket_id=t.id, status=t.status))
     return t
 
 

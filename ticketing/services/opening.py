@@ -12,6 +12,7 @@ from billing.errors import ServiceAlreadyTerminated
 from billing.models import ServiceStatus
 from billing.read_models import InvoiceView, ServiceView
 from support_desk.core.actors import ActorKind
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import AddCustomerMessage, OpenTicket
@@ -23,6 +24,14 @@ from ticketing.services._common import add_message, finish, load, move, snapshot
 LIVE_INDEX = "uq_tickets_live_kind_invoice"
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketOpened(CustomerMessage, kind="ticket_opened"):
+    """T1: the customer's request is a ticket now, and an agent will answer in the chat."""
+
+    ticket_id: int
+    ticket_kind: str
+
+
 async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
     """T1: open a ticket with everything an agent needs, or join the live ticket of the same
     kind about the same invoice. Two simultaneous first requests race on a partial unique
@@ -32,15 +41,15 @@ async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
         return earlier
     rules.ensure_may_see(cmd.customer_id, cmd.actor)
     reason = rules.ensure_text(cmd.reason)
-    invoice = await _invoice_of(uow, cmd)
-    stake = await _stake(uow, cmd, invoice)
+    invoice = await invoice_of(uow, cmd)
+    stake = await stake_of(uow, cmd, invoice)
     view = await _join(uow, cmd, reason, stake)
     if view is None:
         view = await _insert_or_join(uow, cmd, reason, stake)
     return await uow.idempotency.remember(cmd, view)
 
 
-async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
+async def invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
     if cmd.invoice_id is None:
         if cmd.kind not in (TicketKind.QUESTION, TicketKind.SERVICE_CANCELLATION):
             raise InvalidTicketRequest(problem="this kind of ticket is about an invoice")
@@ -61,10 +70,10 @@ class Stake:
     details: dict[str, Any]
 
 
-async def _stake(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) -> Stake:
+async def stake_of(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) -> Stake:
     """T1: the amount at stake; for a service cancellation (B5), what its termination cancels,
     named in the details so the agent sees it (a terminated service is refused here)."""
-    services = await _check_services(uow, cmd)
+    services = await check_services(uow, cmd)
     details = dict(cmd.details)
     if cmd.kind is not TicketKind.SERVICE_CANCELLATION:
         if invoice is None:
@@ -80,7 +89,7 @@ async def _stake(uow: UnitOfWork, cmd: OpenTicket, invoice: InvoiceView | None) 
     return Stake(currency, amount if currency else None, details)
 
 
-async def _check_services(uow: UnitOfWork, cmd: OpenTicket) -> list[ServiceView]:
+async def check_services(uow: UnitOfWork, cmd: OpenTicket) -> list[ServiceView]:
     if cmd.kind is TicketKind.SERVICE_CANCELLATION and not cmd.service_ids:
         raise InvalidTicketRequest(problem="name the services to cancel")
     if not cmd.service_ids:
@@ -141,7 +150,7 @@ async def _insert_or_join(
         return joined
     add_message(uow, t, MessageKind.CUSTOMER, cmd.actor, reason)
     uow.audit(cmd.actor, "ticket.opened", subject=("ticket", t.id), after=snapshot(t))
-    uow.notify(t.customer_id, "ticket_opened", ticket_id=t.id, ticket_kind=t.kind)
+    uow.notify(t.customer_id, TicketOpened(ticket_id=t.id, ticket_kind=t.kind))
     return await view_of(uow, t, internal=cmd.actor.is_staff)
 
 

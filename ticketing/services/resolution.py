@@ -4,6 +4,7 @@ needs an admin's approval (B11) parks the ticket, its SLA clock paused (T2)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import billing
@@ -17,6 +18,7 @@ from billing.commands import (
 from billing.models import CreditNoteStatus
 from billing.read_models import CreditNoteView
 from support_desk.core.actors import Actor
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.commands import (
@@ -39,6 +41,32 @@ from ticketing.services._common import (
     staff_user,
     view_of,
 )
+from ticketing.services.credit_links import link_credit_notes
+from ticketing.services.thread import TicketReply
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketResolved(CustomerMessage, kind="ticket_resolved"):
+    """T7: the ticket is resolved; `resolution` is what was done (kept for the record)."""
+
+    ticket_id: int
+    ticket_kind: str
+    resolution: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RatingRequest(CustomerMessage, kind="rating_request"):
+    """T7: after a resolution the customer is asked for 1 to 5 stars."""
+
+    ticket_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketRejected(CustomerMessage, kind="ticket_rejected"):
+    """T7: the ticket was closed without a change, with the agent's reason."""
+
+    ticket_id: int
+    reason: str
 
 
 async def workable(
@@ -63,9 +91,9 @@ async def close_resolved(
     t.resolution = outcome
     move(uow, t, TicketStatus.RESOLVED, tell=False)
     uow.notify(
-        t.customer_id, "ticket_resolved", ticket_id=t.id, ticket_kind=t.kind, resolution=outcome
+        t.customer_id, TicketResolved(ticket_id=t.id, ticket_kind=t.kind, resolution=outcome)
     )
-    uow.notify(t.customer_id, "rating_request", ticket_id=t.id)
+    uow.notify(t.customer_id, RatingRequest(ticket_id=t.id))
     await finish(uow, actor, t, "ticket.resolved", before)
     return await view_of(uow, t)
 
@@ -76,6 +104,7 @@ async def _settle_credit(
     """T5, B11: an issued credit note resolves the ticket; a pending one parks it."""
     before = snapshot(t)
     t.credit_note_id = cn.id
+    link_credit_notes(uow, t.id, actor, [cn.id])
     outcome = {**outcome, "credit_note_id": cn.id}
     if cn.status != CreditNoteStatus.PENDING_APPROVAL:
         return Resolution(await close_resolved(uow, t, actor, outcome, before), cn)
@@ -171,6 +200,10 @@ async def resolve_service_cancellation(
             for sid in service_ids
         ]
     )
+    made = [
+        c.credit_note.id for x in terminations for c in x.cancellations if not c.already_cancelled
+    ]
+    link_credit_notes(uow, t.id, cmd.actor, made)
     outcome = {"action": "terminate_services", "service_ids": list(service_ids)}
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
     return await uow.idempotency.remember(cmd, Resolution(view, terminations=terminations))
@@ -184,7 +217,7 @@ async def resolve_question(uow: UnitOfWork, cmd: ResolveQuestion) -> Resolution:
     answer = rules.ensure_text(cmd.answer)
     before = snapshot(t)
     add_message(uow, t, MessageKind.REPLY, cmd.actor, answer)
-    uow.notify(t.customer_id, "ticket_reply", ticket_id=t.id, text=answer)
+    uow.notify(t.customer_id, TicketReply(ticket_id=t.id, text=answer))
     t.first_responded_at = t.first_responded_at or uow.now
     view = await close_resolved(uow, t, cmd.actor, {"action": "answered"}, before)
     return await uow.idempotency.remember(cmd, Resolution(view))
@@ -200,6 +233,6 @@ async def reject_ticket(uow: UnitOfWork, cmd: RejectTicket) -> TicketView:
     before = snapshot(t)
     move(uow, t, TicketStatus.REJECTED, tell=False)
     t.rejection_reason = reason
-    uow.notify(t.customer_id, "ticket_rejected", ticket_id=t.id, reason=reason)
+    uow.notify(t.customer_id, TicketRejected(ticket_id=t.id, reason=reason))
     await finish(uow, cmd.actor, t, "ticket.rejected", before)
     return await uow.idempotency.remember(cmd, await view_of(uow, t))

@@ -3,6 +3,9 @@ outbox (T8), and internal notes that never leave the console."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.commands import AddNote, RateTicket, ReplyToTicket
@@ -20,6 +23,14 @@ from ticketing.services._common import (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketReply(CustomerMessage, kind="ticket_reply"):
+    """T4: an agent's answer on the customer's ticket, delivered by the bot."""
+
+    ticket_id: int
+    text: str
+
+
 async def reply_to_ticket(uow: UnitOfWork, cmd: ReplyToTicket) -> TicketView:
     """T4, T8: the holder replies; the reply is queued for the bot in the same transaction.
     The first reply meets the first-response SLA (T2); `wait_for_customer` pauses the clock.
@@ -33,7 +44,7 @@ async def reply_to_ticket(uow: UnitOfWork, cmd: ReplyToTicket) -> TicketView:
     text = rules.ensure_text(cmd.text)
     before = snapshot(t)
     add_message(uow, t, MessageKind.REPLY, cmd.actor, text)
-    uow.notify(t.customer_id, "ticket_reply", ticket_id=t.id, text=text)
+    uow.notify(t.customer_id, TicketReply(ticket_id=t.id, text=text))
     if t.first_responded_at is None:
         t.first_responded_at = uow.now
     if cmd.wait_for_customer and t.status != TicketStatus.WAITING_ON_CUSTOMER:

@@ -79,6 +79,13 @@ def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     }
     if route.method == "POST":
         responses["422"] = {"description": "Idempotency key reused", "content": _json(bad)}
+    if route.admin_only:
+        responses["403"] = {"description": "Not an admin key", "content": _json(bad)}
+    if route.body is not None:
+        responses["415"] = {
+            "description": "The body is not application/json",
+            "content": _json(bad),
+        }
     if route.body is None and route.method != "GET":
         responses.pop("400")
     if route.body is not None or route.query is not None or route.method != "GET":

@@ -8,7 +8,7 @@ from typing import Final
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from web.api import invoicing, v1
+from web.api import api_keys, invoicing, v1
 from web.api.schemas import (
     CancelRequest,
     Empty,
@@ -47,6 +47,7 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     content_type: str = "application/json"
+    admin_only: bool = False  # answers 403 to a key that is not an admin key
 
     @property
     def seed_shaped(self) -> bool:
@@ -208,5 +209,24 @@ ROUTES: Final = (
         "credit-notes:document",
         "The credit note as a PDF document",
         content_type="application/pdf",
+    ),
+    Route(
+        "GET",
+        "/api/v1/api-keys",
+        api_keys.list_keys,
+        "api-keys:list",
+        "Every API key, live and revoked (an admin key only)",
+        response=api_keys.ApiKeyListOut,
+        admin_only=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/api-keys/{id}/revocation",
+        api_keys.revoke_key,
+        "api-keys:revoke",
+        "Revoke an API key: its next request, in any process, is a 401 (an admin key only)",
+        Empty,
+        response=api_keys.ApiKeyOut,
+        admin_only=True,
     ),
 )

@@ -1,50 +1,49 @@
 """Field types shared by every API schema: exact money, percentages, clean text.
 
 Money arrives as a string or a number in major units and becomes integer minor units (B12);
-more than two decimals, negatives, NaN and absurd sizes are refused at the edge, before any
-billing code runs. Text is refused when PostgreSQL could not store it (NUL, lone surrogates).
+what the published schema refuses (more than two decimals, negatives, exponents, other digits,
+absurd sizes) is refused at the edge, before any billing code runs. Text is refused when
+PostgreSQL could not store it (NUL, lone surrogates).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-MAX_MAJOR = Decimal(10) ** 10  # 10 billion major units: anything above is a bug, not a sale
+MAX_MAJOR = 10**10  # 10 billion major units: anything above is a bug, not a sale
 CENT = Decimal("0.01")
-MONEY_PATTERN = r"^\s*\d{1,11}(\.\d{1,2})?\s*$"
+# The published patterns are the parsers (one place): ASCII digits only, no exponent, sign,
+# underscore or padding, and their bounds written out, so that a JSON Schema validator and this
+# code accept exactly the same strings ("1e1", "١٢", "1_0" and "-0" are all refused).
+MONEY_PATTERN = r"^([0-9]{1,10}(\.[0-9]{1,2})?|10000000000(\.0{1,2})?)$"
+PERCENT_PATTERN = r"^([0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$"
 
 
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError("must be a number or a decimal string")
-    try:
-        parsed = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("is not a number") from None
-    if not parsed.is_finite():
-        raise ValueError("must be a finite number")
-    return parsed
+def _exact_decimal(pattern: str, maximum: int) -> Callable[[Any], Decimal]:
+    """A parser for `{number in [0, maximum]} | {string matching pattern}`, at most two
+    decimals, exactly as the OpenAPI document declares it."""
+    compiled = re.compile(pattern)
 
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, str):
+            if compiled.fullmatch(value) is None:
+                raise ValueError("must be a decimal such as 12.50 (digits, at most two decimals)")
+            return Decimal(value)
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValueError("must be a number or a decimal string")  # Decimal: built here
+        parsed = Decimal(str(value))
+        if not parsed.is_finite() or not 0 <= parsed <= maximum:
+            raise ValueError(f"must be between 0 and {maximum}")
+        if parsed != parsed.quantize(CENT):
+            raise ValueError("has more than two decimals")
+        return parsed.copy_abs()  # a JSON -0.0 is zero, not a negative amount
 
-def _money(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must not be negative")
-    if value > MAX_MAJOR:
-        raise ValueError("is absurdly large")
-    if value != value.quantize(CENT):
-        raise ValueError("has more than two decimals")
-    return value
-
-
-def _percent(value: Decimal) -> Decimal:
-    if not 0 <= value <= 100:
-        raise ValueError("must be between 0 and 100")
-    if value != value.quantize(CENT):
-        raise ValueError("has more than two decimals")
-    return value
+    return parse
 
 
 def _clean(value: str) -> str:
@@ -64,12 +63,11 @@ def _number(value: Decimal) -> int | float:
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_decimal),
-    AfterValidator(_money),
+    BeforeValidator(_exact_decimal(MONEY_PATTERN, MAX_MAJOR)),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": 10**10},
+                {"type": "number", "minimum": 0, "maximum": MAX_MAJOR},
                 {"type": "string", "pattern": MONEY_PATTERN},
             ],
             "description": "Major units, at most two decimals, as a number or a string.",
@@ -78,13 +76,12 @@ Money = Annotated[
 ]
 Percent = Annotated[
     Decimal,
-    BeforeValidator(_decimal),
-    AfterValidator(_percent),
+    BeforeValidator(_exact_decimal(PERCENT_PATTERN, 100)),
     WithJsonSchema(
         {
             "anyOf": [
                 {"type": "number", "minimum": 0, "maximum": 100},
-                {"type": "string", "pattern": r"^\s*\d{1,3}(\.\d{1,2})?\s*$"},
+                {"type": "string", "pattern": PERCENT_PATTERN},
             ],
             "description": "A percentage such as 8.25, at most two decimals.",
         }

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import cache, partial
 
 from aiohttp import web
 
 import billing
-from billing import documents
 from billing.commands import (
     CreateCustomer,
     CreateService,
@@ -18,6 +16,7 @@ from billing.commands import (
     TerminateService,
     UpdateCustomer,
 )
+from billing.document_files import credit_note_pdf_once
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
 from billing.read_models import CreditNoteView, CustomerView, ServiceView
@@ -309,10 +308,8 @@ async def get_credit_note(request: web.Request) -> web.Response:
 async def credit_note_document(request: web.Request) -> web.Response:
     note_id = path_id(request, "id", CreditNoteNotFound)
     tx = request.config_dict[API_TX]
-    doc = await tx.read(documents.credit_note_document, note_id)
-    locale = doc.customer.language
-    texts = _texts(tx.settings.default_locale)  # rendering is CPU work: off the event loop
-    body = await asyncio.to_thread(documents.credit_note_pdf, doc, texts, locale)
+    texts = _texts(tx.settings.default_locale)
+    doc, body = await credit_note_pdf_once(tx, texts, note_id)  # drawn once, off the loop
     name = doc.credit_note.number or f"credit-note-{note_id}"
     return web.Response(
         body=body,

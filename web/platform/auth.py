@@ -15,7 +15,7 @@ from aiohttp.typedefs import Handler
 from support_desk.core.errors import DomainError
 from web.platform import keys, signing
 from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
-from web.platform.errors import RequestInvalid, Unauthorized
+from web.platform.errors import RequestInvalid, Unauthorized, UnsupportedMediaType
 
 PUBLIC_ROUTES = {"api:openapi", "api:docs", "api:docs-css"}
 MAX_KEY_LENGTH = 128
@@ -53,6 +53,8 @@ def _status_of(exc: BaseException) -> int:
         return exc.http_status
     if isinstance(exc, RequestInvalid):
         return 400
+    if isinstance(exc, UnsupportedMediaType):
+        return 415
     if isinstance(exc, web.HTTPException):
         return exc.status
     return 500

@@ -46,6 +46,12 @@ class RequestInvalid(Exception):
         return cls(f"{field}: {first['msg']}", details)
 
 
+class UnsupportedMediaType(Exception):
+    """A body that is not `application/json`: 415, whatever it holds."""
+
+    message = "Content-Type must be application/json."
+
+
 class Unauthorized(Exception):
     """No key, an unknown key or a bad signature: 401 and nothing else."""
 
@@ -64,7 +70,10 @@ def _seed_error(exc: Exception, now: datetime) -> web.Response:
         missing = {"status": "NOTFOUND", "reason": "NOTFOUND", "message": exc.sentence()}
         return _json(404, missing)
     status, reason, details, message = 400, "ACTION_NOT_ALLOWED", [], str(exc)
-    if isinstance(exc, RequestInvalid):
+    if isinstance(exc, UnsupportedMediaType):
+        status, reason, message = 415, "VALIDATION_ERRORS", exc.message
+        details = [{"field": "Content-Type", "reason": "INVALID_DATA"}]
+    elif isinstance(exc, RequestInvalid):
         reason, message = "VALIDATION_ERRORS", exc.message
         details = [{"field": f, "reason": r} for f, r in exc.details]
     elif isinstance(exc, IdempotencyKeyReused):
@@ -97,6 +106,8 @@ def _our_error(exc: Exception, now: datetime) -> web.Response:
                 "details": details,
             },
         )
+    if isinstance(exc, UnsupportedMediaType):
+        return http_error(415, "unsupported_media_type", exc.message)
     assert isinstance(exc, DomainError)
     status = exc.http_status if 400 <= exc.http_status < 500 else 400
     return _json(
@@ -119,7 +130,7 @@ def make_error_middleware(seed_shape: bool) -> Middleware:
         request[RENDER_REFUSAL] = render
         try:
             response = await handler(request)
-        except (RequestInvalid, DomainError) as exc:
+        except (RequestInvalid, UnsupportedMediaType, DomainError) as exc:
             response = render(exc, request.config_dict[API_TX].clock.now())
         except Unauthorized:
             response = http_error(401, "unauthorized", "A valid API key or signature is needed.")

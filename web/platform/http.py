@@ -9,7 +9,6 @@ key too, namespaced `api:<key id>:<key>:<step>`, so their own replay guards stay
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -29,7 +28,7 @@ from support_desk.core.errors import (
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.tx import UnitOfWork
 from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
-from web.platform.errors import RequestInvalid
+from web.platform.errors import RequestInvalid, UnsupportedMediaType
 from web.platform.keys import ApiKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,13 +84,22 @@ async def _answer_once(
     """Replay the first answer to any of the request's keys (its Idempotency-Key, and for a
     signed request its signature, so a captured request cannot run again under a new key)."""
     guard = Idempotency(uow.session, uow.now)  # its own: billing's services use uow.idempotency
-    for call in calls:
-        if (earlier := await guard.replay(call, Answer)) is not None:
-            return earlier
-    result = await work(uow, caller)
-    for call in calls:
+    result = await _earlier_answer(guard, calls)
+    if result is None:
+        result = await work(uow, caller)
+    for call in calls:  # every key this transaction reserved is answered with it
         await guard.remember(call, result)
     return result
+
+
+async def _earlier_answer(guard: Idempotency, calls: tuple[HttpCall, ...]) -> Answer | None:
+    """The answer already given under one of the keys, after looking at (and so reserving)
+    all of them: a key is either answered or free, never reserved with no answer."""
+    earlier = None
+    for call in calls:
+        found = await guard.replay(call, Answer)
+        earlier = earlier or found
+    return earlier
 
 
 def caller_of(request: web.Request) -> Caller:
@@ -120,7 +128,10 @@ async def respond(
             raise
         rendered = request[RENDER_REFUSAL](refusal, tx.clock.now())
         refused = Answer(rendered.status, rendered.text or "")
-        result = await tx.run(_remember_refusal, calls, refused)
+        try:
+            result = await tx.run(_remember_refusal, calls, refused)
+        except RequestInProgress:  # a twin holds a key: it answers it, this rolls back
+            result = refused
     return web.Response(status=result.status, text=result.body, content_type="application/json")
 
 
@@ -139,11 +150,9 @@ async def _remember_refusal(
     one): a replay gets these bytes again, and nothing else is written or audited for it. A
     twin that answered first keeps its answer, and that is the answer here too."""
     guard = Idempotency(uow.session, uow.now)
+    refused = await _earlier_answer(guard, calls) or refused
     for call in calls:
-        with contextlib.suppress(RequestInProgress):
-            if (earlier := await guard.replay(call, Answer)) is not None:
-                return earlier
-            await guard.remember(call, refused)
+        await guard.remember(call, refused)
     return refused
 
 
@@ -154,8 +163,11 @@ async def read(request: web.Request, work: Work) -> web.Response:
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """The validated body; malformed JSON, wrong types and unknown fields are a 400."""
+    """The validated body; a body that is not JSON by its Content-Type is a 415, malformed
+    JSON, wrong types and unknown fields are a 400."""
     raw = await request.read()
+    if raw.strip() and request.content_type != "application/json":
+        raise UnsupportedMediaType
     try:
         return model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:

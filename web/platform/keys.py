@@ -12,13 +12,15 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from support_desk.core.actors import Actor
+from support_desk.core.errors import NotFound
 from support_desk.core.settings import Settings
 from support_desk.core.tx import UnitOfWork
 from web.platform.models import ApiKeyRow
@@ -32,6 +34,32 @@ class CreateApiKey:
     name: str
     actor: Actor
     signing: bool = False
+    admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeApiKey:
+    id: int
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """What may be shown about a key: never its token, hash or secret."""
+
+    id: int
+    name: str
+    kind: str
+    admin: bool
+    merchant_id: str | None
+    key_id: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    message = "There is no API key {id}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +81,7 @@ class ApiKey:
     id: int
     name: str
     kind: str
+    admin: bool = False
 
 
 def token_hash(token: str) -> str:
@@ -69,7 +98,7 @@ def fernet(settings: Settings) -> Fernet:
 
 async def create_api_key(uow: UnitOfWork, cmd: CreateApiKey) -> NewApiKey:
     """A new bearer key, or with `signing` a merchant id, key id and base64 shared secret."""
-    row = ApiKeyRow(name=cmd.name, created_at=uow.now)
+    row = ApiKeyRow(name=cmd.name, created_at=uow.now, admin=cmd.admin)
     key = secret = None
     if cmd.signing:
         secret = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -84,7 +113,7 @@ async def create_api_key(uow: UnitOfWork, cmd: CreateApiKey) -> NewApiKey:
         cmd.actor,
         "api_key.created",
         subject=("api_key", row.id),
-        after={"name": row.name, "kind": row.kind, "key_id": row.key_id},
+        after={"name": row.name, "kind": row.kind, "key_id": row.key_id, "admin": row.admin},
     )
     return NewApiKey(row.id, row.name, key, row.merchant_id, row.key_id, secret)
 
@@ -100,7 +129,7 @@ async def bearer_key(uow: UnitOfWork, token: str) -> ApiKey | None:
             )
         )
     ).scalar_one_or_none()
-    return None if row is None else ApiKey(row.id, row.name, row.kind)
+    return None if row is None else ApiKey(row.id, row.name, row.kind, row.admin)
 
 
 async def signing_key(
@@ -122,7 +151,7 @@ async def signing_key(
         secret = fernet(uow.settings).decrypt(row.secret_encrypted.encode())
     except InvalidToken:
         return None
-    return ApiKey(row.id, row.name, row.kind), base64.b64decode(secret)
+    return ApiKey(row.id, row.name, row.kind, row.admin), base64.b64decode(secret)
 
 
 async def record_call(uow: UnitOfWork, key: ApiKey, method: str, path: str, status: int) -> None:
@@ -133,3 +162,41 @@ async def record_call(uow: UnitOfWork, key: ApiKey, method: str, path: str, stat
         subject=("api_key", key.id),
         after={"method": method, "path": path[:500], "status": status},
     )
+
+
+def _info(row: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        row.id,
+        row.name,
+        row.kind,
+        row.admin,
+        row.merchant_id,
+        row.key_id,
+        row.created_at,
+        row.revoked_at,
+    )
+
+
+async def list_api_keys(uow: UnitOfWork) -> list[ApiKeyInfo]:
+    """Every key, live and revoked, oldest first."""
+    rows = await uow.session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))
+    return [_info(row) for row in rows]
+
+
+async def revoke_api_key(uow: UnitOfWork, cmd: RevokeApiKey) -> ApiKeyInfo:
+    """Revoke a key for good. Every process looks keys up in the database on every request,
+    so the next request with it, anywhere, is a 401. Revoking a revoked key changes nothing."""
+    revoked = await uow.session.execute(
+        update(ApiKeyRow)
+        .where(ApiKeyRow.id == cmd.id, ApiKeyRow.revoked_at.is_(None))
+        .values(revoked_at=uow.now)
+        .execution_options(synchronize_session=False)
+    )
+    row = await uow.session.get(ApiKeyRow, cmd.id, populate_existing=True)
+    if row is None:
+        raise ApiKeyNotFound(id=cmd.id)
+    if revoked.rowcount:  # type: ignore[attr-defined]
+        uow.audit(
+            cmd.actor, "api_key.revoked", subject=("api_key", row.id), after={"name": row.name}
+        )
+    return _info(row)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from support_desk.core.db import Base, JSONType, UTCDateTime
@@ -26,6 +26,8 @@ class ApiKeyRow(Base):
     secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # an admin key may also list and revoke keys through /api/v1/api-keys
+    admin: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class InvoiceExtrasRow(Base):

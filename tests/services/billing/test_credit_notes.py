@@ -63,14 +63,14 @@ async def test_b6_a_paid_invoice_is_refunded_as_money_back_with_taxes_in_proport
     assert payments[0].refunded_minor == 3000
 
 
-async def test_b6_a_refund_can_become_account_credit_that_pays_a_later_invoice(
+async def test_b6_a_refund_can_become_account_credit_that_pays_an_open_invoice(
     tx: Transactor,
 ) -> None:
     customer = await make_customer(tx)
     first = await make_invoice(tx, customer, line(1000))
+    later = await make_invoice(tx, customer, line(2000))  # before the credit: stays unpaid
     await pay(tx, first, 1200)
     await tx.run(billing.issue_credit_note, credit(first.id, remainder=Remainder.ACCOUNT_CREDIT))
-    later = await make_invoice(tx, customer, line(2000))
 
     paid = await tx.run(
         billing.apply_account_credit,
@@ -106,8 +106,7 @@ async def test_b9_a_refund_never_exceeds_what_was_paid_in_money(tx: Transactor) 
     first = await make_invoice(tx, customer, line(1000, rate_bp=0))
     await pay(tx, first, 1000)
     await tx.run(billing.issue_credit_note, credit(first.id, remainder=Remainder.ACCOUNT_CREDIT))
-    by_credit = await make_invoice(tx, customer, line(1000, rate_bp=0))
-    await tx.run(billing.apply_account_credit, ApplyAccountCredit(by_credit.id, STAFF))
+    by_credit = await make_invoice(tx, customer, line(1000, rate_bp=0))  # paid from credit (B6)
 
     with pytest.raises(errors.ExceedsRefundableAmount):
         await tx.run(billing.issue_credit_note, credit(by_credit.id, remainder=Remainder.REFUND))

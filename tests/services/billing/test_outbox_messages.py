@@ -1,5 +1,5 @@
-"""B3, T8: what billing writes to the outbox renders to the customer's message through the bot's
-templates; a payload that drifted from its template would fall back to the generic text."""
+"""B3, T8: what billing writes to the outbox reads back as its message type and renders through
+that type's own template (strictly: a template that fails raises here instead of falling back)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from billing.commands import (
 from billing.models import ServiceStatus
 from bot.transport.render import Renderer
 from support_desk.core.actors import Actor
+from support_desk.core.messages import read_message
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
@@ -28,8 +29,12 @@ async def messages(tx: Transactor, locale: str = "en") -> dict[str, str]:
     async def rows(uow: UnitOfWork) -> list[OutboxRow]:
         return list((await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all())
 
-    renderer = Renderer(Texts())
-    return {r.kind: renderer.text(r.kind, r.payload, locale) for r in await tx.read(rows)}
+    renderer, texts = Renderer(Texts()), dict[str, str]()
+    for row in await tx.read(rows):
+        message = read_message(row.kind, row.payload)
+        assert message is not None, f"{row.kind} has no message type"
+        texts[row.kind] = renderer.text(message, locale)
+    return texts
 
 
 async def test_b3_every_billing_message_renders_with_its_numbers(tx: Transactor) -> None:

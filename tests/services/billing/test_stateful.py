@@ -44,6 +44,7 @@ IMPORTANT = (
     "split_invoice: done",
     "terminate_service: done",
     "path: refund to account credit, then paid another invoice with it",
+    "path: account credit paid a new invoice on issue",
     "path: above-threshold credit approved by another admin",
     "path: above-threshold credit rejected with a note",
     "path: self-approval refused",

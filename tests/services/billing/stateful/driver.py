@@ -180,7 +180,7 @@ class Driver(RuleBasedStateMachine):
         net = sum(ln.quantity * ln.unit_price_minor for ln in lines)
         tax = sum(half_up_tax(ln.quantity * ln.unit_price_minor, ln.tax_rate_bp) for ln in lines)
         assert (view.net_minor, view.tax_minor, view.total_minor) == (net, tax, net + tax)
-        assert view.status == "unpaid" and view.number is not None
+        assert view.number is not None
         mlines = [
             MLine(v.id, ln.service_id, ln.quantity, ln.unit_price_minor, ln.tax_rate_bp)
             for v, ln in zip(view.lines, lines, strict=True)
@@ -289,7 +289,11 @@ class Driver(RuleBasedStateMachine):
             for i in range(data.draw(st.integers(1, 4), label="lines"))
         ]
 
-    def new_invoice(self, customer: int, lines: list[NewLine]) -> MInvoice:
+    def new_invoice(
+        self, customer: int, lines: list[NewLine], *, take_credit: bool = False
+    ) -> MInvoice:
+        """Issue an invoice; with `take_credit` as billing is set up by default (B6: account
+        credit pays it), else with that setting off, for scenes that need an unpaid one."""
         cmd = IssueInvoice(
             customer_id=customer,
             currency="EUR",
@@ -297,10 +301,31 @@ class Driver(RuleBasedStateMachine):
             actor=STAFF,
             idempotency_key=self.key(),
         )
-        view = self.call(billing.issue_invoice, cmd)
+        usual = self.settings.billing
+        self.settings.billing = usual.model_copy(
+            update={"apply_account_credit_on_issue": take_credit}
+        )
+        try:
+            view = self.call(billing.issue_invoice, cmd)
+        finally:
+            self.settings.billing = usual
         assert view is not None
         self.add_invoice(view, lines)
-        return self.model.invoices[view.id]
+        inv = self.model.invoices[view.id]
+        if take_credit:
+            self.pay_from_account_credit_on_issue(inv)
+        assert (view.paid_minor, view.status) == (inv.paid, inv.status), view
+        return inv
+
+    def pay_from_account_credit_on_issue(self, inv: MInvoice) -> None:
+        """B6: a new invoice takes what it can of its customer's account credit."""
+        amount = min(self.model.account.get(inv.customer, 0), inv.balance)
+        if amount > 0:
+            inv.paid += amount
+            self.model.account[inv.customer] -= amount
+            self.seen("path: account credit paid a new invoice on issue")
+            if inv.status == "paid":
+                self.activate_services(inv)
 
     @staticmethod
     def fingerprint(snap: Snapshot) -> tuple[object, ...]:

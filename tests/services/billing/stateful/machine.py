@@ -71,7 +71,7 @@ class BillingMachine(AbuseAndRetries):
     @rule(data=st.data())
     def issue_invoice(self, data: st.DataObject) -> None:
         customer = data.draw(st.sampled_from(self.customers), label="customer")
-        self.new_invoice(customer, self.draw_lines(data, customer))
+        self.new_invoice(customer, self.draw_lines(data, customer), take_credit=True)
 
     @precondition(lambda self: self.model.invoices)
     @rule(data=st.data(), how=st.sampled_from(["full", "part", "too much"]))

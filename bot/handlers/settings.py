@@ -1,0 +1,104 @@
+"""Settings (`/settings`, the menu's Settings button): the language the bot speaks here,
+compound invoices on or off (B8), and unlinking the chat after a confirmation.
+
+The state is in the text, the action on the button; a tap re-renders the screen in place, in
+the new language when the language changed, and sets this chat's command list in it.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+import billing
+from billing.commands import SetCompoundInvoicesAllowed
+from bot import money_keyboards as kb
+from bot.access import require_link
+from bot.chat_settings import ChatSettings, chat_settings, set_chat_language, unlink_chat
+from bot.chats import ChatLink
+from bot.commands import set_chat_commands
+from bot.handlers.middlewares import CallbackGuard
+from bot.handlers.replies import Speech, button_key, edit
+from bot.money_access import check
+from bot.money_callbacks import MenuCD, Screen, SettingAct, SettingsCD
+from support_desk.core.tx import Transactor
+
+
+def screen(current: ChatSettings, speech: Speech) -> tuple[str, InlineKeyboardMarkup]:
+    text = speech.render("money/settings.html", settings=current)
+    keyboard = kb.settings(
+        current.language, current.compound_invoices_allowed, speech.texts, speech.locale
+    )
+    return text, keyboard
+
+
+async def show_settings(
+    message: Message, customer: ChatLink | None, tx: Transactor, speech: Speech
+) -> None:
+    current = await tx.read(chat_settings, require_link(customer))
+    text, keyboard = screen(current, speech)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def settings_pressed(
+    query: CallbackQuery, customer: ChatLink, tx: Transactor, speech: Speech
+) -> None:
+    text, keyboard = screen(await tx.read(chat_settings, customer), speech)
+    await edit(query, text, keyboard)
+
+
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: SettingsCD,
+    customer: ChatLink,
+    tx: Transactor,
+    speech: Speech,
+) -> None:
+    current = await tx.run(set_chat_language, customer, callback_data.value)
+    spoken = Speech(speech.texts, current.language)
+    await edit(query, *screen(current, spoken))
+    if query.bot is not None:  # after the transaction: a network call
+        await set_chat_commands(query.bot, speech.texts, customer.chat_id, current.language)
+
+
+async def compound_chosen(
+    query: CallbackQuery,
+    callback_data: SettingsCD,
+    customer: ChatLink,
+    tx: Transactor,
+    speech: Speech,
+) -> None:
+    allowed = callback_data.value == "1"
+    command = SetCompoundInvoicesAllowed(
+        customer.customer_id, allowed, customer.actor, idempotency_key=button_key(query)
+    )
+    changed = await tx.run(billing.set_compound_invoices_allowed, command)
+    current = ChatSettings(customer.language, changed.compound_invoices_allowed)
+    await edit(query, *screen(current, speech))
+
+
+async def unlink_asked(query: CallbackQuery, speech: Speech) -> None:
+    keyboard = kb.confirm_unlink(speech.texts, speech.locale)
+    await edit(query, speech.render("money/unlink_confirm.html"), keyboard)
+
+
+async def unlink_confirmed(
+    query: CallbackQuery, customer: ChatLink, tx: Transactor, speech: Speech
+) -> None:
+    await tx.run(unlink_chat, customer)
+    await edit(query, speech.render("money/unlinked.html"))
+
+
+def make_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.middleware(CallbackGuard(check))
+    router.message.register(show_settings, Command("settings"))
+    on_press = router.callback_query.register
+    on_press(settings_pressed, MenuCD.filter(F.to == Screen.SETTINGS))
+    on_press(settings_pressed, SettingsCD.filter(F.act == SettingAct.KEEP_LINKED))
+    on_press(language_chosen, SettingsCD.filter(F.act == SettingAct.LANGUAGE))
+    on_press(compound_chosen, SettingsCD.filter(F.act == SettingAct.COMPOUND))
+    on_press(unlink_asked, SettingsCD.filter(F.act == SettingAct.UNLINK))
+    on_press(unlink_confirmed, SettingsCD.filter(F.act == SettingAct.UNLINK_CONFIRMED))
+    return router

@@ -1,0 +1,28 @@
+"""api: api_keys.admin, for keys that may list and revoke keys through the API
+
+Revision ID: 0012_api
+Revises: 0006_billing_phone_digits
+Create Date: 2026-12-01 10:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_api"
+down_revision = "0006_billing_phone_digits"
+branch_labels = None
+depends_on = "0004_api"  # the table it alters
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("admin", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_column("admin")

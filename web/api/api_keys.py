@@ -1,0 +1,81 @@
+"""API keys under `/api/v1/api-keys` for an admin key: list them and revoke one (the CLI's
+`support-desk api-key list|revoke`). Any other key is refused with 403 and the refusal audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+from web.api.schemas import Empty
+from web.platform.http import Answer, Caller, answer, parse_body, path_id, read, respond
+from web.platform.keys import (
+    ApiKeyInfo,
+    ApiKeyNotFound,
+    RevokeApiKey,
+    list_api_keys,
+    revoke_api_key,
+)
+
+
+class AdminKeyNeeded(PermissionDenied):
+    code = "admin_key_needed"
+    message = "Only an admin API key may manage API keys."
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    kind: str = Field(description="bearer or signing")
+    admin: bool
+    merchantId: str | None = None
+    keyId: str | None = None
+    createdAt: datetime
+    revokedAt: datetime | None = None
+
+
+class ApiKeyListOut(BaseModel):
+    apiKeys: list[ApiKeyOut]
+
+
+def _out(key: ApiKeyInfo) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        kind=key.kind,
+        admin=key.admin,
+        merchantId=key.merchant_id,
+        keyId=key.key_id,
+        createdAt=key.created_at,
+        revokedAt=key.revoked_at,
+    )
+
+
+def _admin(caller: Caller) -> None:
+    if not caller.key.admin:
+        raise AdminKeyNeeded(key=caller.key.name)
+
+
+async def _list(uow: UnitOfWork, caller: Caller) -> Answer:
+    _admin(caller)
+    keys = await list_api_keys(uow)
+    return answer(200, ApiKeyListOut(apiKeys=[_out(key) for key in keys]))
+
+
+async def _revoke(key_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
+    _admin(caller)
+    return answer(200, _out(await revoke_api_key(uow, RevokeApiKey(key_id, caller.actor))))
+
+
+async def list_keys(request: web.Request) -> web.Response:
+    return await read(request, _list)
+
+
+async def revoke_key(request: web.Request) -> web.Response:
+    key_id = path_id(request, "id", ApiKeyNotFound)
+    await parse_body(request, Empty)
+    return await respond(request, None, partial(_revoke, key_id))
