@@ -18,6 +18,7 @@ from pydantic import Field
 from bot.callbacks import Id
 
 OptionalId = Annotated[int, Field(ge=0, le=2**31 - 1)]  # 0: none
+Choice = Annotated[str, Field(max_length=16, pattern=r"^[a-z_]*$")]  # a choice's value
 
 
 class RefundReason(StrEnum):
@@ -68,7 +69,7 @@ class RefundAct(StrEnum):
 class RefundCD(CallbackData, prefix="rf"):
     act: RefundAct
     invoice_id: Id
-    value: str = ""
+    value: Choice = ""
 
 
 class SplitAct(StrEnum):
@@ -99,7 +100,7 @@ class ServiceCD(CallbackData, prefix="sv"):
     act: ServiceAct
     service_id: Id
     invoice_id: OptionalId = 0
-    value: str = ""
+    value: Choice = ""
 
 
 class FlowAct(StrEnum):

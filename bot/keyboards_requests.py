@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from billing.messages import InvoiceDelivered
 from billing.read_models import InvoiceLineView, InvoiceView, ServiceView
+from bot.callbacks import InvoiceAct, InvoiceCD
 from bot.callbacks_requests import (
     AskAct,
     AskCD,
@@ -245,6 +246,8 @@ def ticket_page(ticket: TicketView, live: bool, texts: Texts, locale: str) -> In
     labels = Labels(texts, locale)
     if live:
         labels.add("Reply", TicketCD(act=TicketAct.REPLY, ticket_id=ticket.id))
+    if ticket.invoice_id is not None:
+        labels.add("Open invoice", InvoiceCD(act=InvoiceAct.SHOW, invoice_id=ticket.invoice_id))
     labels.add("‹ Back", TicketsCD(after=0))
     markup = labels.markup()
     assert markup is not None

@@ -25,6 +25,7 @@ class Waiting(StatesGroup):
 
     refund_words = State()  # B6: a few words about the refund (optional)
     reply = State()  # T4: the reply to the ticket whose Reply was pressed
+    question = State()  # T1: the question about the invoice whose "Talk to a person" was pressed
 
 
 async def send_new(

@@ -13,17 +13,16 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 import billing
-import ticketing
 from billing.commands import CancelInvoice, UndoCancellation
 from billing.history import preview_cancellation
 from billing.read_models import InvoiceView
 from bot import keyboards
 from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD
 from bot.chats import ChatLink
+from bot.handlers import my_tickets
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import (
     CANCEL_REASON,
-    TALK_REASON,
     Speech,
     button_key,
     edit,
@@ -31,7 +30,6 @@ from bot.handlers.replies import (
     say,
 )
 from support_desk.core.tx import Transactor
-from ticketing.commands import OpenTicket
 
 
 async def cancel_pressed(
@@ -70,22 +68,6 @@ async def undo_pressed(
         await say(query, speech.render("flows/already_undone.html", result=result))
 
 
-async def talk_pressed(
-    query: CallbackQuery, invoice: InvoiceView, customer: ChatLink, tx: Transactor, speech: Speech
-) -> None:
-    command = OpenTicket(
-        customer_id=customer.customer_id,
-        kind=ticketing.TicketKind.QUESTION,
-        reason=speech.gettext(TALK_REASON),
-        actor=customer.actor,
-        idempotency_key=button_key(query),
-        invoice_id=invoice.id,
-    )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    if ticket.joined:  # a new ticket is announced by its ticket_opened message
-        await say(query, speech.render("flows/ticket_joined.html", ticket=ticket))
-
-
 def make_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.middleware(CallbackGuard())
@@ -93,6 +75,6 @@ def make_router() -> Router:
     on_press(cancel_pressed, InvoiceCD.filter(F.act == InvoiceAct.CANCEL))
     on_press(cancel_confirmed, InvoiceCD.filter(F.act == InvoiceAct.CONFIRM))
     on_press(cancel_kept, InvoiceCD.filter(F.act == InvoiceAct.KEEP))
-    on_press(talk_pressed, InvoiceCD.filter(F.act == InvoiceAct.TALK))
+    on_press(my_tickets.talk_pressed, InvoiceCD.filter(F.act == InvoiceAct.TALK))  # T1
     on_press(undo_pressed, UndoCD.filter())
     return router

@@ -1,10 +1,13 @@
 """My tickets (T4, T7): `/tickets` lists open and past tickets with their status, a ticket's
 page shows its thread; Reply (on the page, under an agent's reply) takes the next text into
-that ticket. A question (T1): free text with no live ticket is offered as a new `question`
-ticket in the customer's own words, kept in FSM state until they say send or not.
+that ticket, and so does a swipe-reply to the agent's message. A question (T1): free text
+with no live ticket is offered as a new `question` ticket in the customer's own words, kept
+in FSM state until they say send or not.
 """
 
 from __future__ import annotations
+
+from contextlib import suppress
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -13,11 +16,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 import billing
 import ticketing
+from billing.read_models import InvoiceView
 from bot import keyboards_requests as kb
 from bot.access import require_link
 from bot.callbacks_requests import QuestionAct, QuestionCD, TicketAct, TicketCD, TicketsCD
 from bot.chats import ChatLink
-from bot.handlers.flow import Waiting, leave
+from bot.handlers.flow import Waiting, begin, leave
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, edit, say
 from bot.requests_access import authorise_request
@@ -109,6 +113,63 @@ async def reply_typed(
     await message.answer(speech.render("flows/reply_sent.html", ticket=ticket))
 
 
+async def replied_ticket(message: Message) -> dict[str, int] | bool:
+    """A swipe-reply to one of our messages about a ticket (its Reply or Open ticket button
+    names it): `{"replied_ticket": id}`; the ticket is re-read as the customer's own."""
+    replied = message.reply_to_message
+    markup = replied.reply_markup if replied is not None else None
+    for row in markup.inline_keyboard if markup is not None else []:
+        for button in row:
+            with suppress(TypeError, ValueError):
+                return {"replied_ticket": TicketCD.unpack(button.callback_data or "").ticket_id}
+    return False
+
+
+async def swipe_replied(
+    message: Message,
+    replied_ticket: int,
+    customer: ChatLink | None,
+    tx: Transactor,
+    speech: Speech,
+) -> None:
+    """T4: a reply to the agent's message joins that ticket, as the Reply button does."""
+    link, text = require_link(customer), (message.text or "").strip()
+    named = TicketCD(act=TicketAct.REPLY, ticket_id=replied_ticket)
+    ticket = (await authorise_request(tx, link, named))["ticket"]
+    assert isinstance(ticket, TicketView)
+    if not is_live(ticket.status):
+        await message.answer(speech.render("requests/ticket_closed.html", ticket=ticket))
+        return
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    command = AddCustomerMessage(ticket.id, text, link.actor, idempotency_key=key)
+    added = await tx.run(ticketing.add_customer_message, command)
+    await message.answer(speech.render("flows/reply_sent.html", ticket=added))
+
+
+async def talk_pressed(
+    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
+) -> None:
+    """T1: "Talk to a person" under an invoice asks for the customer's own words."""
+    await begin(state, "question", None, invoice_id=invoice.id)
+    await state.set_state(Waiting.question)
+    await say(query, speech.render("requests/question_prompt.html", invoice=invoice))
+
+
+async def question_typed(
+    message: Message, customer: ChatLink | None, tx: Transactor, state: FSMContext, speech: Speech
+) -> None:
+    """The words become a question ticket about the invoice (or join the live one, T1)."""
+    link, text = require_link(customer), (message.text or "").strip()
+    flow = (await state.get_data()).get("flow")
+    await state.clear()
+    if not isinstance(flow, dict) or not text:
+        return
+    key = f"tg:{message.chat.id}:{message.message_id}"
+    question = {"text": text, "key": key, "invoice_id": flow.get("invoice_id")}
+    ticket = await tx.run(ticketing.open_ticket, question_request(question, link))
+    await message.answer(speech.render("requests/sent.html", ticket=ticket))
+
+
 async def offer_question(
     message: Message, state: FSMContext, speech: Speech, text: str, key: str
 ) -> None:
@@ -130,7 +191,7 @@ async def question_pressed(
     speech: Speech,
 ) -> None:
     question = (await state.get_data()).get("question")
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = query.message and query.message.message_id
     if not isinstance(question, dict) or question.get("message_id") != message_id:
         await edit(query, speech.render("requests/stale.html"))
         return
@@ -138,15 +199,23 @@ async def question_pressed(
         await leave(state)
         await edit(query, speech.render("requests/question_dropped.html"))
         return
-    command = OpenTicket(
+    command = question_request(question, customer)
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket))
+
+
+def question_request(question: dict[str, object], customer: ChatLink) -> OpenTicket:
+    """T1: a question in the customer's own words, about an invoice if they asked from one;
+    the message's key makes a repeated update one request."""
+    invoice_id = question.get("invoice_id")
+    return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.QUESTION,
         reason=str(question["text"]),
         actor=customer.actor,
         idempotency_key=str(question["key"]),
+        invoice_id=invoice_id if isinstance(invoice_id, int) else None,
     )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket))
 
 
 def make_router() -> Router:
@@ -154,6 +223,8 @@ def make_router() -> Router:
     router.callback_query.middleware(CallbackGuard(authorise_request))
     router.message.register(list_tickets, Command("tickets"))
     router.message.register(reply_typed, Waiting.reply, F.text, ~F.text.startswith("/"))
+    router.message.register(question_typed, Waiting.question, F.text, ~F.text.startswith("/"))
+    router.message.register(swipe_replied, F.text, ~F.text.startswith("/"), replied_ticket)
     on_press = router.callback_query.register
     on_press(page_pressed, TicketsCD.filter())
     on_press(ticket_pressed, TicketCD.filter(F.act == TicketAct.SHOW))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 import billing
 import ticketing
@@ -80,26 +80,28 @@ async def words_typed(
     message: Message, customer: ChatLink | None, tx: Transactor, state: FSMContext, speech: Speech
 ) -> None:
     """Step 2, typed: the words join the request; step 3 comes as a new message."""
-    link = require_link(customer)
-    words = (message.text or "").strip()
+    link, words = require_link(customer), (message.text or "").strip()
     flow = (await state.get_data()).get("flow")
-    if not isinstance(flow, dict) or not words:
-        await state.set_state(None)
-        return
     if len(words) > TEXT_LIMIT:
         await message.answer(speech.render("flows/reply_too_long.html", limit=TEXT_LIMIT))
         return
-    invoice = await tx.read(
-        billing.queries.customer_invoice, int(flow["invoice_id"]), link.customer_id
-    )
-    flow["words"] = words
-    text = speech.render("requests/refund_to.html", **context(invoice, flow, speech))
-    sent = await message.answer(
-        text, reply_markup=kb.refund_to(invoice.id, speech.texts, speech.locale)
-    )
-    flow["message_id"] = sent.message_id
-    await save(state, flow)
     await state.set_state(None)
+    if not isinstance(flow, dict) or not words:
+        return
+    invoice_id = int(flow["invoice_id"])
+    invoice = await tx.read(billing.queries.customer_invoice, invoice_id, link.customer_id)
+    flow["words"] = words
+    text, keyboard = step_to(invoice, flow, speech)
+    flow["message_id"] = (await message.answer(text, reply_markup=keyboard)).message_id
+    await save(state, flow)
+
+
+def step_to(
+    invoice: InvoiceView, flow: Flow, speech: Speech
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Step 3: money back or account credit, with what was paid and refunded."""
+    text = speech.render("requests/refund_to.html", **context(invoice, flow, speech))
+    return text, kb.refund_to(invoice.id, speech.texts, speech.locale)
 
 
 async def words_skipped(
@@ -110,8 +112,7 @@ async def words_skipped(
         await stale(query, speech)
         return
     await state.set_state(None)
-    text = speech.render("requests/refund_to.html", **context(invoice, flow, speech))
-    await edit(query, text, kb.refund_to(invoice.id, speech.texts, speech.locale))
+    await edit(query, *step_to(invoice, flow, speech))
 
 
 async def to_chosen(
@@ -157,19 +158,26 @@ async def send_pressed(
     if flow is None or not flow.get("reason") or not flow.get("to"):
         await stale(query, speech)
         return
+    command = refund_request(flow, invoice, customer, button_key(query), speech)
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
+
+
+def refund_request(
+    flow: Flow, invoice: InvoiceView, customer: ChatLink, key: str | None, speech: Speech
+) -> OpenTicket:
+    """T1: the ticket as the agent will read it: the reason and the customer's own words."""
     shown = context(invoice, flow, speech)
     reason = "\n".join(str(part) for part in (shown["reason"], flow.get("words")) if part)
-    command = OpenTicket(
+    return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.REFUND,
         reason=reason,
         actor=customer.actor,
-        idempotency_key=button_key(query),
+        idempotency_key=key,
         invoice_id=invoice.id,
         details={"reason": flow["reason"], "to": flow["to"]},
     )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
 
 
 def make_router() -> Router:

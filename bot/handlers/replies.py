@@ -25,7 +25,6 @@ GENERIC_REFUSAL = "bot/refusals/generic.html"
 ANSWER_LIMIT = 200  # answerCallbackQuery text, in characters
 # The customer's own words, in their language, on the credit note and in the ticket thread.
 CANCEL_REASON = "Cancelled at the customer's request"
-TALK_REASON = "I would like to talk to a person about this invoice."
 
 
 @dataclass(frozen=True, slots=True)

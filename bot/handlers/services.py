@@ -19,11 +19,12 @@ from billing.read_models import InvoiceView, ServiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, ServiceAct, ServiceCD, When
 from bot.chats import ChatLink
-from bot.handlers.flow import begin, current, save, send_new, stale
+from bot.handlers.flow import Flow, begin, current, save, send_new, stale
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, button_key, edit, say
 from bot.handlers.split import services_on
 from bot.requests_access import authorise_request
+from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket
 
@@ -88,24 +89,30 @@ async def when_chosen(
     state: FSMContext,
     speech: Speech,
 ) -> None:
-    flow = await current(state, query, ("service",), callback_data.invoice_id)
-    if (
-        flow is None
-        or flow.get("service_id") != service.id
-        or callback_data.value not in set(When)
-    ):
+    flow = await service_flow(state, query, service, callback_data)
+    if flow is None or callback_data.value not in set(When):
         await stale(query, speech)
         return
     flow["when"] = callback_data.value
     await save(state, flow)
-    cancels = await consequences(tx, service)
+    cancels, when = await consequences(tx, service), flow["when"]
     text = speech.render(
-        "requests/service_confirm.html", service=service, cancels=cancels, when=flow["when"]
+        "requests/service_confirm.html", service=service, cancels=cancels, when=when
     )
-    keyboard = kb.service_confirm(
-        service.id, callback_data.invoice_id, speech.texts, speech.locale
-    )
+    keyboard = kb.service_confirm(service.id, callback_data.invoice_id, *speech_of(speech))
     await edit(query, text, keyboard)
+
+
+async def service_flow(
+    state: FSMContext, query: CallbackQuery, service: ServiceView, data: ServiceCD
+) -> Flow | None:
+    """The service flow this press belongs to, about this very service."""
+    flow = await current(state, query, ("service",), data.invoice_id)
+    return flow if flow is not None and flow.get("service_id") == service.id else None
+
+
+def speech_of(speech: Speech) -> tuple[Texts, str]:
+    return speech.texts, speech.locale
 
 
 async def send_pressed(
@@ -118,23 +125,34 @@ async def send_pressed(
     speech: Speech,
 ) -> None:
     """One `service_cancellation` ticket with the service (T1); a double tap is one."""
-    flow = await current(state, query, ("service",), callback_data.invoice_id)
-    if flow is None or flow.get("service_id") != service.id or not flow.get("when"):
+    flow = await service_flow(state, query, service, callback_data)
+    if flow is None or not flow.get("when"):
         await stale(query, speech)
         return
-    when = When(flow["when"])
-    command = OpenTicket(
+    command = service_request(When(flow["when"]), service, callback_data, customer, query, speech)
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket, service=service))
+
+
+def service_request(
+    when: When,
+    service: ServiceView,
+    data: ServiceCD,
+    customer: ChatLink,
+    query: CallbackQuery,
+    speech: Speech,
+) -> OpenTicket:
+    """T1, B5: the service, when, and the invoice the request started from (if any)."""
+    return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.SERVICE_CANCELLATION,
         reason=speech.gettext(REASONS[when]) % {"service": service.name},
         actor=customer.actor,
         idempotency_key=button_key(query),
-        invoice_id=callback_data.invoice_id or None,
+        invoice_id=data.invoice_id or None,
         service_ids=(service.id,),
         details={"when": when.value},
     )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, service=service))
 
 
 def make_router() -> Router:

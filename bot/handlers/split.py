@@ -131,22 +131,29 @@ async def send_pressed(
     if flow is None or not flow.get("ticks"):
         await stale(query, speech)
         return
+    command = split_request(flow, invoice, customer, button_key(query), speech)
+    ticket = await tx.run(ticketing.open_ticket, command)
+    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
+
+
+def split_request(
+    flow: Flow, invoice: InvoiceView, customer: ChatLink, key: str | None, speech: Speech
+) -> OpenTicket:
+    """T1, B7: the ticked lines, named in the customer's language for the agent."""
     names = ", ".join(line.name for line in invoice.lines if line.id in flow["ticks"])
     reason = speech.gettext("Please drop from invoice %(invoice)s: %(lines)s") % {
         "invoice": invoice.number or invoice.id,
         "lines": names,
     }
-    command = OpenTicket(
+    return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.COMPOUND_SPLIT,
         reason=reason,
         actor=customer.actor,
-        idempotency_key=button_key(query),
+        idempotency_key=key,
         invoice_id=invoice.id,
         line_ids=tuple(flow["ticks"]),
     )
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
 
 
 def make_router() -> Router:

@@ -201,7 +201,7 @@ async def test_tg7_a_stale_cancel_button_says_it_is_already_done(
     assert "already cancelled" in (stale_prompt.text or "")
 
 
-async def test_t1_talk_to_a_person_opens_one_question_ticket(
+async def test_t1_talk_to_a_person_opens_one_question_ticket_in_the_customers_words(
     tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
 ) -> None:
     customer = await make_customer(tx)
@@ -209,16 +209,22 @@ async def test_t1_talk_to_a_person_opens_one_question_ticket(
     async with customer_bot(tx, emulator, bot, texts) as stack:
         invoice = await delivered(tx, stack, customer)
         await press(stack, ann, TALK)
-        opened = ann.texts()[-1]
+        prompt = ann.texts()[-1]
+        await stack.settle(ann.send("Why is it so high?"))
+        opened = ann.texts()
         await stack.settle(ann.send("/invoices"))
         listing = ann.received()[-1]
         await press(stack, ann, labels(listing)[0])
         await press(stack, ann, TALK)
+        await stack.settle(ann.send("And when is it due?"))
 
     (ticket,) = (await tx.read(ticketing.tickets_of_customer, customer.id, STAFF)).items
+    ticket = await tx.read(ticketing.ticket_view, ticket.id, STAFF)
     assert ticket.kind == "question" and ticket.invoice_id == invoice.id
-    assert f"#{ticket.id}" in opened
-    assert ann.texts()[-1] == shown(texts, "bot/flows/ticket_joined.html", ticket=ticket)
+    assert [m.text for m in ticket.messages] == ["Why is it so high?", "And when is it due?"]
+    assert prompt == shown(texts, "bot/requests/question_prompt.html", invoice=invoice)
+    assert any(f"#{ticket.id}" in text for text in opened)
+    assert "already have request" in ann.texts()[-1]
 
 
 async def test_tg5_forged_buttons_naming_another_customers_invoice_are_refused_and_audited(

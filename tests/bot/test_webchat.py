@@ -16,12 +16,14 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from sqlalchemy import func, select
 
 import billing
+import ticketing
 from billing.models import InvoiceStatus
 from bot.demo import DEMO_CUSTOMER, DEMO_PHONE, demo_user, seed_demo
 from bot.emulator import BotApiEmulator, EmulatedUser
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.bot.customer_bot import CustomerBot, customer_bot
+from tests.factories import STAFF
 from ticketing.models import Ticket
 
 SCRIPT = "<script>alert(1)</script>"
@@ -205,7 +207,7 @@ async def test_the_demo_customer_links_the_chat_and_cancels_an_invoice_from_the_
     assert await status_of(tx, number) == InvoiceStatus.CANCELED
 
 
-async def test_a_paid_invoice_offers_a_refund_request_and_the_press_starts_it(
+async def test_a_paid_invoice_offers_a_refund_and_the_request_opens_a_refund_ticket(
     tx: Transactor, emulator: BotApiEmulator, stack: CustomerBot, browser: aiohttp.ClientSession
 ) -> None:
     await seed_demo(tx)
@@ -221,13 +223,24 @@ async def test_a_paid_invoice_offers_a_refund_request_and_the_press_starts_it(
     [shown] = [m for m in alex.received() if f"Invoice {paid.number}" in (m.text or "")]
     await click(browser, page, "Request a refund")
     await settle(stack)
+    asked = await chat(browser, alex)
+    before_sending = await tx.read(tickets_on, paid.id)
+    for label in ("I was charged twice", "Skip", "Back to my", "Send request"):
+        await click(browser, await chat(browser, alex), label)
+        await settle(stack)
     after = await chat(browser, alex)
 
     assert "Request a refund" in [b["text"] for b in shown.buttons()]
     assert "Talk to a person" not in [b["text"] for b in shown.buttons()]  # B6: a refund
     assert "Cancel invoice" not in page.text  # paid
-    assert "Why do you want a refund?" in after.text
-    assert await tx.read(tickets_on, paid.id) == 0  # a ticket only once the request is sent
+    assert "Why do you want a refund?" in asked.text
+    assert before_sending == 0  # a ticket only once the request is sent
+    assert "Request sent: ticket #" in after.text
+    assert "We received your request: ticket #" in after.text
+    [ticket] = (await tx.read(ticketing.tickets_of_customer, customer.id, STAFF)).items
+    assert ticket.kind == "refund" and ticket.details == {"reason": "dup", "to": "refund"}
+    assert ticket.amount_minor is not None and ticket.amount_minor > 0
+    assert await tx.read(tickets_on, ticket.invoice_id or 0) == 1
 
 
 async def tickets_on(uow: UnitOfWork, invoice_id: int) -> int:

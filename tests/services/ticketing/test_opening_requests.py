@@ -7,19 +7,21 @@ import pytest
 
 import billing
 import ticketing
-from billing.commands import TerminateService
+from billing.commands import Remainder, TerminateService
 from billing.errors import ServiceAlreadyTerminated
 from support_desk.core.actors import Actor
 from support_desk.core.tx import Transactor
 from tests.services.ticketing.builders import (
     SYSTEM,
+    claimed,
     line,
+    make_agent,
     make_customer,
     make_invoice,
     make_service,
     pay,
 )
-from ticketing.commands import OpenTicket
+from ticketing.commands import OpenTicket, ResolveRefund
 from ticketing.models import TicketKind
 
 
@@ -126,3 +128,27 @@ async def test_t4_live_tickets_are_the_ones_not_yet_closed(tx: Transactor) -> No
     assert [t.id for t in live] == [ticket.id]
     with pytest.raises(ticketing.errors.NotYourTicket):
         await tx.read(ticketing.live_tickets_of_customer, customer.id, stranger)
+
+
+async def test_b6_a_later_refund_request_is_worth_what_is_left_after_earlier_refunds(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    invoice = await pay(tx, await make_invoice(tx, customer, line(5000)), 6000)
+    actor = Actor.customer(customer.id)
+    first = await tx.run(
+        ticketing.open_ticket,
+        OpenTicket(customer.id, TicketKind.REFUND, "Part", actor, invoice_id=invoice.id),
+    )
+    agent = await make_agent(tx)
+    await claimed(tx, agent, first)
+    partly = ResolveRefund(first.id, Remainder.REFUND, agent, amount_minor=2000)
+    await tx.run(ticketing.resolve_refund, partly)
+
+    second = await tx.run(
+        ticketing.open_ticket,
+        OpenTicket(customer.id, TicketKind.REFUND, "The rest", actor, invoice_id=invoice.id),
+    )
+
+    assert second.id != first.id and not second.joined  # the first one is resolved
+    assert (first.amount_minor, second.amount_minor) == (6000, 4000)
