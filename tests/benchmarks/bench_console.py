@@ -28,14 +28,27 @@ from support_desk.core.clock import FrozenClock
 from support_desk.core.db import make_engine
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
+from support_desk.migrations import upgrade
 from support_desk.wiring import Runtime, build_web_app
-from tests.benchmarks.bench_ticketing import bulk_tickets, database, empty_tickets
+from tests import backends
+from tests.benchmarks.bench_ticketing import bulk_tickets, empty_tickets
 from tests.services.ticketing import builders
 from ticketing.commands import AddCustomerMessage, CreateUser
 from ticketing.models import Role, Ticket, TicketKind, TicketMessage
 from ticketing.queue import QueueFilter, queue_statement
 
 TIMES = "bench_console_times"
+PG_DB = "sd_bench_console"  # its own database: other benchmarks may run meanwhile
+
+
+async def database(backend: str, workdir: Path) -> str:
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        await asyncio.to_thread(upgrade, url)
+        return url
+    return await asyncio.to_thread(backends.prepare_postgres, PG_DB)
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
