@@ -154,3 +154,12 @@ async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:
         LinkTokenRow.token_hash == token_hash(token), LinkTokenRow.used_at.is_not(None)
     )
     return await uow.session.scalar(stmt)
+
+
+async def invoices_cancelled_with(uow: UnitOfWork, service_id: int) -> tuple[InvoiceView, ...]:
+    """B5: the invoices that terminating the service now would cancel (the same query as
+    terminate_service's), for a preview before the agent confirms."""
+    from billing.services.cancellation import _cancellable_for
+
+    ids = await _cancellable_for(uow, service_id)
+    return tuple([await repo.invoice_view(uow.session, i) for i in ids])

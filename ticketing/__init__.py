@@ -22,6 +22,7 @@ from ticketing.services.claims import (
     release_ticket,
     set_priority,
 )
+from ticketing.services.conversion import convert_question
 from ticketing.services.opening import add_customer_message, open_ticket
 from ticketing.services.resolution import (
     reject_ticket,
@@ -54,6 +55,7 @@ __all__ = [
     "claim_next",
     "claim_ticket",
     "commands",
+    "convert_question",
     "create_user",
     "errors",
     "external_ticket_view",

@@ -200,3 +200,17 @@ class SetUserLocale:
     locale: str
     actor: Actor
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertQuestion:
+    """T1: a question becomes a request of another kind; the thread and reason stay."""
+
+    ticket_id: int
+    kind: TicketKind
+    actor: Actor
+    idempotency_key: str | None = None
+    invoice_id: int | None = None
+    line_ids: tuple[int, ...] = ()
+    service_ids: tuple[int, ...] = ()
+    expected_version: int | None = None

@@ -10,14 +10,20 @@ from support_desk.core.texts import TEMPLATES_DIR, load_translations
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
-def console_msgids() -> set[str]:
+def console_messages() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every text in templates/console/."""
     found = extract_from_dir(
         TEMPLATES_DIR / "console", method_map=[("**.html", "jinja2")], options_map=OPTIONS
     )
-    ids: set[str] = set()
-    for _file, _line, message, _comments, _context in found:
-        ids.update([message] if isinstance(message, str) else [m for m in message if m])
+    ids: set[tuple[str | None, str]] = set()
+    for _file, _line, message, _comments, context in found:
+        texts = [message] if isinstance(message, str) else [m for m in message if m]
+        ids.update((context, m) for m in texts)
     return ids
+
+
+def console_msgids() -> set[str]:
+    return {m for _, m in console_messages()}
 
 
 def test_the_console_templates_have_texts_to_translate() -> None:
@@ -26,5 +32,9 @@ def test_the_console_templates_have_texts_to_translate() -> None:
 
 def test_every_console_text_has_a_russian_translation() -> None:
     russian = load_translations("ru")
-    missing = sorted(m for m in console_msgids() if russian.gettext(m) == m)
+    missing = sorted(
+        (c or "", m)
+        for c, m in console_messages()
+        if (russian.pgettext(c, m) if c else russian.gettext(m)) == m
+    )
     assert missing == []

@@ -27,15 +27,15 @@ async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
         return earlier
     rules.ensure_may_see(cmd.customer_id, cmd.actor)
     reason = rules.ensure_text(cmd.reason)
-    invoice = await _invoice_of(uow, cmd)
-    await _check_services(uow, cmd)
+    invoice = await invoice_of(uow, cmd)
+    await check_services(uow, cmd)
     view = await _join(uow, cmd, reason) if cmd.invoice_id is not None else None
     if view is None:
         view = await _insert_or_join(uow, cmd, reason, invoice)
     return await uow.idempotency.remember(cmd, view)
 
 
-async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
+async def invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
     if cmd.invoice_id is None:
         if cmd.kind is not TicketKind.QUESTION:
             raise InvalidTicketRequest(problem="this kind of ticket is about an invoice")
@@ -47,7 +47,7 @@ async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
     return invoice
 
 
-async def _check_services(uow: UnitOfWork, cmd: OpenTicket) -> None:
+async def check_services(uow: UnitOfWork, cmd: OpenTicket) -> None:
     if cmd.kind is TicketKind.SERVICE_CANCELLATION and not cmd.service_ids:
         raise InvalidTicketRequest(problem="name the services to cancel")
     if cmd.service_ids:

@@ -3,7 +3,11 @@ ticketing's and billing's use cases, behind one route table (web/console/routes.
 
 from __future__ import annotations
 
+import functools
+from datetime import timedelta
+
 from aiohttp import web
+from babel.dates import format_timedelta
 
 from support_desk.core.settings import Settings
 from support_desk.core.texts import LOCALES, Texts
@@ -13,11 +17,21 @@ from web.console.guard import guarded, harden
 from web.console.routes import console_routes
 
 
+def span(delta: timedelta, *, locale: str, direction: bool = False) -> str:
+    """A duration the locale's short way ("3 hr", "3 ч"); with `direction`, "in 3 hr"/"3 hr
+    ago" (a due time past is overdue)."""
+    return format_timedelta(
+        delta, threshold=1.5, add_direction=direction, format="short", locale=locale
+    )
+
+
 def setup_console(app: web.Application, tx: Transactor, settings: Settings, texts: Texts) -> None:
     """Mount every route of the table, each behind the guard; nothing else joins /console/."""
     app[CONSOLE] = Console(tx, settings, texts)
     for locale in LOCALES:
-        app[JINJA[locale]] = texts.environment(locale)
+        env = texts.environment(locale)
+        env.filters["span"] = functools.partial(span, locale=locale)
+        app[JINJA[locale]] = env
     for route in console_routes():
         app.router.add_route(route.method, route.path, guarded(route))
     app.on_response_prepare.append(harden)

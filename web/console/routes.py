@@ -36,6 +36,9 @@ AGENT_MODULES = (
     "web.console.auth_views",
     "web.console.static",
     "web.console.queue_views",
+    "web.console.ticket_views",
+    "web.console.resolve_views",
+    "web.console.events",
 )
 
 

@@ -1,0 +1,82 @@
+"""The ticket page and the thread's actions: claim, release, reply, internal note (T3, T4)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+import ticketing
+from ticketing.commands import AddNote, ClaimTicket, ReleaseTicket, ReplyToTicket
+from ticketing.ticket_context import ticket_context
+from web.console import forms
+from web.console.actions import act
+from web.console.context import console, form_key, user
+from web.console.previews import preview_for
+from web.console.render import render
+from web.console.routes import Access, ConsoleRoute
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    ticket_id, actor = forms.path_id(request), user(request).actor
+    tx = console(request).tx
+    try:
+        found = await tx.read(ticket_context, ticket_id, actor)
+    except ticketing.errors.TicketNotFound:
+        return render(request, "console/missing.html", status=404)
+    preview = await preview_for(request, found)
+    threshold = console(request).settings.billing.approval_threshold_minor
+    page = "console/ticket.html"
+    return render(request, page, c=found, t=found.ticket, threshold=threshold, **preview)
+
+
+def _back(request: web.Request) -> str:
+    return f"/console/tickets/{forms.path_id(request)}"
+
+
+async def claim(request: web.Request) -> web.Response:
+    async def build() -> ClaimTicket:
+        return ClaimTicket(forms.path_id(request), user(request).actor, form_key(request))
+
+    return await act(request, ticketing.claim_ticket, build, back=_back(request), done="claimed")
+
+
+async def release(request: web.Request) -> web.Response:
+    async def build() -> ReleaseTicket:
+        version = forms.number(await request.post(), "version")
+        return ReleaseTicket(
+            forms.path_id(request), user(request).actor, form_key(request), version
+        )
+
+    return await act(
+        request, ticketing.release_ticket, build, back=_back(request), done="released"
+    )
+
+
+async def reply(request: web.Request) -> web.Response:
+    async def build() -> ReplyToTicket:
+        form = await request.post()
+        wait = form.get("wait") == "1"
+        text = forms.text(form, "text")
+        return ReplyToTicket(
+            forms.path_id(request), text, user(request).actor, form_key(request), wait
+        )
+
+    return await act(
+        request, ticketing.reply_to_ticket, build, back=_back(request), done="replied"
+    )
+
+
+async def note(request: web.Request) -> web.Response:
+    async def build() -> AddNote:
+        text = forms.text(await request.post(), "text")
+        return AddNote(forms.path_id(request), text, user(request).actor, form_key(request))
+
+    return await act(request, ticketing.add_note, build, back=_back(request), done="noted")
+
+
+ROUTES = [
+    ConsoleRoute("GET", "/console/tickets/{id}", ticket_page, Access.AGENT),
+    ConsoleRoute("POST", "/console/tickets/{id}/claim", claim, Access.AGENT),
+    ConsoleRoute("POST", "/console/tickets/{id}/release", release, Access.AGENT),
+    ConsoleRoute("POST", "/console/tickets/{id}/reply", reply, Access.AGENT),
+    ConsoleRoute("POST", "/console/tickets/{id}/note", note, Access.AGENT),
+]
