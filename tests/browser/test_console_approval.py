@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -126,7 +127,7 @@ async def test_an_admin_approves_and_the_customer_receives_the_credit_note(
     await expect(page.locator("#live")).to_contain_text("was issued on invoice", timeout=WAIT)
     document = page.get_by_role("link", name=re.compile(r"\.pdf")).last
     await expect(document).to_be_visible(timeout=WAIT)
-    pdf = await page.request.get(await document.get_attribute("href") or "")
+    pdf = await page.request.get(urljoin(page.url, await document.get_attribute("href") or ""))
     assert pdf.ok and (await pdf.body()).startswith(b"%PDF")
 
     await console.goto(product.home.rstrip("/") + "/console/credit-notes?by=week")
