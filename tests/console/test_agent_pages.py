@@ -14,7 +14,15 @@ import ticketing
 from billing.models import CreditNote
 from support_desk.core.actors import Actor
 from support_desk.core.tx import Transactor, UnitOfWork
-from tests.console.conftest import Browser, Person, add_person, post_form, signed_in, token_from
+from tests.console.conftest import (
+    Browser,
+    Person,
+    add_person,
+    post_form,
+    sign_in,
+    signed_in,
+    token_from,
+)
 from tests.services.ticketing.builders import (
     claimed,
     line,
@@ -26,7 +34,7 @@ from tests.services.ticketing.builders import (
     outbox,
     pay,
 )
-from ticketing.commands import AddCustomerMessage, RejectResolution
+from ticketing.commands import AddCustomerMessage, ApproveResolution, RejectResolution
 from ticketing.models import Role, TicketKind
 
 
@@ -415,3 +423,31 @@ async def test_the_live_stream_announces_a_new_ticket_and_message(
     seen = await _read_event(stream)
     assert str(second.id) in seen.split("event: changes")[1]
     stream.close()
+
+
+async def test_the_agent_sees_the_admins_approval(
+    tx: Transactor, new_browser: Browser, agent: Person, admin: Person
+) -> None:
+    _, ticket = await _refund_ticket(tx, unit=20000)
+    await claimed(tx, agent.actor, ticket)
+    client = await signed_in(new_browser, agent)
+    path = f"/console/tickets/{ticket.id}"
+    await _submit_issue(client, await _page(client, f"{path}?preview=refund&to=refund"), path)
+    await tx.run(ticketing.approve_resolution, ApproveResolution(ticket.id, admin.actor))
+
+    html = await _page(client, path)
+    assert "Approved by an admin: credit note CN-" in html and "Resolved" in html
+
+
+async def test_pages_speak_russian_to_a_russian_agent(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    _, ticket = await _refund_ticket(tx)
+    client = await new_browser()
+    client.session.headers["Accept-Language"] = "ru-RU,ru;q=0.9"
+    await sign_in(client, agent.login)
+    queue = await _page(client, "/console/")
+    page = await _page(client, f"/console/tickets/{ticket.id}")
+
+    assert '<html lang="ru">' in queue and "Очередь" in queue and "Возврат" in queue
+    assert "Взять" in page and "Переписка" in page and "Открыто" in page

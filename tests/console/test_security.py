@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -20,6 +21,8 @@ from tests.console.conftest import (
     token_from,
 )
 from ticketing.models import User
+from web.console.models import LoginFailureRow
+from web.console.sessions import record_failure, throttle_keys
 
 
 def _cookie(response: Any, name: str) -> Any:
@@ -268,3 +271,16 @@ async def test_next_after_login_never_leaves_the_console(
         }
         response = await client.post("/console/login", data=form, allow_redirects=False)
         assert response.headers["Location"] == "/console/", target
+
+
+async def test_simultaneous_first_failures_are_both_counted(tx: Transactor) -> None:
+    keys = throttle_keys("racer", "203.0.113.9")
+    await asyncio.gather(*(tx.run(record_failure, keys) for _ in range(4)))
+
+    async def counts(uow: UnitOfWork) -> list[int]:
+        rows = await uow.session.scalars(
+            select(LoginFailureRow.failures).order_by(LoginFailureRow.key)
+        )
+        return list(rows)
+
+    assert await tx.read(counts) == [4, 4]

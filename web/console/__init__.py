@@ -7,6 +7,7 @@ import functools
 from datetime import timedelta
 
 from aiohttp import web
+from babel import Locale
 from babel.dates import format_timedelta
 
 from support_desk.core.settings import Settings
@@ -17,7 +18,7 @@ from web.console.guard import guarded, harden
 from web.console.routes import console_routes
 
 
-def span(delta: timedelta, *, locale: str, direction: bool = False) -> str:
+def span(delta: timedelta, *, locale: Locale, direction: bool = False) -> str:
     """A duration the locale's short way ("3 hr", "3 ч"); with `direction`, "in 3 hr"/"3 hr
     ago" (a due time past is overdue)."""
     return format_timedelta(
@@ -30,7 +31,7 @@ def setup_console(app: web.Application, tx: Transactor, settings: Settings, text
     app[CONSOLE] = Console(tx, settings, texts)
     for locale in LOCALES:
         env = texts.environment(locale)
-        env.filters["span"] = functools.partial(span, locale=locale)
+        env.filters["span"] = functools.partial(span, locale=Locale.parse(locale))
         app[JINJA[locale]] = env
     for route in console_routes():
         app.router.add_route(route.method, route.path, guarded(route))

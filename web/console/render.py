@@ -3,7 +3,6 @@ the flash a POST-redirect-GET carries back in its query string."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,7 +63,3 @@ def see_other(location: str, **flash: str) -> web.Response:
     if shown:
         location += ("&" if "?" in location else "?") + urlencode(shown)
     return web.Response(status=303, headers={"Location": location})
-
-
-def query_dict(query: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in query.items() if v}

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from support_desk.core.actors import Actor
 from support_desk.core.settings import ConsoleSettings
@@ -144,18 +145,32 @@ async def login_held(uow: UnitOfWork, keys: tuple[tuple[str, str], ...]) -> bool
 
 
 async def record_failure(uow: UnitOfWork, keys: tuple[tuple[str, str], ...]) -> None:
-    """One more failure on each counter; a counter whose window passed starts again."""
+    """One more failure on each counter; a counter whose window passed starts again. Two
+    first failures at once both land (the loser of the insert race counts on the winner's)."""
     since = uow.now - timedelta(minutes=uow.settings.console.login_window_minutes)
     for kind, value in keys:
-        row = await uow.session.get(LoginFailureRow, f"{kind}:{value}")
-        if row is None:
-            uow.session.add(
-                LoginFailureRow(key=f"{kind}:{value}", failures=1, window_started_at=uow.now)
+        key = f"{kind}:{value}"
+        if await uow.session.get(LoginFailureRow, key) is None:
+            try:
+                async with uow.session.begin_nested():
+                    uow.session.add(
+                        LoginFailureRow(key=key, failures=1, window_started_at=uow.now)
+                    )
+                continue
+            except IntegrityError:
+                pass
+        expired = LoginFailureRow.window_started_at <= since
+        await uow.session.execute(  # one UPDATE: concurrent failures never overwrite each other
+            update(LoginFailureRow)
+            .where(LoginFailureRow.key == key)
+            .values(
+                failures=case((expired, 1), else_=LoginFailureRow.failures + 1),
+                window_started_at=case(
+                    (expired, uow.now), else_=LoginFailureRow.window_started_at
+                ),
             )
-        elif row.window_started_at <= since:
-            row.failures, row.window_started_at = 1, uow.now
-        else:
-            row.failures += 1
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def clear_failures(uow: UnitOfWork, keys: tuple[tuple[str, str], ...]) -> None:
