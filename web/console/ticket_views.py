@@ -9,6 +9,7 @@ from ticketing.commands import AddNote, ClaimTicket, ReleaseTicket, ReplyToTicke
 from ticketing.ticket_context import ticket_context
 from web.console import forms
 from web.console.actions import act
+from web.console.admin.composer import composer
 from web.console.context import console, form_key, user
 from web.console.previews import preview_for
 from web.console.render import render
@@ -24,8 +25,10 @@ async def ticket_page(request: web.Request) -> web.Response:
         return render(request, "console/missing.html", status=404)
     preview = await preview_for(request, found)
     threshold = console(request).settings.billing.approval_threshold_minor
-    page = "console/ticket.html"
-    return render(request, page, c=found, t=found.ticket, threshold=threshold, **preview)
+    page, saved = "console/ticket.html", await composer(request, found)
+    return render(
+        request, page, c=found, t=found.ticket, threshold=threshold, composer=saved, **preview
+    )
 
 
 def _back(request: web.Request) -> str:

@@ -28,7 +28,7 @@ class Bar:
 class Frame:
     width: int = 720
     height: int = 240
-    left: int = 84  # room for the axis' value labels
+    left: int = 96  # room for the axis' value labels
     bottom: int = 28  # room for the bars' labels
     top: int = 12
 
@@ -56,7 +56,7 @@ def _grid(frame: Frame, top: int, axis_label: Callable[[int], str]) -> list[str]
         out.append(
             f'<line x1="{frame.left}" x2="{frame.width}" y1="{y}" y2="{y}" '
             f'stroke="currentColor" stroke-opacity="{0.6 if i == 0 else 0.15}"/>'
-            f'<text x="{frame.left - 6}" y="{y + 4}" text-anchor="end" font-size="11" '
+            f'<text x="{frame.left - 6}" y="{y + 4}" text-anchor="end" font-size="13" '
             f'fill="currentColor">{escape(axis_label(value))}</text>'
         )
     return out
@@ -75,7 +75,7 @@ def _bars(frame: Frame, bars: Sequence[Bar], top: int) -> list[str]:
         if i % every == 0:
             label = (
                 f'<text x="{x + width / 2:.1f}" y="{frame.height - 8}" text-anchor="middle" '
-                f'font-size="11" fill="currentColor">{escape(bar.label)}</text>'
+                f'font-size="13" fill="currentColor">{escape(bar.label)}</text>'
             )
         out.append(
             f'<g class="bar"><title>{escape(bar.title)}</title>'
