@@ -103,15 +103,18 @@ TAGS = {
     "Payments": "Money received against an invoice.",
     "Credit notes": "The credit-note register and each credit note's PDF.",
     "Tickets": "What customers asked for through the bot, with their threads.",
+    "API keys": "The keys of this API, listed and revoked with an admin key; a revoked key is "
+    "refused at once by every process.",
 }
+NAMES = {"api keys": "API keys"}  # resources whose name is not a plain capitalised word
 
 
 def _tag(route: Route) -> str:
     """Operations are grouped by resource: /api/v1/credit-notes/... -> "Credit notes"."""
     if route.seed_shaped:
         return "Invoices"
-    resource = route.path.removeprefix("/api/v1/").split("/", 1)[0]
-    return resource.replace("-", " ").capitalize()
+    resource = route.path.removeprefix("/api/v1/").split("/", 1)[0].replace("-", " ")
+    return NAMES.get(resource, resource.capitalize())
 
 
 def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
