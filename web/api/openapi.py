@@ -102,9 +102,9 @@ TAGS = {
     "Services": "What a customer uses; terminating one cancels its unpaid invoices (B5).",
     "Payments": "Money received against an invoice.",
     "Credit notes": "The credit-note register and each credit note's PDF.",
-    "Tickets": "What customers asked for through the bot, with their threads.",
     "API keys": "The keys of this API, listed and revoked with an admin key; a revoked key is "
     "refused at once by every process.",
+    "Tickets": "What customers asked for through the bot, with their threads.",
 }
 NAMES = {"api keys": "API keys"}  # resources whose name is not a plain capitalised word
 
