@@ -186,11 +186,3 @@ class CustomerExists(BillingError):
 class LinkTokenInvalid(BillingError):
     code = "link_token_invalid"
     message = "This link is not valid any more; ask for a new one."
-
-
-class SplitNeedsApproval(BillingError):
-    code = "split_needs_approval"
-    message = (
-        "The split would write off more than the approval threshold: credit the dropped lines "
-        "instead, and an admin approves it."
-    )

@@ -77,6 +77,16 @@ async def live_cancellation(session: AsyncSession, invoice_id: int) -> CreditNot
     return (await session.scalars(stmt)).first()
 
 
+async def split_drafts(session: AsyncSession, invoice_id: int) -> list[int]:
+    """The drafts a split of `invoice_id` left waiting for an admin's approval (B7, B11)."""
+    stmt = (
+        select(Invoice.id)
+        .where(Invoice.split_from_id == invoice_id, Invoice.status == "draft")
+        .order_by(Invoice.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def services_in_use(session: AsyncSession, service_ids: Sequence[int | None]) -> list[str]:
     ids = [s for s in service_ids if s is not None]
     if not ids:

@@ -222,13 +222,6 @@ def needs_approval(actor: Actor, total: int, threshold: int) -> bool:
     return actor.is_staff and total > threshold
 
 
-def ensure_split_within_authority(actor: Actor, dropped_minor: int, threshold: int) -> None:
-    """B11: a split writes off the dropped lines at once, so staff may split only when that is
-    within the threshold; above it they credit the dropped lines, which waits for an admin."""
-    if needs_approval(actor, dropped_minor, threshold):
-        raise errors.SplitNeedsApproval(dropped=dropped_minor, threshold=threshold)
-
-
 def ensure_may_decide(actor: Actor, created_by: str) -> None:
     """B11: only an admin decides, and never on their own credit note."""
     if actor.kind is not ActorKind.ADMIN:

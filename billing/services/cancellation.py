@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from billing import errors, repo, rules
 from billing.commands import CancelInvoice, TerminateService, UndoCancellation
 from billing.models import (
+    CreditNote,
     CreditNoteKind,
     CreditNoteStatus,
     Invoice,
@@ -46,8 +47,14 @@ async def cancel(
     actor: Actor,
     *,
     kind: CreditNoteKind = CreditNoteKind.CANCELLATION,
+    requested_by: Actor | None = None,
+    weighed: int | None = None,
 ) -> Cancellation:
-    """The cancellation itself, under the invoice's lock (also used by B5 and B7)."""
+    """The cancellation itself, under the invoice's lock (also used by B5 and B7).
+
+    B11: when a staff member's action (`requested_by`, else `actor`) causes it and what it
+    weighs (`weighed`, else the note's total) is above the threshold, the credit note waits in
+    `pending_approval` and the invoice stays due until an admin approves it."""
     invoice = await repo.lock_invoice(uow.session, invoice_id)
     rules.ensure_owner(actor, invoice.customer_id)
     if invoice.status == InvoiceStatus.CANCELED:
@@ -59,21 +66,52 @@ async def cancel(
     rules.ensure_cancellable(invoice, actor, in_use)
     if invoice.credited_minor > invoice.settled_minor:
         raise errors.CreditNotePending()
-    before = {"status": invoice.status}  # now: the updates below bring `invoice` up to date
+    parts = rules.remaining_parts(lines)
+    staff = requested_by or actor
+    total = sum(p.net_minor + p.tax_minor for p in parts) if weighed is None else weighed
+    if rules.needs_approval(staff, total, uow.settings.billing.approval_threshold_minor):
+        note = await crediting.reserve(
+            uow, invoice, lines, parts, kind=kind, reason=reason, actor=staff
+        )
+        crediting.requested(uow, note, staff)
+        return await _answer(uow, invoice.id, note.id, already=False)
+    before: dict[str, object] = {"status": invoice.status}  # before the updates below
     note = await crediting.reserve(
-        uow, invoice, lines, rules.remaining_parts(lines), kind=kind, reason=reason, actor=actor
+        uow, invoice, lines, parts, kind=kind, reason=reason, actor=actor
     )
-    self_service = actor.kind is ActorKind.CUSTOMER
-    undo = uow.settings.billing.undo_window_minutes if self_service else 0
+    undo = uow.settings.billing.undo_window_minutes if actor.kind is ActorKind.CUSTOMER else 0
+    await _issue(uow, note, invoice, actor, before, undo_minutes=undo)
+    return await _answer(uow, invoice.id, note.id, already=False)
+
+
+async def approve_cancellation(
+    uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor
+) -> None:
+    """B1, B11: an admin approved a cancellation that waited; it goes ahead only if the invoice
+    is still unpaid (a payment meanwhile leaves the admin to reject it)."""
+    rules.ensure_cancellable(invoice, actor, ())
+    await _issue(uow, note, invoice, actor, {"status": invoice.status})
+
+
+async def _issue(
+    uow: UnitOfWork,
+    note: CreditNote,
+    invoice: Invoice,
+    actor: Actor,
+    before: dict[str, object],
+    *,
+    undo_minutes: int = 0,
+) -> None:
+    """Issue the cancellation's credit note and mark the invoice cancelled with it."""
     await crediting.issue(
         uow,
         note,
         invoice,
         actor,
-        undo_minutes=undo,
+        undo_minutes=undo_minutes,
         cancelled_with_id=note.id,
         cancelled_at=uow.now,
-        cancel_reason=reason,
+        cancel_reason=note.reason,
     )
     uow.audit(
         actor,
@@ -82,7 +120,25 @@ async def cancel(
         before=before,
         after={"status": "canceled", "credit_note_id": note.id},
     )
-    return await _answer(uow, invoice.id, note.id, already=False)
+
+
+async def cancel_draft(uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor) -> None:
+    """A draft was never issued: it is cancelled with no credit note and no message."""
+    await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        Invoice.status == InvoiceStatus.DRAFT,
+        status=InvoiceStatus.CANCELED,
+        cancelled_at=uow.now,
+        cancel_reason=reason,
+    )
+    uow.audit(
+        actor,
+        "invoice.cancelled",
+        subject=("invoice", invoice.id),
+        before={"status": "draft"},
+        after={"status": "canceled"},
+    )
 
 
 async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
@@ -128,7 +184,7 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
 async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
     """B5: a terminated service's unpaid non-compound invoices are cancelled automatically;
     its lines on compound invoices, and invoices with a credit note awaiting approval, are left
-    for a ticket."""
+    for a ticket. B11: a staff member's termination leaves the large ones awaiting approval."""
     if (earlier := await uow.idempotency.replay(cmd, Termination)) is not None:
         return earlier
     service = await repo.get_service(uow.session, cmd.service_id)
@@ -147,7 +203,10 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     service = await repo.get_service(uow.session, service.id)
     ids = await _cancellable_for(uow, service.id)
     system = Actor.system("service-termination")
-    cancellations = [await cancel(uow, i, SERVICE_TERMINATED, system) for i in ids]
+    cancellations = [
+        await cancel(uow, i, SERVICE_TERMINATED, system, requested_by=cmd.actor) for i in ids
+    ]
+    done = [c for c in cancellations if c.credit_note.status == CreditNoteStatus.ISSUED]
     uow.audit(
         cmd.actor,
         "service.terminated",
@@ -160,8 +219,8 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         "service_terminated",
         service_id=service.id,
         service_name=service.name,
-        cancelled_invoice_ids=list(ids),
-        cancelled_invoice_numbers=[c.invoice.number for c in cancellations],
+        cancelled_invoice_ids=[c.invoice.id for c in done],
+        cancelled_invoice_numbers=[c.invoice.number for c in done],
     )
     result = Termination(repo.service_view(service), tuple(cancellations))
     return await uow.idempotency.remember(cmd, result)

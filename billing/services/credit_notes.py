@@ -13,6 +13,8 @@ from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice
 from billing.read_models import CreditNoteLineView, CreditNotePreview, CreditNoteView
 from billing.rules import CreditPart
 from billing.services import crediting
+from billing.services.cancellation import approve_cancellation
+from billing.services.split import approve_split, drop_split_drafts
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
 
@@ -35,12 +37,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
     )
     threshold = uow.settings.billing.approval_threshold_minor
     if rules.needs_approval(cmd.actor, note.total_minor, threshold):
-        uow.audit(
-            cmd.actor,
-            "credit_note.requested",
-            subject=("credit_note", note.id),
-            after={"total_minor": note.total_minor, "status": note.status},
-        )
+        crediting.requested(uow, note, cmd.actor)
     else:
         await crediting.issue(uow, note, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
@@ -70,13 +67,19 @@ async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNo
 
 
 async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> CreditNoteView:
-    """B11: an admin other than its author issues a pending credit note."""
+    """B11: an admin other than its author issues a pending credit note, and what it was for
+    goes ahead with it: the invoice's cancellation, or the split's new invoices."""
     if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
         return earlier
     note, invoice = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     note.decided_by = cmd.actor.label
-    await crediting.issue(uow, note, invoice, cmd.actor)
+    if note.kind == CreditNoteKind.CANCELLATION:
+        await approve_cancellation(uow, note, invoice, cmd.actor)
+    elif note.kind == CreditNoteKind.SPLIT:
+        await approve_split(uow, note, invoice, cmd.actor)
+    else:
+        await crediting.issue(uow, note, invoice, cmd.actor)
     return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
 
 
@@ -96,6 +99,8 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         )
     )
     await crediting.release(uow, note)
+    if note.kind == CreditNoteKind.SPLIT:
+        await drop_split_drafts(uow, note.invoice_id, cmd.actor)
     uow.audit(
         cmd.actor,
         "credit_note.rejected",

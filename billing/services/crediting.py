@@ -297,6 +297,16 @@ async def _add_account_credit(uow: UnitOfWork, note: CreditNote, amount: int) ->
     await uow.session.execute(stmt)
 
 
+def requested(uow: UnitOfWork, note: CreditNote, actor: Actor) -> None:
+    """B11: the audit row of a credit note left waiting for an admin."""
+    uow.audit(
+        actor,
+        "credit_note.requested",
+        subject=("credit_note", note.id),
+        after={"total_minor": note.total_minor, "status": note.status},
+    )
+
+
 async def view(uow: UnitOfWork, note_id: int) -> CreditNoteView:
     await uow.session.flush()
     return await repo.credit_note_view(uow.session, note_id)

@@ -36,6 +36,13 @@ async def _parked(
     return t
 
 
+def _waiting(t: Ticket) -> list[int]:
+    """The credit notes the ticket waits for: one, or (a service termination) one per large
+    invoice it cancels (B5, B11)."""
+    assert t.credit_note_id is not None
+    return list((t.resolution or {}).get("credit_note_ids", [t.credit_note_id]))
+
+
 async def approve_resolution(uow: UnitOfWork, cmd: ApproveResolution) -> Resolution:
     """B11, T5: the admin approves; the credit note is issued and the ticket resolved, in one
     transaction. Refusals: AdminOnly, SelfApproval, NotAwaitingApproval."""
@@ -44,8 +51,11 @@ async def approve_resolution(uow: UnitOfWork, cmd: ApproveResolution) -> Resolut
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    approve = ApproveCreditNote(t.credit_note_id, cmd.actor, NESTED_KEY)
-    cn = await billing.approve_credit_note(uow, approve)
+    notes = [
+        await billing.approve_credit_note(uow, ApproveCreditNote(note_id, cmd.actor, NESTED_KEY))
+        for note_id in _waiting(t)
+    ]
+    cn = next(n for n in notes if n.id == t.credit_note_id)
     t.awaiting_approval = False
     outcome = {**(t.resolution or {}), "pending_approval": False, "approved_by": cmd.actor.label}
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
@@ -61,8 +71,11 @@ async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolutio
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    reject = RejectCreditNote(t.credit_note_id, note, cmd.actor, NESTED_KEY)
-    cn = await billing.reject_credit_note(uow, reject)
+    notes = [
+        await billing.reject_credit_note(uow, RejectCreditNote(i, note, cmd.actor, NESTED_KEY))
+        for i in _waiting(t)
+    ]
+    cn = next(n for n in notes if n.id == t.credit_note_id)
     t.awaiting_approval = False
     t.credit_note_id = None
     t.resolution = None

@@ -171,7 +171,18 @@ async def resolve_service_cancellation(
             for sid in service_ids
         ]
     )
-    outcome = {"action": "terminate_services", "service_ids": list(service_ids)}
+    outcome: dict[str, Any] = {"action": "terminate_services", "service_ids": list(service_ids)}
+    waiting = [
+        c.credit_note
+        for done in terminations
+        for c in done.cancellations
+        if c.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
+    ]
+    if waiting:  # B11: the large cancellations wait for an admin, and the ticket with them
+        outcome["credit_note_ids"] = [cn.id for cn in waiting]
+        parked = await _settle_credit(uow, t, cmd.actor, waiting[0], outcome)
+        result = Resolution(parked.ticket, parked.credit_note, terminations=terminations)
+        return await uow.idempotency.remember(cmd, result)
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
     return await uow.idempotency.remember(cmd, Resolution(view, terminations=terminations))
 
