@@ -166,10 +166,11 @@ class CreditNotePreview:
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    """The answer to a cancel: the invoice and its credit note, also when it was already done."""
+    """The answer to a cancel: the invoice and its credit note, also when it was already done
+    (none for a draft, which was never issued)."""
 
     invoice: InvoiceView
-    credit_note: CreditNoteView
+    credit_note: CreditNoteView | None
     already_cancelled: bool = False
 
 

@@ -109,6 +109,11 @@ def ensure_cancellable(invoice: InvoiceLike, actor: Actor, services_in_use: Sequ
             raise errors.ServiceInUse(service=services_in_use[0])
 
 
+def company_reason(company: str) -> str:
+    """The reason kept when the company's billing system cancels without giving one."""
+    return f"Cancelled by {company}"
+
+
 def ensure_undo_allowed(
     *,
     actor: Actor,

@@ -26,18 +26,39 @@ SERVICE_TERMINATED = "service terminated"
 
 
 async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
-    """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13).
+    """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13); a draft,
+    never issued, is cancelled with neither (staff and the API only).
 
     A second cancel of the same invoice, however concurrent, answers with the first one's
-    credit note. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid, InvoiceIsCompound,
-    ServiceInUse, InvoiceNotCancellable, CreditNotePending.
+    credit note. The company's billing system may give no reason: the invoice is then
+    cancelled by the company. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid,
+    InvoiceIsCompound, ServiceInUse, InvoiceNotCancellable, CreditNotePending.
     """
     if (earlier := await uow.idempotency.replay(cmd, Cancellation)) is not None:
         return earlier
-    if not cmd.reason.strip():
+    reason = cmd.reason.strip()
+    if not reason and cmd.actor.kind is ActorKind.API:
+        reason = rules.company_reason(uow.settings.billing.seller.name)
+    if not reason:
         raise errors.InvalidInvoice(problem="a cancellation needs a reason")
-    result = await cancel(uow, cmd.invoice_id, cmd.reason, cmd.actor)
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    if invoice.number is None and cmd.actor.customer_id is None:
+        result = await _cancel_unissued(uow, invoice, reason, cmd.actor)
+    else:
+        result = await cancel(uow, invoice.id, reason, cmd.actor)
     return await uow.idempotency.remember(cmd, result)
+
+
+async def _cancel_unissued(
+    uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor
+) -> Cancellation:
+    """A draft, or a draft already cancelled: no credit note, nobody told (it was never sent)."""
+    already = invoice.status == InvoiceStatus.CANCELED
+    if not already:
+        await cancel_draft(uow, invoice, reason, actor)
+    await uow.session.flush()
+    view = await repo.invoice_view(uow.session, invoice.id)
+    return Cancellation(view, None, already_cancelled=already)
 
 
 async def cancel(
@@ -206,7 +227,11 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
     cancellations = [
         await cancel(uow, i, SERVICE_TERMINATED, system, requested_by=cmd.actor) for i in ids
     ]
-    done = [c for c in cancellations if c.credit_note.status == CreditNoteStatus.ISSUED]
+    done = [
+        c
+        for c in cancellations
+        if c.credit_note is not None and c.credit_note.status == CreditNoteStatus.ISSUED
+    ]
     uow.audit(
         cmd.actor,
         "service.terminated",

@@ -25,7 +25,7 @@ from billing.models import (
 )
 from billing.read_models import CreditNoteView, document_number
 from billing.rules import CreditPart
-from support_desk.core.actors import Actor
+from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import UnitOfWork
 
 
@@ -228,9 +228,19 @@ def _announce(
         refund_minor=note.refund_minor,
         account_credit_minor=note.account_credit_minor,
         currency=note.currency,
-        reason=note.reason,
         undo_until=note.undo_until.isoformat() if note.undo_until else None,
+        **_speaker(uow, note, actor),
     )
+
+
+def _speaker(uow: UnitOfWork, note: CreditNote, actor: Actor) -> dict[str, str | None]:
+    """B3: a note the company's billing system caused speaks as the company, and shows a reason
+    only when the system gave one."""
+    if actor.kind is not ActorKind.API:
+        return {"reason": note.reason, "cancelled_by": None}
+    company = uow.settings.billing.seller.name
+    given = note.reason if note.reason != rules.company_reason(company) else None
+    return {"reason": given, "cancelled_by": company}
 
 
 async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:

@@ -42,14 +42,14 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     cancellation = await cancel(
         uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT, weighed=dropped
     )
-    waits = cancellation.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
+    note = cancellation.credit_note
+    assert note is not None  # only a draft is cancelled without one, and a draft is not split
+    waits = note.status == CreditNoteStatus.PENDING_APPROVAL
     new = await _reissue(uow, invoice, lines, cmd.keep, cmd.actor, draft=waits)
     if not waits:
-        _announce(uow, invoice, cancellation.credit_note, new)
+        _announce(uow, invoice, note, new)
     await uow.session.flush()
-    result = Split(
-        cancellation.credit_note, tuple([await repo.invoice_view(uow.session, v.id) for v in new])
-    )
+    result = Split(note, tuple([await repo.invoice_view(uow.session, v.id) for v in new]))
     return await uow.idempotency.remember(cmd, result)
 
 

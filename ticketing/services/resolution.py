@@ -176,7 +176,7 @@ async def resolve_service_cancellation(
         c.credit_note
         for done in terminations
         for c in done.cancellations
-        if c.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
+        if c.credit_note is not None and c.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
     ]
     if waiting:  # B11: the large cancellations wait for an admin, and the ticket with them
         outcome["credit_note_ids"] = [cn.id for cn in waiting]

@@ -48,8 +48,6 @@ from web.platform.http import (
     respond,
 )
 
-DEFAULT_CANCEL_REASON = "Cancelled through the invoicing API"
-
 
 class ListQuery(BaseModel):
     model_config = {"extra": "forbid"}
@@ -172,8 +170,7 @@ async def _deliver(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
 
 
 async def _cancel(body: CancelRequest, invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
-    reason = body.reason or DEFAULT_CANCEL_REASON
-    cmd = CancelInvoice(invoice_id, reason, caller.actor, caller.key_for("cancel"))
+    cmd = CancelInvoice(invoice_id, body.reason or "", caller.actor, caller.key_for("cancel"))
     return await _render(uow, (await billing.cancel_invoice(uow, cmd)).invoice)
 
 
