@@ -81,6 +81,14 @@ class InvoiceNotCancellable(BillingError):
     message = "An invoice in status {status} cannot be cancelled."
 
 
+class InvoiceIssued(BillingError):
+    code = "invoice_issued"
+    message = (
+        "An issued invoice is never changed: correct it with a replacement, which cancels it "
+        "with a credit note and issues a new invoice."
+    )
+
+
 class InvoiceNotEditable(BillingError):
     code = "invoice_not_editable"
     message = "This invoice can no longer be changed."

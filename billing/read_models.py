@@ -175,6 +175,14 @@ class Cancellation:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """A corrected invoice: the credit note that cancels the old one, and the new invoice."""
+
+    credit_note: CreditNoteView
+    invoice: InvoiceView
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     invoice: InvoiceView
     credit_note: CreditNoteView

@@ -1,5 +1,5 @@
-"""Issuing invoices: drafts, final invoices with gapless numbers (B10), updates before any
-payment, publication and delivery to the customer."""
+"""Issuing invoices: drafts (which alone can be edited), final invoices with gapless numbers
+(B10), publication and delivery to the customer."""
 
 from __future__ import annotations
 
@@ -55,29 +55,21 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
 
 
 async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
-    """Replace the content of a draft or of an unpaid invoice nothing was paid or credited on."""
+    """Replace the content of a draft. An issued invoice is never edited: its correction is a
+    replacement (a credit note and a new invoice). Refusals: InvoiceIssued, InvoiceNotEditable."""
     if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
         return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.UNPAID) or (
-        invoice.paid_minor or invoice.credited_minor
-    ):
+    if invoice.number is not None:
+        raise errors.InvoiceIssued()
+    if invoice.status != InvoiceStatus.DRAFT:
         raise errors.InvoiceNotEditable()
     customer = await repo.get_customer(uow.session, invoice.customer_id)
     compound = await _checked_lines(uow, customer.id, cmd.lines)
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     before = {"total_minor": invoice.total_minor}
-    if invoice.status == InvoiceStatus.UNPAID:  # reverse the old posting, post the new one
-        await ledger.invoice_issued(
-            uow,
-            invoice.id,
-            invoice.customer_id,
-            invoice.currency,
-            -invoice.net_minor,
-            -invoice.tax_minor,
-        )
     await uow.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
     for key, value in _totals(cmd.lines).items():
         setattr(invoice, key, value)
@@ -85,15 +77,6 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
     invoice.allow_partial_payments = cmd.allow_partial_payments
     invoice.minimum_partial_minor, invoice.is_compound = cmd.minimum_partial_minor, compound
     _add_lines(uow, invoice.id, cmd.lines)
-    if invoice.status == InvoiceStatus.UNPAID:
-        await ledger.invoice_issued(
-            uow,
-            invoice.id,
-            invoice.customer_id,
-            invoice.currency,
-            invoice.net_minor,
-            invoice.tax_minor,
-        )
     await uow.session.flush()
     uow.audit(
         cmd.actor,

@@ -22,6 +22,7 @@ BASE = "/invoicing/v2/invoices"
 STATUSES = ("DRAFT", "CREATED", "SENT", "PARTIAL", "PAID", "CANCELED")
 # action -> the statuses it is allowed in, and what each becomes (absent: unchanged)
 ALLOWED: dict[str, tuple[set[str], dict[str, str]]] = {
+    "update": ({"DRAFT"}, {}),  # an issued invoice is never edited
     "publication": ({"DRAFT"}, {"DRAFT": "CREATED"}),
     "delivery": ({"CREATED", "SENT", "PARTIAL", "PAID"}, {"CREATED": "SENT"}),
     "cancelation": (
@@ -52,6 +53,14 @@ async def invoice_in(
     current = await (await client.get(f"{BASE}/{invoice['id']}", headers=auth)).json()
     assert current["status"] == status
     return current  # type: ignore[no-any-return]
+
+
+async def put(client: TestClient, auth: dict[str, str], invoice: dict[str, Any]) -> Any:
+    """PUT the invoice with its price changed to 119.99."""
+    customer = invoice["customerInformation"]["merchantCustomerId"]
+    body = simple_invoice(customer=customer, amount="119.99")
+    response = await client.put(f"{BASE}/{invoice['id']}", json=body, headers=auth)
+    return response.status, await response.json()
 
 
 async def post(client: TestClient, auth: dict[str, str], invoice_id: str, action: str) -> Any:
@@ -101,7 +110,10 @@ async def test_b1_seed_002_each_status_allows_what_the_table_says(
     invoice = await invoice_in(client, auth, tx, status)
     allowed, after = ALLOWED[action]
 
-    code, body = await post(client, auth, invoice["id"], action)
+    if action == "update":
+        code, body = await put(client, auth, invoice)
+    else:
+        code, body = await post(client, auth, invoice["id"], action)
 
     if status in allowed:
         assert code == 200, body
@@ -112,6 +124,7 @@ async def test_b1_seed_002_each_status_allows_what_the_table_says(
         assert set(body) == {"submitTimeUtc", "status", "reason", "message", "details"}
         current = await (await client.get(f"{BASE}/{invoice['id']}", headers=auth)).json()
         assert current["status"] == status
+        assert current["orderInformation"] == invoice["orderInformation"]
 
 
 async def test_b3_an_invoice_cancelled_through_the_api_speaks_as_the_company(

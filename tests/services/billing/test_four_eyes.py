@@ -13,6 +13,7 @@ from billing.commands import (
     ApproveCreditNote,
     CancelInvoice,
     RejectCreditNote,
+    ReplaceInvoice,
     SplitInvoice,
     TerminateService,
 )
@@ -213,3 +214,18 @@ async def test_b1_b11_a_cancellation_is_not_approved_once_the_customer_paid(
 
     assert rejected.status == "rejected"
     assert (await read_invoice(tx, invoice.id)).status == "partially_paid"
+
+
+async def test_b11_a_staff_replacement_above_the_threshold_is_refused_and_changes_nothing(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(BIG))
+
+    with pytest.raises(errors.CreditNotePending):
+        await tx.run(billing.replace_invoice, ReplaceInvoice(invoice.id, (line(100),), AGENT))
+
+    assert (await read_invoice(tx, invoice.id)).credited_minor == 0
+    done = await tx.run(billing.replace_invoice, ReplaceInvoice(invoice.id, (line(100),), API))
+    assert done.credit_note.status == "issued" and done.invoice.total_minor == 120
+    assert await kinds(tx, customer.id) == ["credit_note_issued", "invoice_delivered"]

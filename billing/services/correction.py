@@ -1,0 +1,45 @@
+"""Correcting an issued invoice (DESIGN: an issued invoice is never edited): a credit note that
+cancels it and a new invoice, in one transaction, both sent to the customer."""
+
+from __future__ import annotations
+
+from billing import errors, repo, rules
+from billing.commands import DeliverInvoice, IssueInvoice, ReplaceInvoice
+from billing.models import CreditNoteStatus
+from billing.read_models import Replacement
+from billing.services.cancellation import cancel
+from billing.services.invoices import deliver_invoice, issue_invoice
+from support_desk.core.errors import PermissionDenied
+from support_desk.core.tx import UnitOfWork
+
+
+async def replace_invoice(uow: UnitOfWork, cmd: ReplaceInvoice) -> Replacement:
+    """Cancel an unpaid issued invoice with its credit note (B1, B2) and issue the corrected
+    lines as a new invoice on the same customer and currency, delivered to them. Refusals:
+    those of a cancellation and of a new invoice, and CreditNotePending when the cancellation
+    would wait for an admin (B11: then cancel first, and issue once it is approved)."""
+    if (earlier := await uow.idempotency.replay(cmd, Replacement)) is not None:
+        return earlier
+    if cmd.actor.customer_id is not None:
+        raise PermissionDenied()
+    reason = cmd.reason.strip() or rules.company_reason(uow.settings.billing.seller.name)
+    old = await repo.get_invoice(uow.session, cmd.invoice_id)
+    cancellation = await cancel(uow, old.id, reason, cmd.actor)
+    note = cancellation.credit_note
+    if cancellation.already_cancelled or note is None:
+        raise errors.InvoiceNotCancellable(status=old.status)
+    if note.status == CreditNoteStatus.PENDING_APPROVAL:
+        raise errors.CreditNotePending()
+    issue = IssueInvoice(
+        customer_id=old.customer_id,
+        currency=old.currency,
+        lines=cmd.lines,
+        actor=cmd.actor,
+        description=cmd.description,
+        due_date=cmd.due_date,
+        allow_partial_payments=cmd.allow_partial_payments,
+        minimum_partial_minor=cmd.minimum_partial_minor,
+    )
+    new = await issue_invoice(uow, issue)
+    new = await deliver_invoice(uow, DeliverInvoice(new.id, cmd.actor))
+    return await uow.idempotency.remember(cmd, Replacement(note, new))
