@@ -201,7 +201,9 @@ async def _split_value(
 def _announce(
     uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor, status: str
 ) -> None:
-    """The issued note's audit row and the customer's message (T8), in the issuing transaction."""
+    """The issued note's audit row and the customer's message (T8), in the issuing transaction.
+    A split's note has no message of its own: the split's (`invoice_split`) carries its
+    document, so the customer gets it once."""
     uow.audit(
         actor,
         "credit_note.issued",
@@ -215,6 +217,8 @@ def _announce(
             "invoice_status": status,
         },
     )
+    if note.kind == CreditNoteKind.SPLIT:
+        return
     uow.notify(
         note.customer_id,
         "credit_note_issued",
