@@ -20,11 +20,13 @@ from billing.models import (
 from billing.read_models import Cancellation, Termination, Undo, document_number
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 SERVICE_TERMINATED = "service terminated"
 
 
+@idempotent
 async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
     """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13); a draft,
     never issued, is cancelled with neither (staff and the API only).
@@ -34,8 +36,6 @@ async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
     cancelled by the company. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid,
     InvoiceIsCompound, ServiceInUse, InvoiceNotCancellable, CreditNotePending.
     """
-    if (earlier := await uow.idempotency.replay(cmd, Cancellation)) is not None:
-        return earlier
     reason = cmd.reason.strip()
     if not reason and cmd.actor.kind is ActorKind.API:
         reason = rules.company_reason(uow.settings.billing.seller.name)
@@ -43,10 +43,8 @@ async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
         raise errors.InvalidInvoice(problem="a cancellation needs a reason")
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     if invoice.number is None and cmd.actor.customer_id is None:
-        result = await _cancel_unissued(uow, invoice, reason, cmd.actor)
-    else:
-        result = await cancel(uow, invoice.id, reason, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+        return await _cancel_unissued(uow, invoice, reason, cmd.actor)
+    return await cancel(uow, invoice.id, reason, cmd.actor)
 
 
 async def _cancel_unissued(
@@ -162,11 +160,10 @@ async def cancel_draft(uow: UnitOfWork, invoice: Invoice, reason: str, actor: Ac
     )
 
 
+@idempotent
 async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
     credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
-    if (earlier := await uow.idempotency.replay(cmd, Undo)) is not None:
-        return earlier
     note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
     rules.ensure_owner(cmd.actor, note.customer_id)
     invoice = await repo.lock_invoice(uow.session, note.invoice_id)
@@ -194,20 +191,18 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
             currency=invoice.currency,
         )
     await uow.session.flush()
-    result = Undo(
+    return Undo(
         await repo.invoice_view(uow.session, invoice.id),
         await repo.credit_note_view(uow.session, note.id),
         already_undone=already,
     )
-    return await uow.idempotency.remember(cmd, result)
 
 
+@idempotent
 async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
     """B5: a terminated service's unpaid non-compound invoices are cancelled automatically;
     its lines on compound invoices, and invoices with a credit note awaiting approval, are left
     for a ticket. B11: a staff member's termination leaves the large ones awaiting approval."""
-    if (earlier := await uow.idempotency.replay(cmd, Termination)) is not None:
-        return earlier
     service = await repo.get_service(uow.session, cmd.service_id)
     if cmd.actor.customer_id not in (None, service.customer_id):
         raise errors.NotYourService()
@@ -247,8 +242,7 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         cancelled_invoice_ids=[c.invoice.id for c in done],
         cancelled_invoice_numbers=[c.invoice.number for c in done],
     )
-    result = Termination(repo.service_view(service), tuple(cancellations))
-    return await uow.idempotency.remember(cmd, result)
+    return Termination(repo.service_view(service), tuple(cancellations))
 
 
 async def _cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:

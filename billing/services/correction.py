@@ -10,16 +10,16 @@ from billing.read_models import Replacement
 from billing.services.cancellation import cancel
 from billing.services.invoices import deliver_invoice, issue_invoice
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def replace_invoice(uow: UnitOfWork, cmd: ReplaceInvoice) -> Replacement:
     """Cancel an unpaid issued invoice with its credit note (B1, B2) and issue the corrected
     lines as a new invoice on the same customer and currency, delivered to them. Refusals:
     those of a cancellation and of a new invoice, and CreditNotePending when the cancellation
     would wait for an admin (B11: then cancel first, and issue once it is approved)."""
-    if (earlier := await uow.idempotency.replay(cmd, Replacement)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     reason = cmd.reason.strip() or rules.company_reason(uow.settings.billing.seller.name)
@@ -42,4 +42,4 @@ async def replace_invoice(uow: UnitOfWork, cmd: ReplaceInvoice) -> Replacement:
     )
     new = await issue_invoice(uow, issue)
     new = await deliver_invoice(uow, DeliverInvoice(new.id, cmd.actor))
-    return await uow.idempotency.remember(cmd, Replacement(note, new))
+    return Replacement(note, new)

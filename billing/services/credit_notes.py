@@ -16,14 +16,14 @@ from billing.services import crediting
 from billing.services.cancellation import approve_cancellation
 from billing.services.split import approve_split, drop_split_drafts
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNoteView:
     """Credit chosen lines, an amount, or everything left. Above the approval threshold a
     staff member's note waits in `pending_approval`, its amount reserved (B11)."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
     invoice, lines, parts = await _plan(uow, cmd)
     note = await crediting.reserve(
         uow,
@@ -40,7 +40,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
         crediting.requested(uow, note, cmd.actor)
     else:
         await crediting.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    return await crediting.view(uow, note.id)
 
 
 async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNotePreview:
@@ -66,11 +66,10 @@ async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNo
     )
 
 
+@idempotent
 async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> CreditNoteView:
     """B11: an admin other than its author issues a pending credit note, and what it was for
     goes ahead with it: the invoice's cancellation, or the split's new invoices."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
     note, invoice = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     note.decided_by = cmd.actor.label
@@ -80,13 +79,12 @@ async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> Credit
         await approve_split(uow, note, invoice, cmd.actor)
     else:
         await crediting.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    return await crediting.view(uow, note.id)
 
 
+@idempotent
 async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNoteView:
     """B11: an admin refuses a pending credit note with a note; what it reserved is freed."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
     if not cmd.note.strip():
         raise errors.InvalidInvoice(problem="a rejection needs a note")
     note, _ = await _decidable(uow, cmd.credit_note_id)
@@ -108,7 +106,7 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         before={"status": "pending_approval"},
         after={"status": "rejected", "note": cmd.note},
     )
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    return await crediting.view(uow, note.id)
 
 
 async def _decidable(uow: UnitOfWork, note_id: int) -> tuple[CreditNote, Invoice]:

@@ -19,6 +19,7 @@ from billing.commands import (
 from billing.models import Customer, LinkTokenRow
 from billing.read_models import CustomerView, LinkToken
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 LINK_TOKEN_LIFETIME = timedelta(days=7)
@@ -41,10 +42,9 @@ def _snapshot(c: Customer) -> dict[str, object]:
     }
 
 
+@idempotent
 async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
     """A new billing customer; the external id is the caller's own reference and is unique."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     existing = await uow.session.scalar(
@@ -68,13 +68,12 @@ async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
     uow.audit(
         cmd.actor, "customer.created", subject=("customer", customer.id), after=_snapshot(customer)
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
+@idempotent
 async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
     """Change contact details; fields left None stay as they are."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
     customer = await repo.get_customer(uow.session, cmd.customer_id)
     if cmd.actor.customer_id not in (None, customer.id):
         raise PermissionDenied()
@@ -91,15 +90,14 @@ async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
         before=before,
         after=_snapshot(customer),
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
+@idempotent
 async def set_compound_invoices_allowed(
     uow: UnitOfWork, cmd: SetCompoundInvoicesAllowed
 ) -> CustomerView:
     """B8: a customer can turn off the creation of compound (merged) invoices."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
     customer = await repo.get_customer(uow.session, cmd.customer_id)
     if cmd.actor.customer_id not in (None, customer.id):
         raise PermissionDenied()
@@ -113,7 +111,7 @@ async def set_compound_invoices_allowed(
         before={"allowed": before},
         after={"allowed": cmd.allowed},
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
 def token_hash(token: str) -> str:

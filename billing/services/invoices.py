@@ -13,13 +13,13 @@ from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, Service
 from billing.money import line_amounts
 from billing.read_models import InvoiceView
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
     """A draft, or a final invoice numbered in its series (B8, B10, B12)."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     customer = await repo.get_customer(uow.session, cmd.customer_id)
@@ -51,14 +51,13 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
         subject=("invoice", invoice.id),
         after={"status": view.status, "total_minor": view.total_minor},
     )
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
+@idempotent
 async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
     """Replace the content of a draft. An issued invoice is never edited: its correction is a
     replacement (a credit note and a new invoice). Refusals: InvoiceIssued, InvoiceNotEditable."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
@@ -85,13 +84,12 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
         before=before,
         after={"total_minor": invoice.total_minor},
     )
-    return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+    return await repo.invoice_view(uow.session, invoice.id)
 
 
+@idempotent
 async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
     """Draft -> unpaid: the invoice gets its number and starts to be owed."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
@@ -106,13 +104,12 @@ async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
         before={"status": "draft"},
         after={"status": invoice.status},
     )
-    return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+    return await repo.invoice_view(uow.session, invoice.id)
 
 
+@idempotent
 async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     """Send the invoice to the customer (through the outbox) and mark it SENT."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
     if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELED):
@@ -123,7 +120,7 @@ async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     view = await repo.invoice_view(uow.session, invoice.id)
     uow.notify(invoice.customer_id, "invoice_delivered", **_delivery_payload(view))
     uow.audit(cmd.actor, "invoice.delivered", subject=("invoice", invoice.id))
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
 def _delivery_payload(view: InvoiceView) -> dict[str, object]:

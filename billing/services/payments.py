@@ -13,6 +13,7 @@ from billing.money import format_minor
 from billing.read_models import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
@@ -25,27 +26,24 @@ class PaymentRecorded:
     invoice: InvoiceView
 
 
+@idempotent
 async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded:
     """Money received against an invoice; never more than the balance (B9)."""
-    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     if not 0 < cmd.amount_minor <= rules.MAX_MINOR:
         raise errors.InvalidAmount()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     _ensure_payable(invoice, cmd.amount_minor)
-    result = await _pay(uow, invoice, cmd.amount_minor, cmd.method, cmd.reference, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+    return await _pay(uow, invoice, cmd.amount_minor, cmd.method, cmd.reference, cmd.actor)
 
 
+@idempotent
 async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> PaymentRecorded:
     """Pay an invoice from the customer's account credit, as much as both allow.
 
     The invoice's partial-payment terms bind what the customer pays in; account credit is money
     the company already owes them, so, as billing systems do, it is applied as far as it goes."""
-    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
-        return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
     available = await uow.session.scalar(
@@ -69,8 +67,7 @@ async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> Paym
     )
     if taken.scalar_one_or_none() is None:
         raise errors.InsufficientAccountCredit()
-    result = await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+    return await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, cmd.actor)
 
 
 def _ensure_payable(invoice: Invoice, amount: int) -> None:

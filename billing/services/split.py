@@ -20,16 +20,16 @@ from billing.services.cancellation import approve_cancellation, cancel, cancel_d
 from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     """One credit note for the whole invoice plus one new invoice per kept group, all in one
     transaction. B11: when the dropped lines are worth more than the threshold, the credit note
     waits for an admin and the new invoices wait as drafts; the approval issues them. Refusals:
     those of a cancellation, and lines not on the invoice."""
-    if (earlier := await uow.idempotency.replay(cmd, Split)) is not None:
-        return earlier
     if cmd.actor.customer_id is not None:
         raise PermissionDenied()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
@@ -49,8 +49,7 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     if not waits:
         _announce(uow, invoice, note, new)
     await uow.session.flush()
-    result = Split(note, tuple([await repo.invoice_view(uow.session, v.id) for v in new]))
-    return await uow.idempotency.remember(cmd, result)
+    return Split(note, tuple([await repo.invoice_view(uow.session, v.id) for v in new]))
 
 
 async def approve_split(uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor) -> None:

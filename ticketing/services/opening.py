@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import queries as billing_queries
 from billing.read_models import InvoiceView
 from support_desk.core.actors import ActorKind
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import AddCustomerMessage, OpenTicket
@@ -18,13 +19,12 @@ from ticketing.services._common import add_message, finish, load, move, snapshot
 LIVE_INDEX = "uq_tickets_live_kind_invoice"
 
 
+@idempotent
 async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
     """T1: open a ticket with everything an agent needs, or join the live ticket of the same
     kind about the same invoice. Two simultaneous first requests race on a partial unique
     index; the loser joins the winner's ticket. Refusals: NotYourTicket, NotYourInvoice,
     InvalidTicketRequest, EmptyMessage."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     rules.ensure_may_see(cmd.customer_id, cmd.actor)
     reason = rules.ensure_text(cmd.reason)
     invoice = await _invoice_of(uow, cmd)
@@ -32,7 +32,7 @@ async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
     view = await _join(uow, cmd, reason) if cmd.invoice_id is not None else None
     if view is None:
         view = await _insert_or_join(uow, cmd, reason, invoice)
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
 async def _invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
@@ -119,11 +119,10 @@ def _new_ticket(
     )
 
 
+@idempotent
 async def add_customer_message(uow: UnitOfWork, cmd: AddCustomerMessage) -> TicketView:
     """T4: a customer's message joins the thread; a ticket waiting on the customer goes back to
     its agent and its SLA clock runs again (T2, T7). Refusals: NotYourTicket, TicketClosed."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     t = await load(uow, cmd.ticket_id)
     if cmd.actor.kind not in (ActorKind.CUSTOMER, ActorKind.SYSTEM):
         raise NotYourTicket()
@@ -134,4 +133,4 @@ async def add_customer_message(uow: UnitOfWork, cmd: AddCustomerMessage) -> Tick
     if t.status == TicketStatus.WAITING_ON_CUSTOMER:
         move(uow, t, TicketStatus.IN_PROGRESS)
     await finish(uow, cmd.actor, t, "ticket.customer_message", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t, internal=False))
+    return await view_of(uow, t, internal=False)
