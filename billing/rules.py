@@ -10,8 +10,9 @@ from typing import Protocol
 from billing import errors
 from billing.commands import LineCredit, NewLine, Remainder
 from billing.models import InvoiceStatus, ServiceStatus
-from billing.money import allocate, div_half_up, line_amounts
+from billing.money import allocate, div_half_up, format_minor, line_amounts
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.errors import PermissionDenied
 
 MAX_MINOR = 10**13  # absurd amounts are refused before they reach a CHECK
 
@@ -40,6 +41,19 @@ class InvoiceLike(Protocol):
     def is_compound(self) -> bool: ...
 
 
+class PayableLike(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def balance_minor(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def allow_partial_payments(self) -> bool: ...
+    @property
+    def minimum_partial_minor(self) -> int | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class CreditPart:
     """How much of one invoice line a credit note reverses."""
@@ -47,6 +61,19 @@ class CreditPart:
     line_id: int
     net_minor: int
     tax_minor: int
+
+
+def ensure_not_customer(actor: Actor) -> None:
+    """Staff, the company's billing system and the system issue and change invoices, services
+    and customers; a customer does not (their own actions have use cases of their own)."""
+    if actor.kind is ActorKind.CUSTOMER:
+        raise PermissionDenied()
+
+
+def ensure_self_or_not_customer(actor: Actor, customer_id: int) -> None:
+    """A customer changes only their own account; everyone else any account."""
+    if actor.kind is ActorKind.CUSTOMER and actor.customer_id != customer_id:
+        raise PermissionDenied()
 
 
 def ensure_owner(actor: Actor, customer_id: int) -> None:
@@ -80,6 +107,79 @@ def validate_new_lines(lines: Sequence[NewLine]) -> None:
         > MAX_MINOR
     ):
         raise errors.InvalidInvoice(problem="the total is too large")
+
+
+def ensure_currency(currency: str, allowed: Sequence[str]) -> None:
+    if currency not in allowed:
+        raise errors.UnknownCurrency(currency=currency)
+
+
+def ensure_editable(
+    number: int | None, status: str, *, issued: type[errors.BillingError] = errors.InvoiceIssued
+) -> None:
+    """Only a draft is edited (or published); an issued invoice never (DESIGN)."""
+    if number is not None:
+        raise issued()
+    if status != InvoiceStatus.DRAFT:
+        raise errors.InvoiceNotEditable()
+
+
+def ensure_deliverable(status: str) -> None:
+    """A draft was not issued and a cancelled invoice is not owed: neither is sent."""
+    if status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELED):
+        raise errors.InvoiceNotPayable(status=status)
+
+
+def ensure_payable(invoice: PayableLike, amount: int) -> None:
+    """B9: a payment is never more than the balance, and a partial one meets the terms."""
+    if invoice.status not in (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID):
+        raise errors.InvoiceNotPayable(status=invoice.status)
+    balance = invoice.balance_minor
+    if amount > balance:
+        raise errors.ExceedsBalance(balance=format_minor(balance, invoice.currency))
+    if amount < balance and not invoice.allow_partial_payments:
+        raise errors.PartialPaymentNotAllowed()
+    if amount < balance and amount < (invoice.minimum_partial_minor or 0):
+        raise errors.PartialPaymentNotAllowed()
+
+
+def ensure_splittable(
+    credited: int, keep: Sequence[Sequence[int]], line_ids: Iterable[int]
+) -> None:
+    """B7: an invoice nothing was credited on, split into groups of distinct lines of its own."""
+    if credited:
+        raise errors.InvoiceNotEditable()
+    named = [i for group in keep for i in group]
+    if any(not group for group in keep) or len(named) != len(set(named)):
+        raise errors.InvalidInvoice(problem="each kept group names distinct lines")
+    if unknown := set(named) - set(line_ids):
+        raise errors.InvalidInvoice(problem=f"line {min(unknown)} is not on the invoice")
+
+
+def ensure_creditable(actor: Actor, reason: str, status: str) -> None:
+    """B6: staff credit issued invoices, with a reason."""
+    ensure_not_customer(actor)
+    if not reason.strip():
+        raise errors.InvalidInvoice(problem="a credit note needs a reason")
+    if status == InvoiceStatus.DRAFT:
+        raise errors.InvoiceNotCancellable(status=status)
+
+
+def credit_parts(
+    lines: Sequence[LineLike], wanted: Sequence[LineCredit], amount: int | None
+) -> list[CreditPart]:
+    """What a credit note reverses: chosen lines, a gross amount, or everything left."""
+    if wanted and amount is not None:
+        raise errors.InvalidInvoice(problem="credit either lines or an amount, not both")
+    if wanted:
+        parts = line_parts(lines, wanted)
+    elif amount is not None:
+        parts = amount_parts(lines, amount)
+    else:
+        parts = remaining_parts(lines)
+    if not parts:
+        raise errors.NothingToCredit()
+    return parts
 
 
 def is_compound(service_ids: Iterable[int | None]) -> bool:

@@ -3,8 +3,6 @@ automatic cancellations when a service is terminated (B5)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-
 from billing import errors, repo, rules
 from billing.commands import CancelInvoice, TerminateService, UndoCancellation
 from billing.models import (
@@ -12,10 +10,7 @@ from billing.models import (
     CreditNoteKind,
     CreditNoteStatus,
     Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    Service,
-    ServiceStatus,
 )
 from billing.read_models import Cancellation, Termination, Undo, document_number
 from billing.services import crediting
@@ -208,16 +203,10 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         raise errors.NotYourService()
     rules.ensure_terminable(service.status)
     before = service.status
-    terminated = await uow.session.execute(  # conditional: one termination, however concurrent
-        update(Service)
-        .where(Service.id == service.id, Service.status != ServiceStatus.TERMINATED)
-        .values(status=ServiceStatus.TERMINATED, terminated_at=uow.now)
-        .returning(Service.id)
-    )
-    if terminated.scalar_one_or_none() is None:
+    if not await repo.terminate(uow.session, service.id, uow.now):
         raise errors.ServiceAlreadyTerminated()
     service = await repo.get_service(uow.session, service.id)
-    ids = await _cancellable_for(uow, service.id)
+    ids = await repo.cancellable_for_service(uow.session, service.id)
     system = Actor.system("service-termination")
     cancellations = [
         await cancel(uow, i, SERVICE_TERMINATED, system, requested_by=cmd.actor) for i in ids
@@ -243,25 +232,6 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         cancelled_invoice_numbers=[c.invoice.number for c in done],
     )
     return Termination(repo.service_view(service), tuple(cancellations))
-
-
-async def _cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:
-    """B5: the unpaid, unpaid-at-all, non-compound invoices billing the service, but not those
-    with a credit note awaiting approval (its ticket decides)."""
-    ids = await uow.session.scalars(
-        select(Invoice.id)
-        .distinct()
-        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-        .where(
-            InvoiceLine.service_id == service_id,
-            Invoice.status == InvoiceStatus.UNPAID,
-            Invoice.paid_minor == 0,
-            Invoice.is_compound.is_(False),
-            Invoice.credited_minor == Invoice.settled_minor,
-        )
-        .order_by(Invoice.id)
-    )
-    return list(ids.all())
 
 
 async def _answer(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from billing import repo
+from billing import repo, rules
 from billing.commands import CreateService
 from billing.models import Service
 from billing.read_models import ServiceView
-from support_desk.core.errors import PermissionDenied
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -14,8 +13,7 @@ from support_desk.core.tx import UnitOfWork
 @idempotent
 async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
     """A service for a customer, pending until its first invoice is paid."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     await repo.get_customer(uow.session, cmd.customer_id)
     service = Service(
         customer_id=cmd.customer_id,

@@ -9,7 +9,6 @@ from billing.models import CreditNoteStatus
 from billing.read_models import Replacement
 from billing.services.cancellation import cancel
 from billing.services.invoices import deliver_invoice, issue_invoice
-from support_desk.core.errors import PermissionDenied
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -20,8 +19,7 @@ async def replace_invoice(uow: UnitOfWork, cmd: ReplaceInvoice) -> Replacement:
     lines as a new invoice on the same customer and currency, delivered to them. Refusals:
     those of a cancellation and of a new invoice, and CreditNotePending when the cancellation
     would wait for an admin (B11: then cancel first, and issue once it is approved)."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     reason = cmd.reason.strip() or rules.company_reason(uow.settings.billing.seller.name)
     old = await repo.get_invoice(uow.session, cmd.invoice_id)
     cancellation = await cancel(uow, old.id, reason, cmd.actor)

@@ -3,10 +3,6 @@ approval above the threshold (B11)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import update
-
 from billing import errors, repo, rules
 from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
@@ -15,7 +11,6 @@ from billing.rules import CreditPart
 from billing.services import crediting
 from billing.services.cancellation import approve_cancellation
 from billing.services.split import approve_split, drop_split_drafts
-from support_desk.core.errors import PermissionDenied
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -46,9 +41,9 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
 async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNotePreview:
     """What `issue_credit_note` would issue, by the same rules, without writing anything."""
     invoice = await repo.get_invoice(uow.session, cmd.invoice_id)
-    _ensure_creditable(cmd, invoice)
+    rules.ensure_creditable(cmd.actor, cmd.reason, invoice.status)
     lines = await repo.get_lines(uow.session, invoice.id)
-    parts = _parts(cmd, lines)
+    parts = rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
     by_id = {ln.id: ln for ln in lines}
     views = tuple(
         _preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
@@ -89,12 +84,13 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         raise errors.InvalidInvoice(problem="a rejection needs a note")
     note, _ = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
-    await uow.session.execute(
-        update(CreditNote)
-        .where(CreditNote.id == note.id)
-        .values(
-            status=CreditNoteStatus.REJECTED, decided_by=cmd.actor.label, decision_note=cmd.note
-        )
+    await repo.change_credit_note(
+        uow.session,
+        note.id,
+        CreditNoteStatus.PENDING_APPROVAL,
+        status=CreditNoteStatus.REJECTED,
+        decided_by=cmd.actor.label,
+        decision_note=cmd.note,
     )
     await crediting.release(uow, note)
     if note.kind == CreditNoteKind.SPLIT:
@@ -123,32 +119,9 @@ async def _plan(
     uow: UnitOfWork, cmd: IssueCreditNote
 ) -> tuple[Invoice, list[InvoiceLine], list[CreditPart]]:
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    _ensure_creditable(cmd, invoice)
+    rules.ensure_creditable(cmd.actor, cmd.reason, invoice.status)
     lines = await repo.get_lines(uow.session, invoice.id)
-    return invoice, lines, _parts(cmd, lines)
-
-
-def _ensure_creditable(cmd: IssueCreditNote, invoice: Invoice) -> None:
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
-    if not cmd.reason.strip():
-        raise errors.InvalidInvoice(problem="a credit note needs a reason")
-    if invoice.status == "draft":
-        raise errors.InvoiceNotCancellable(status=invoice.status)
-
-
-def _parts(cmd: IssueCreditNote, lines: Sequence[InvoiceLine]) -> list[CreditPart]:
-    if cmd.lines and cmd.amount_minor is not None:
-        raise errors.InvalidInvoice(problem="credit either lines or an amount, not both")
-    if cmd.lines:
-        parts = rules.line_parts(lines, cmd.lines)
-    elif cmd.amount_minor is not None:
-        parts = rules.amount_parts(lines, cmd.amount_minor)
-    else:
-        parts = rules.remaining_parts(lines)
-    if not parts:
-        raise errors.NothingToCredit()
-    return parts
+    return invoice, lines, rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
 
 
 def _preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:

@@ -6,21 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import insert
 
 from billing import errors, ledger, numbering, repo, rules
 from billing.commands import Remainder
 from billing.models import (
-    AccountCredit,
     CreditNote,
     CreditNoteKind,
     CreditNoteLine,
     CreditNoteStatus,
     Invoice,
     InvoiceLine,
-    Payment,
     Refund,
 )
 from billing.read_models import CreditNoteView, document_number
@@ -106,11 +102,7 @@ async def release(uow: UnitOfWork, note: CreditNote) -> None:
     await repo.change_invoice(
         uow.session, note.invoice_id, credited_minor=Invoice.credited_minor - note.total_minor
     )
-    rows = (
-        await uow.session.scalars(
-            select(CreditNoteLine).where(CreditNoteLine.credit_note_id == note.id)
-        )
-    ).all()
+    rows = await repo.credit_note_parts(uow.session, note.id)
     parts = [CreditPart(r.invoice_line_id, r.net_minor, r.tax_minor) for r in rows]
     await _move_line_counters(uow, parts, sign=-1)
 
@@ -118,20 +110,7 @@ async def release(uow: UnitOfWork, note: CreditNote) -> None:
 async def _move_line_counters(uow: UnitOfWork, parts: Sequence[CreditPart], sign: int) -> None:
     for part in parts:
         net, tax = sign * part.net_minor, sign * part.tax_minor
-        stmt = (
-            update(InvoiceLine)
-            .where(
-                InvoiceLine.id == part.line_id,
-                InvoiceLine.credited_net_minor + net <= InvoiceLine.net_minor,
-                InvoiceLine.credited_tax_minor + tax <= InvoiceLine.tax_minor,
-            )
-            .values(
-                credited_net_minor=InvoiceLine.credited_net_minor + net,
-                credited_tax_minor=InvoiceLine.credited_tax_minor + tax,
-            )
-            .returning(InvoiceLine.id)
-        )
-        if (await uow.session.execute(stmt)).scalar_one_or_none() is None:
+        if not await repo.move_line_credit(uow.session, part.line_id, net, tax):
             raise errors.ExceedsCreditableAmount(creditable=0)
 
 
@@ -169,7 +148,8 @@ async def issue(
     )
     await uow.session.flush()
     await _refund(uow, note, refund)
-    await _add_account_credit(uow, note, credit)
+    if credit > 0:
+        await repo.add_account_credit(uow.session, note.customer_id, note.currency, credit)
     await ledger.credit_note(
         uow,
         f"credit_note:{note.id}",
@@ -248,40 +228,19 @@ def _speaker(uow: UnitOfWork, note: CreditNote, actor: Actor) -> dict[str, str |
 
 
 async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:
-    rows = (
-        await uow.session.execute(
-            select(Payment.amount_minor, Payment.refunded_minor).where(
-                Payment.invoice_id == invoice_id, Payment.method != "account_credit"
-            )
-        )
-    ).all()
-    return sum(r.amount_minor - r.refunded_minor for r in rows)
+    payments = await repo.cash_payments(uow.session, invoice_id)
+    return sum(p.amount_minor - p.refunded_minor for p in payments)
 
 
 async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
     """Refund against the payments, newest first; each capped by a conditional UPDATE (B9)."""
     if amount <= 0:
         return
-    payments = (
-        await uow.session.scalars(
-            select(Payment)
-            .where(Payment.invoice_id == note.invoice_id, Payment.method != "account_credit")
-            .order_by(Payment.id.desc())
-        )
-    ).all()
-    for payment in payments:
-        if amount <= 0:
-            break
+    for payment in await repo.cash_payments(uow.session, note.invoice_id):
         take = min(amount, payment.amount_minor - payment.refunded_minor)
         if take <= 0:
             continue
-        done = await uow.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.refunded_minor + take <= Payment.amount_minor)
-            .values(refunded_minor=Payment.refunded_minor + take)
-            .returning(Payment.id)
-        )
-        if done.scalar_one_or_none() is None:
+        if not await repo.take_refund(uow.session, payment.id, take):
             raise errors.ExceedsRefundableAmount(refundable=0)
         uow.session.add(
             Refund(
@@ -292,23 +251,10 @@ async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
             )
         )
         amount -= take
-    if amount:
+        if amount == 0:
+            break
+    if amount > 0:
         raise errors.ExceedsRefundableAmount(refundable=0)
-
-
-async def _add_account_credit(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
-    if amount <= 0:
-        return
-    dialect = uow.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(AccountCredit).values(
-        customer_id=note.customer_id, currency=note.currency, balance_minor=amount
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["customer_id", "currency"],
-        set_={"balance_minor": AccountCredit.balance_minor + amount},
-    )
-    await uow.session.execute(stmt)
 
 
 def requested(uow: UnitOfWork, note: CreditNote, actor: Actor) -> None:
@@ -331,13 +277,14 @@ async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
     False when a concurrent call voided it first."""
     if note.refund_minor or note.account_credit_minor:
         raise errors.UndoNotAllowed()
-    done = await uow.session.execute(
-        update(CreditNote)
-        .where(CreditNote.id == note.id, CreditNote.status == CreditNoteStatus.ISSUED)
-        .values(status=CreditNoteStatus.VOID, voided_at=uow.now)
-        .returning(CreditNote.id)
+    voided = await repo.change_credit_note(
+        uow.session,
+        note.id,
+        CreditNoteStatus.ISSUED,
+        status=CreditNoteStatus.VOID,
+        voided_at=uow.now,
     )
-    if done.scalar_one_or_none() is None:
+    if not voided:
         return False
     invoice = await repo.get_invoice(uow.session, note.invoice_id)
     settled = invoice.settled_minor - note.settled_minor

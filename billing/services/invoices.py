@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
-
 from billing import errors, ledger, numbering, repo, rules
 from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoice, UpdateInvoice
-from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, ServiceStatus
+from billing.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.money import line_amounts
 from billing.read_models import InvoiceView
-from support_desk.core.errors import PermissionDenied
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -20,10 +17,9 @@ from support_desk.core.tx import UnitOfWork
 @idempotent
 async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
     """A draft, or a final invoice numbered in its series (B8, B10, B12)."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     customer = await repo.get_customer(uow.session, cmd.customer_id)
-    _check_currency(uow, cmd.currency)
+    rules.ensure_currency(cmd.currency, uow.settings.billing.currencies)
     compound = await _checked_lines(uow, customer.id, cmd.lines)
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     invoice = Invoice(
@@ -58,18 +54,14 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
 async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
     """Replace the content of a draft. An issued invoice is never edited: its correction is a
     replacement (a credit note and a new invoice). Refusals: InvoiceIssued, InvoiceNotEditable."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.number is not None:
-        raise errors.InvoiceIssued()
-    if invoice.status != InvoiceStatus.DRAFT:
-        raise errors.InvoiceNotEditable()
+    rules.ensure_editable(invoice.number, invoice.status)
     customer = await repo.get_customer(uow.session, invoice.customer_id)
     compound = await _checked_lines(uow, customer.id, cmd.lines)
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     before = {"total_minor": invoice.total_minor}
-    await uow.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    await repo.delete_lines(uow.session, invoice.id)
     for key, value in _totals(cmd.lines).items():
         setattr(invoice, key, value)
     invoice.description, invoice.due_date = cmd.description, cmd.due_date
@@ -90,11 +82,9 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
 @idempotent
 async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
     """Draft -> unpaid: the invoice gets its number and starts to be owed."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.status != InvoiceStatus.DRAFT:
-        raise errors.InvoiceNotEditable()
+    rules.ensure_editable(invoice.number, invoice.status, issued=errors.InvoiceNotEditable)
     await _finalize(uow, invoice)
     await uow.session.flush()
     uow.audit(
@@ -112,8 +102,7 @@ async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     """Send the invoice to the customer (through the outbox) and mark it SENT."""
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
-    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELED):
-        raise errors.InvoiceNotPayable(status=invoice.status)
+    rules.ensure_deliverable(invoice.status)
     if invoice.sent_at is None:
         invoice.sent_at = uow.now
     await uow.session.flush()
@@ -144,28 +133,12 @@ def _delivery_payload(view: InvoiceView) -> dict[str, object]:
     }
 
 
-def _check_currency(uow: UnitOfWork, currency: str) -> None:
-    if currency not in uow.settings.billing.currencies:
-        raise errors.UnknownCurrency(currency=currency)
-
-
 async def _checked_lines(uow: UnitOfWork, customer_id: int, lines: Sequence[NewLine]) -> bool:
     """Validate the lines and their services; answer whether the invoice is compound."""
     rules.validate_new_lines(lines)
     ids = {ln.service_id for ln in lines if ln.service_id is not None}
-    if ids:
-        rows = (
-            await uow.session.execute(
-                select(Service.id, Service.customer_id, Service.status).where(Service.id.in_(ids))
-            )
-        ).all()
-        good = {
-            r.id
-            for r in rows
-            if r.customer_id == customer_id and r.status != ServiceStatus.TERMINATED
-        }
-        if missing := ids - good:
-            raise errors.InvalidInvoice(problem=f"service {min(missing)} cannot be billed")
+    if ids and (missing := ids - await repo.billable_services(uow.session, ids, customer_id)):
+        raise errors.InvalidInvoice(problem=f"service {min(missing)} cannot be billed")
     return rules.is_compound(ln.service_id for ln in lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from billing import errors, repo
+from billing import repo, rules
 from billing.commands import IssueInvoice, NewLine, PublishInvoice, SplitInvoice
 from billing.models import (
     CreditNote,
@@ -19,7 +19,6 @@ from billing.read_models import CreditNoteView, InvoiceView, Split, document_num
 from billing.services.cancellation import approve_cancellation, cancel, cancel_draft
 from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
-from support_desk.core.errors import PermissionDenied
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -30,13 +29,10 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     transaction. B11: when the dropped lines are worth more than the threshold, the credit note
     waits for an admin and the new invoices wait as drafts; the approval issues them. Refusals:
     those of a cancellation, and lines not on the invoice."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.credited_minor:
-        raise errors.InvoiceNotEditable()
     lines = {ln.id: ln for ln in await repo.get_lines(uow.session, invoice.id)}
-    _check_groups(cmd.keep, lines)
+    rules.ensure_splittable(invoice.credited_minor, cmd.keep, lines.keys())
     kept = {i for group in cmd.keep for i in group}
     dropped = sum(ln.total_minor for i, ln in lines.items() if i not in kept)
     cancellation = await cancel(
@@ -115,14 +111,6 @@ async def _reissue(
         await repo.change_invoice(uow.session, created.id, split_from_id=invoice.id)
         new.append(created)
     return new
-
-
-def _check_groups(keep: tuple[tuple[int, ...], ...], lines: dict[int, InvoiceLine]) -> None:
-    named = [i for group in keep for i in group]
-    if any(not group for group in keep) or len(named) != len(set(named)):
-        raise errors.InvalidInvoice(problem="each kept group names distinct lines")
-    if unknown := set(named) - lines.keys():
-        raise errors.InvalidInvoice(problem=f"line {min(unknown)} is not on the invoice")
 
 
 def _copy(ln: InvoiceLine) -> NewLine:
