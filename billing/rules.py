@@ -9,7 +9,7 @@ from typing import Protocol
 
 from billing import errors
 from billing.commands import LineCredit, NewLine, Remainder
-from billing.models import InvoiceStatus, ServiceStatus
+from billing.models import Invoice, InvoiceStatus, ServiceStatus
 from billing.money import allocate, div_half_up, format_minor, line_amounts
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.errors import PermissionDenied
@@ -39,19 +39,6 @@ class InvoiceLike(Protocol):
     def paid_minor(self) -> int: ...
     @property
     def is_compound(self) -> bool: ...
-
-
-class PayableLike(Protocol):
-    @property
-    def status(self) -> str: ...
-    @property
-    def balance_minor(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def allow_partial_payments(self) -> bool: ...
-    @property
-    def minimum_partial_minor(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +117,7 @@ def ensure_deliverable(status: str) -> None:
         raise errors.InvoiceNotPayable(status=status)
 
 
-def ensure_payable(invoice: PayableLike, amount: int) -> None:
+def ensure_payable(invoice: Invoice, amount: int) -> None:
     """B9: a payment is never more than the balance, and a partial one meets the terms."""
     if invoice.status not in (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID):
         raise errors.InvoiceNotPayable(status=invoice.status)

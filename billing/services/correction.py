@@ -28,16 +28,9 @@ async def replace_invoice(uow: UnitOfWork, cmd: ReplaceInvoice) -> Replacement:
         raise errors.InvoiceNotCancellable(status=old.status)
     if note.status == CreditNoteStatus.PENDING_APPROVAL:
         raise errors.CreditNotePending()
-    issue = IssueInvoice(
-        customer_id=old.customer_id,
-        currency=old.currency,
-        lines=cmd.lines,
-        actor=cmd.actor,
-        description=cmd.description,
-        due_date=cmd.due_date,
-        allow_partial_payments=cmd.allow_partial_payments,
-        minimum_partial_minor=cmd.minimum_partial_minor,
+    terms = (cmd.description, cmd.due_date, cmd.allow_partial_payments, cmd.minimum_partial_minor)
+    new = await issue_invoice(
+        uow, IssueInvoice(old.customer_id, old.currency, cmd.lines, cmd.actor, None, *terms)
     )
-    new = await issue_invoice(uow, issue)
     new = await deliver_invoice(uow, DeliverInvoice(new.id, cmd.actor))
     return Replacement(note, new)

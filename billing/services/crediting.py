@@ -19,7 +19,7 @@ from billing.models import (
     InvoiceLine,
     Refund,
 )
-from billing.read_models import CreditNoteView, document_number
+from billing.read_models import CreditNoteView, references
 from billing.rules import CreditPart
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import UnitOfWork
@@ -150,9 +150,24 @@ async def issue(
     await _refund(uow, note, refund)
     if credit > 0:
         await repo.add_account_credit(uow.session, note.customer_id, note.currency, credit)
+    await _post(uow, f"credit_note:{note.id}", note, invoice, (settled, refund, credit))
+    _announce(uow, note, invoice, actor, status)
+
+
+async def _post(
+    uow: UnitOfWork,
+    txn: str,
+    note: CreditNote,
+    invoice: Invoice,
+    parts: tuple[int, int, int],
+    sign: int = 1,
+) -> None:
+    """The note's journal transaction: its net and tax reversed, against what it settled,
+    refunded and turned into account credit (or all of it undone, sign -1)."""
+    settled, refund, credit = parts
     await ledger.credit_note(
         uow,
-        f"credit_note:{note.id}",
+        txn,
         invoice.id,
         invoice.customer_id,
         invoice.currency,
@@ -161,8 +176,8 @@ async def issue(
         settled=settled,
         refund=refund,
         account_credit=credit,
+        sign=sign,
     )
-    _announce(uow, note, invoice, actor, status)
 
 
 async def _split_value(
@@ -202,11 +217,8 @@ def _announce(
     uow.notify(
         note.customer_id,
         "credit_note_issued",
-        credit_note_id=note.id,
-        credit_note_number=document_number(note.series, note.number),
+        **references(invoice, note),
         credit_note_kind=note.kind,
-        invoice_id=invoice.id,
-        invoice_number=document_number(invoice.series, invoice.number),
         total_minor=note.total_minor,
         settled_minor=note.settled_minor,
         refund_minor=note.refund_minor,
@@ -298,19 +310,7 @@ async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
         status=rules.derive_status(invoice.total_minor, invoice.paid_minor, settled),
     )
     await release(uow, note)
-    await ledger.credit_note(
-        uow,
-        f"void:{note.id}",
-        invoice.id,
-        invoice.customer_id,
-        invoice.currency,
-        net=note.net_minor,
-        tax=note.tax_minor,
-        settled=note.settled_minor,
-        refund=0,
-        account_credit=0,
-        sign=-1,
-    )
+    await _post(uow, f"void:{note.id}", note, invoice, (note.settled_minor, 0, 0), sign=-1)
     uow.audit(
         actor,
         "credit_note.voided",
