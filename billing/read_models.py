@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -13,27 +13,6 @@ T = TypeVar("T")
 def document_number(series: str, number: int | None) -> str | None:
     """INV-000042 / CN-000007; None while a draft or a pending credit note has no number."""
     return None if number is None else f"{series}-{number:06d}"
-
-
-class Numbered(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def series(self) -> str: ...
-    @property
-    def number(self) -> int | None: ...
-
-
-def references(invoice: Numbered, note: Numbered | None = None) -> dict[str, object]:
-    """How a customer message names its invoice (and credit note): ids and document numbers."""
-    named: dict[str, object] = {
-        "invoice_id": invoice.id,
-        "invoice_number": document_number(invoice.series, invoice.number),
-    }
-    if note is not None:
-        named["credit_note_id"] = note.id
-        named["credit_note_number"] = document_number(note.series, note.number)
-    return named
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from billing.rows import get_lines as get_lines
 from billing.rows import invoice_view as invoice_view
 from billing.rows import line_view as line_view
 from billing.rows import payment_view as payment_view
+from billing.rows import references as references
 from billing.rows import service_view as service_view
 
 ACCOUNT_CREDIT = "account_credit"  # the payment method of a payment from account credit

@@ -53,6 +53,18 @@ async def get_credit_note(session: AsyncSession, credit_note_id: int) -> CreditN
     return note
 
 
+def references(invoice: Invoice, note: CreditNote | None = None) -> dict[str, object]:
+    """How a customer message names its invoice (and credit note): ids and document numbers."""
+    named: dict[str, object] = {
+        "invoice_id": invoice.id,
+        "invoice_number": document_number(invoice.series, invoice.number),
+    }
+    if note is not None:
+        named["credit_note_id"] = note.id
+        named["credit_note_number"] = document_number(note.series, note.number)
+    return named
+
+
 def customer_view(c: Customer) -> CustomerView:
     return CustomerView(
         c.id,

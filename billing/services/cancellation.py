@@ -12,7 +12,7 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
 )
-from billing.read_models import Cancellation, Termination, Undo, references
+from billing.read_models import Cancellation, Termination, Undo
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.idempotency import idempotent
@@ -178,7 +178,7 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
         uow.notify(
             note.customer_id,
             "cancellation_undone",
-            **references(invoice, note),
+            **repo.references(invoice, note),
             balance_minor=invoice.total_minor - invoice.paid_minor,
             currency=invoice.currency,
         )

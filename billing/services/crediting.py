@@ -19,7 +19,7 @@ from billing.models import (
     InvoiceLine,
     Refund,
 )
-from billing.read_models import CreditNoteView, references
+from billing.read_models import CreditNoteView
 from billing.rules import CreditPart
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.tx import UnitOfWork
@@ -217,7 +217,7 @@ def _announce(
     uow.notify(
         note.customer_id,
         "credit_note_issued",
-        **references(invoice, note),
+        **repo.references(invoice, note),
         credit_note_kind=note.kind,
         total_minor=note.total_minor,
         settled_minor=note.settled_minor,

@@ -8,7 +8,7 @@ from billing import errors, ledger, repo, rules
 from billing.commands import ApplyAccountCredit, RecordPayment
 from billing.models import Invoice, InvoiceStatus, Payment
 from billing.money import format_minor
-from billing.read_models import InvoiceView, PaymentView, references
+from billing.read_models import InvoiceView, PaymentView
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
@@ -122,7 +122,7 @@ def _tell_customer(
     uow.notify(
         invoice.customer_id,
         "payment_received",
-        **references(invoice),
+        **repo.references(invoice),
         amount_minor=amount,
         balance_minor=balance,
         currency=invoice.currency,

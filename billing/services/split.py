@@ -15,7 +15,7 @@ from billing.models import (
     InvoiceLine,
     LineKind,
 )
-from billing.read_models import CreditNoteView, InvoiceView, Split, references
+from billing.read_models import CreditNoteView, InvoiceView, Split
 from billing.services.cancellation import approve_cancellation, cancel, cancel_draft
 from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
@@ -73,7 +73,7 @@ def _announce(
     uow.notify(
         invoice.customer_id,
         "invoice_split",
-        **references(invoice),
+        **repo.references(invoice),
         credit_note_id=note.id,
         credit_note_number=note.number,
         new_invoice_ids=[v.id for v in new],

@@ -1,21 +1,19 @@
-"""billing: a draft that is cancelled stays unnumbered (it was never issued)
+"""Revision ID: 0011_money, after 0006_billing_phone_digits (2026-12-01).
 
-Revision ID: 0011_money
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 10:00:00
+billing: a draft that is cancelled stays unnumbered (it was never issued).
 """
 
 from __future__ import annotations
 
 from alembic import op
 
+NUMBERED = "number IS NOT NULL OR (issued_at IS NULL AND status IN ('draft', 'canceled'))"
+NUMBERED_BEFORE = "status = 'draft' OR number IS NOT NULL"
+
 revision = "0011_money"
 down_revision = "0006_billing_phone_digits"
 branch_labels = None
 depends_on = None
-
-NUMBERED = "number IS NOT NULL OR (issued_at IS NULL AND status IN ('draft', 'canceled'))"
-NUMBERED_BEFORE = "status = 'draft' OR number IS NOT NULL"
 
 
 def _numbered(condition: str) -> None:
