@@ -17,7 +17,7 @@ depends_on = None
 
 
 def _numbered(condition: str) -> None:
-    with op.batch_alter_table("invoices", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_invoices_numbered"), type_="check")
         batch_op.create_check_constraint(op.f("ck_invoices_numbered"), condition)
 
