@@ -7,6 +7,7 @@ unit of work with `tx.run(billing.<use_case>, command)`; see docs/billing-api.md
 from billing import commands, errors, messages, queries, read_models
 from billing.services.cancellation import cancel_invoice, terminate_service, undo_cancellation
 from billing.services.catalog import create_service
+from billing.services.correction import replace_invoice
 from billing.services.credit_notes import (
     approve_credit_note,
     issue_credit_note,
@@ -49,6 +50,7 @@ __all__ = [
     "record_payment",
     "redeem_link_token",
     "reject_credit_note",
+    "replace_invoice",
     "set_compound_invoices_allowed",
     "split_invoice",
     "terminate_service",

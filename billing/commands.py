@@ -101,12 +101,28 @@ class IssueInvoice:
 
 @dataclass(frozen=True, slots=True)
 class UpdateInvoice:
-    """Replace a draft's or an untouched unpaid invoice's content (nothing paid or credited)."""
+    """Replace a draft's content; an issued invoice is never edited (see ReplaceInvoice)."""
 
     invoice_id: int
     lines: tuple[NewLine, ...]
     actor: Actor
     idempotency_key: str | None = None
+    description: str | None = None
+    due_date: date | None = None
+    allow_partial_payments: bool = True
+    minimum_partial_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceInvoice:
+    """Correct an issued unpaid invoice: cancel it with a credit note and issue `lines` as a new
+    invoice to the same customer, sent to them; an empty reason is the company's own."""
+
+    invoice_id: int
+    lines: tuple[NewLine, ...]
+    actor: Actor
+    idempotency_key: str | None = None
+    reason: str = ""
     description: str | None = None
     due_date: date | None = None
     allow_partial_payments: bool = True

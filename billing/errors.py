@@ -81,6 +81,14 @@ class InvoiceNotCancellable(BillingError):
     message = "An invoice in status {status} cannot be cancelled."
 
 
+class InvoiceIssued(BillingError):
+    code = "invoice_issued"
+    message = (
+        "An issued invoice is never changed: correct it with a replacement, which cancels it "
+        "with a credit note and issues a new invoice."
+    )
+
+
 class InvoiceNotEditable(BillingError):
     code = "invoice_not_editable"
     message = "This invoice can no longer be changed."
@@ -186,11 +194,3 @@ class CustomerExists(BillingError):
 class LinkTokenInvalid(BillingError):
     code = "link_token_invalid"
     message = "This link is not valid any more; ask for a new one."
-
-
-class SplitNeedsApproval(BillingError):
-    code = "split_needs_approval"
-    message = (
-        "The split would write off more than the approval threshold: credit the dropped lines "
-        "instead, and an admin approves it."
-    )

@@ -114,7 +114,10 @@ class Invoice(Base):
         CheckConstraint("settled_minor <= credited_minor", name="settled"),
         CheckConstraint("paid_minor + settled_minor <= total_minor", name="balance"),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= paid_minor", name="refunded"),
-        CheckConstraint("status = 'draft' OR number IS NOT NULL", name="numbered"),
+        CheckConstraint(  # a cancelled draft was never issued, so it has no number
+            "number IS NOT NULL OR (issued_at IS NULL AND status IN ('draft', 'canceled'))",
+            name="numbered",
+        ),
         Index("ix_invoices_customer_status", "customer_id", "status", "id"),
         Index("ix_invoices_status", "status", "id"),  # the API's list filtered by status
     )

@@ -25,7 +25,6 @@ from billing.read_models import (
     PaymentView,
     ServiceView,
 )
-from billing.services import cancellation
 from billing.services.customers import phone_digits, token_hash
 from support_desk.core.tx import UnitOfWork
 
@@ -162,5 +161,5 @@ async def invoices_a_termination_cancels(
 ) -> tuple[InvoiceView, ...]:
     """B5: what terminating the service now would cancel (its unpaid non-compound invoices),
     so the customer and the agent see the consequence before anyone asks for it."""
-    ids = await cancellation.cancellable_for(uow, service_id)
+    ids = await repo.cancellable_for_service(uow.session, service_id)
     return tuple([await repo.invoice_view(uow.session, i) for i in ids])

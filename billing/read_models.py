@@ -166,11 +166,20 @@ class CreditNotePreview:
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    """The answer to a cancel: the invoice and its credit note, also when it was already done."""
+    """The answer to a cancel: the invoice and its credit note, also when it was already done
+    (none for a draft, which was never issued)."""
 
     invoice: InvoiceView
-    credit_note: CreditNoteView
+    credit_note: CreditNoteView | None
     already_cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A corrected invoice: the credit note that cancels the old one, and the new invoice."""
+
+    credit_note: CreditNoteView
+    invoice: InvoiceView
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import errors
 from billing.models import (
+    AccountCredit,
     CreditNote,
     CreditNoteLine,
+    CreditNoteStatus,
     Customer,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
+    LinkTokenRow,
     Payment,
     Service,
+    ServiceStatus,
 )
-from billing.read_models import (
-    CreditNoteLineView,
-    CreditNoteView,
-    CustomerView,
-    InvoiceLineView,
-    InvoiceView,
-    PaymentView,
-    ServiceView,
-    document_number,
-)
+from billing.rows import credit_note_view as credit_note_view
+from billing.rows import customer_view as customer_view
+from billing.rows import get_credit_note as get_credit_note
+from billing.rows import get_invoice as get_invoice
+from billing.rows import get_lines as get_lines
+from billing.rows import invoice_view as invoice_view
+from billing.rows import line_view as line_view
+from billing.rows import payment_view as payment_view
+from billing.rows import references as references
+from billing.rows import service_view as service_view
+
+ACCOUNT_CREDIT = "account_credit"  # the payment method of a payment from account credit
 
 
 async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
@@ -43,31 +54,6 @@ async def get_service(session: AsyncSession, service_id: int) -> Service:
     return service
 
 
-async def get_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
-    """The invoice row, read fresh (never a stale identity-map copy)."""
-    invoice = await session.get(Invoice, invoice_id, populate_existing=True)
-    if invoice is None:
-        raise errors.InvoiceNotFound(id=invoice_id)
-    return invoice
-
-
-async def get_lines(session: AsyncSession, invoice_id: int) -> list[InvoiceLine]:
-    stmt = (
-        select(InvoiceLine)
-        .where(InvoiceLine.invoice_id == invoice_id)
-        .order_by(InvoiceLine.position)
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def get_credit_note(session: AsyncSession, credit_note_id: int) -> CreditNote:
-    note = await session.get(CreditNote, credit_note_id, populate_existing=True)
-    if note is None:
-        raise errors.CreditNoteNotFound(id=credit_note_id)
-    return note
-
-
 async def live_cancellation(session: AsyncSession, invoice_id: int) -> CreditNote | None:
     stmt = select(CreditNote).where(
         CreditNote.invoice_id == invoice_id,
@@ -77,149 +63,22 @@ async def live_cancellation(session: AsyncSession, invoice_id: int) -> CreditNot
     return (await session.scalars(stmt)).first()
 
 
+async def split_drafts(session: AsyncSession, invoice_id: int) -> list[int]:
+    """The drafts a split of `invoice_id` left waiting for an admin's approval (B7, B11)."""
+    stmt = (
+        select(Invoice.id)
+        .where(Invoice.split_from_id == invoice_id, Invoice.status == "draft")
+        .order_by(Invoice.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def services_in_use(session: AsyncSession, service_ids: Sequence[int | None]) -> list[str]:
     ids = [s for s in service_ids if s is not None]
     if not ids:
         return []
     stmt = select(Service.name).where(Service.id.in_(ids), Service.status == "active")
     return list((await session.scalars(stmt)).all())
-
-
-def customer_view(c: Customer) -> CustomerView:
-    return CustomerView(
-        c.id,
-        c.external_id,
-        c.name,
-        c.email,
-        c.phone,
-        c.company,
-        c.language,
-        c.compound_invoices_allowed,
-        c.created_at,
-    )
-
-
-def service_view(s: Service) -> ServiceView:
-    return ServiceView(s.id, s.customer_id, s.name, s.sku, s.status, s.created_at, s.terminated_at)
-
-
-def line_view(ln: InvoiceLine) -> InvoiceLineView:
-    return InvoiceLineView(
-        ln.id,
-        ln.position,
-        ln.kind,
-        ln.sku,
-        ln.name,
-        ln.service_id,
-        ln.quantity,
-        ln.unit_price_minor,
-        ln.discount_minor,
-        ln.tax_rate_bp,
-        ln.net_minor,
-        ln.tax_minor,
-        ln.total_minor,
-        ln.credited_net_minor,
-        ln.credited_tax_minor,
-    )
-
-
-async def invoice_view(session: AsyncSession, invoice_id: int) -> InvoiceView:
-    inv = await get_invoice(session, invoice_id)
-    lines = await get_lines(session, invoice_id)
-    return InvoiceView(
-        id=inv.id,
-        number=document_number(inv.series, inv.number),
-        customer_id=inv.customer_id,
-        status=inv.status,
-        currency=inv.currency,
-        description=inv.description,
-        due_date=inv.due_date,
-        allow_partial_payments=inv.allow_partial_payments,
-        minimum_partial_minor=inv.minimum_partial_minor,
-        is_compound=inv.is_compound,
-        discount_minor=inv.discount_minor,
-        net_minor=inv.net_minor,
-        tax_minor=inv.tax_minor,
-        total_minor=inv.total_minor,
-        paid_minor=inv.paid_minor,
-        refunded_minor=inv.refunded_minor,
-        credited_minor=inv.credited_minor,
-        settled_minor=inv.settled_minor,
-        balance_minor=inv.balance_minor,
-        created_at=inv.created_at,
-        issued_at=inv.issued_at,
-        sent_at=inv.sent_at,
-        cancelled_at=inv.cancelled_at,
-        cancel_reason=inv.cancel_reason,
-        cancelled_with_id=inv.cancelled_with_id,
-        split_from_id=inv.split_from_id,
-        lines=tuple(line_view(ln) for ln in lines),
-    )
-
-
-async def credit_note_view(session: AsyncSession, credit_note_id: int) -> CreditNoteView:
-    cn = await get_credit_note(session, credit_note_id)
-    # only its number is read, fixed before any credit note: the session's copy will do
-    invoice = await session.get(Invoice, cn.invoice_id)
-    assert invoice is not None  # a foreign key
-    return CreditNoteView(
-        id=cn.id,
-        number=document_number(cn.series, cn.number),
-        invoice_id=cn.invoice_id,
-        invoice_number=document_number(invoice.series, invoice.number),
-        customer_id=cn.customer_id,
-        currency=cn.currency,
-        kind=cn.kind,
-        status=cn.status,
-        reason=cn.reason,
-        net_minor=cn.net_minor,
-        tax_minor=cn.tax_minor,
-        total_minor=cn.total_minor,
-        settled_minor=cn.settled_minor,
-        refund_minor=cn.refund_minor,
-        account_credit_minor=cn.account_credit_minor,
-        remainder=cn.remainder,
-        created_by=cn.created_by,
-        created_at=cn.created_at,
-        issued_at=cn.issued_at,
-        decided_by=cn.decided_by,
-        decision_note=cn.decision_note,
-        self_service=cn.self_service,
-        undo_until=cn.undo_until,
-        voided_at=cn.voided_at,
-        lines=await _credit_note_lines(session, cn.id),
-    )
-
-
-async def _credit_note_lines(
-    session: AsyncSession, credit_note_id: int
-) -> tuple[CreditNoteLineView, ...]:
-    stmt = (
-        select(CreditNoteLine)
-        .where(CreditNoteLine.credit_note_id == credit_note_id)
-        .order_by(CreditNoteLine.position)
-    )
-    return tuple(
-        CreditNoteLineView(
-            ln.invoice_line_id,
-            ln.position,
-            ln.sku,
-            ln.name,
-            ln.quantity,
-            ln.unit_price_minor,
-            ln.tax_rate_bp,
-            ln.net_minor,
-            ln.tax_minor,
-            ln.total_minor,
-        )
-        for ln in await session.scalars(stmt)
-    )
-
-
-def payment_view(p: Payment) -> PaymentView:
-    return PaymentView(
-        p.id, p.invoice_id, p.amount_minor, p.refunded_minor, p.method, p.reference, p.received_at
-    )
 
 
 async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice:
@@ -249,3 +108,184 @@ async def change_invoice(
     stmt = update(Invoice).where(Invoice.id == invoice_id, *guards).values(**values)
     result = await session.execute(stmt.returning(Invoice.id))
     return result.scalar_one_or_none() is not None
+
+
+# --- guarded statements: each changes a row only while the rule it guards still holds -------
+
+
+async def terminate(session: AsyncSession, service_id: int, now: datetime) -> bool:
+    """B5: one termination, however concurrent; False when another got there first."""
+    stmt = (
+        update(Service)
+        .where(Service.id == service_id, Service.status != ServiceStatus.TERMINATED)
+        .values(status=ServiceStatus.TERMINATED, terminated_at=now)
+    )
+    return await _changed(session, stmt.returning(Service.id))
+
+
+async def activate_services(session: AsyncSession, invoice_id: int) -> None:
+    """A paid invoice puts its pending services into use (the seed's "purchased")."""
+    ids = select(InvoiceLine.service_id).where(InvoiceLine.invoice_id == invoice_id)
+    await session.execute(
+        update(Service)
+        .where(Service.id.in_(ids), Service.status == "pending")
+        .values(status="active")
+    )
+
+
+async def cancellable_for_service(session: AsyncSession, service_id: int) -> list[int]:
+    """B5: the unpaid, unpaid-at-all, non-compound invoices billing the service, but not those
+    with a credit note awaiting approval (its ticket decides)."""
+    ids = await session.scalars(
+        select(Invoice.id)
+        .distinct()
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .where(
+            InvoiceLine.service_id == service_id,
+            Invoice.status == InvoiceStatus.UNPAID,
+            Invoice.paid_minor == 0,
+            Invoice.is_compound.is_(False),
+            Invoice.credited_minor == Invoice.settled_minor,
+        )
+        .order_by(Invoice.id)
+    )
+    return list(ids.all())
+
+
+async def move_line_credit(session: AsyncSession, line_id: int, net: int, tax: int) -> bool:
+    """B9: a line's credited amounts move only within what the line is worth."""
+    stmt = (
+        update(InvoiceLine)
+        .where(
+            InvoiceLine.id == line_id,
+            InvoiceLine.credited_net_minor + net <= InvoiceLine.net_minor,
+            InvoiceLine.credited_tax_minor + tax <= InvoiceLine.tax_minor,
+        )
+        .values(
+            credited_net_minor=InvoiceLine.credited_net_minor + net,
+            credited_tax_minor=InvoiceLine.credited_tax_minor + tax,
+        )
+    )
+    return await _changed(session, stmt.returning(InvoiceLine.id))
+
+
+async def take_refund(session: AsyncSession, payment_id: int, amount: int) -> bool:
+    """B9: a refund never exceeds what the payment brought in less what was refunded."""
+    stmt = (
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.refunded_minor + amount <= Payment.amount_minor)
+        .values(refunded_minor=Payment.refunded_minor + amount)
+    )
+    return await _changed(session, stmt.returning(Payment.id))
+
+
+async def cash_payments(session: AsyncSession, invoice_id: int) -> list[Payment]:
+    """The invoice's payments in money (not from account credit), newest first."""
+    stmt = (
+        select(Payment)
+        .where(Payment.invoice_id == invoice_id, Payment.method != ACCOUNT_CREDIT)
+        .order_by(Payment.id.desc())
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_account_credit(
+    session: AsyncSession, customer_id: int, currency: str, amount: int
+) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(AccountCredit).values(
+        customer_id=customer_id, currency=currency, balance_minor=amount
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["customer_id", "currency"],
+            set_={"balance_minor": AccountCredit.balance_minor + amount},
+        )
+    )
+
+
+async def account_credit(session: AsyncSession, customer_id: int, currency: str) -> int:
+    balance = await session.scalar(
+        select(AccountCredit.balance_minor).where(
+            AccountCredit.customer_id == customer_id, AccountCredit.currency == currency
+        )
+    )
+    return balance or 0
+
+
+async def take_account_credit(
+    session: AsyncSession, customer_id: int, currency: str, amount: int
+) -> bool:
+    """B9: account credit never goes negative, however concurrent the payments from it."""
+    stmt = (
+        update(AccountCredit)
+        .where(
+            AccountCredit.customer_id == customer_id,
+            AccountCredit.currency == currency,
+            AccountCredit.balance_minor >= amount,
+        )
+        .values(balance_minor=AccountCredit.balance_minor - amount)
+    )
+    return await _changed(session, stmt.returning(AccountCredit.balance_minor))
+
+
+async def change_credit_note(
+    session: AsyncSession, note_id: int, from_status: CreditNoteStatus, **values: object
+) -> bool:
+    """Move a credit note on from `from_status`; False when a concurrent call moved it first."""
+    stmt = (
+        update(CreditNote)
+        .where(CreditNote.id == note_id, CreditNote.status == from_status)
+        .values(**values)
+    )
+    return await _changed(session, stmt.returning(CreditNote.id))
+
+
+async def redeem_link_token(session: AsyncSession, digest: str, now: datetime) -> int | None:
+    """A link token is used once, and only before it expires: its customer, or None."""
+    stmt = (
+        update(LinkTokenRow)
+        .where(
+            LinkTokenRow.token_hash == digest,
+            LinkTokenRow.used_at.is_(None),
+            LinkTokenRow.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(LinkTokenRow.customer_id)
+    )
+    customer_id: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return customer_id
+
+
+async def customer_id_of(session: AsyncSession, external_id: str) -> int | None:
+    found: int | None = await session.scalar(
+        select(Customer.id).where(Customer.external_id == external_id)
+    )
+    return found
+
+
+async def billable_services(
+    session: AsyncSession, service_ids: set[int], customer_id: int
+) -> set[int]:
+    """Of `service_ids`, those of the customer that are not terminated."""
+    rows = await session.execute(
+        select(Service.id).where(
+            Service.id.in_(service_ids),
+            Service.customer_id == customer_id,
+            Service.status != ServiceStatus.TERMINATED,
+        )
+    )
+    return set(rows.scalars().all())
+
+
+async def delete_lines(session: AsyncSession, invoice_id: int) -> None:
+    await session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id))
+
+
+async def credit_note_parts(session: AsyncSession, note_id: int) -> list[CreditNoteLine]:
+    stmt = select(CreditNoteLine).where(CreditNoteLine.credit_note_id == note_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def _changed(session: AsyncSession, stmt: Any) -> bool:
+    return (await session.execute(stmt)).scalar_one_or_none() is not None

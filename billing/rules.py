@@ -9,10 +9,10 @@ from typing import Protocol
 
 from billing import errors
 from billing.commands import LineCredit, NewLine, Remainder
-from billing.models import InvoiceStatus, ServiceStatus
-from billing.money import allocate, div_half_up, line_amounts
+from billing.models import Invoice, InvoiceStatus, ServiceStatus
+from billing.money import allocate, div_half_up, format_minor, line_amounts
 from support_desk.core.actors import Actor, ActorKind
-from support_desk.core.errors import DomainError
+from support_desk.core.errors import DomainError, PermissionDenied
 
 MAX_MINOR = 10**13  # absurd amounts are refused before they reach a CHECK
 
@@ -50,6 +50,19 @@ class CreditPart:
     tax_minor: int
 
 
+def ensure_not_customer(actor: Actor) -> None:
+    """Staff, the company's billing system and the system issue and change invoices, services
+    and customers; a customer does not (their own actions have use cases of their own)."""
+    if actor.kind is ActorKind.CUSTOMER:
+        raise PermissionDenied()
+
+
+def ensure_self_or_not_customer(actor: Actor, customer_id: int) -> None:
+    """A customer changes only their own account; everyone else any account."""
+    if actor.kind is ActorKind.CUSTOMER and actor.customer_id != customer_id:
+        raise PermissionDenied()
+
+
 def ensure_owner(actor: Actor, customer_id: int) -> None:
     """A customer acts only on what is theirs; staff, the API and the system act for anyone."""
     if actor.kind is ActorKind.CUSTOMER and actor.customer_id != customer_id:
@@ -81,6 +94,79 @@ def validate_new_lines(lines: Sequence[NewLine]) -> None:
         > MAX_MINOR
     ):
         raise errors.InvalidInvoice(problem="the total is too large")
+
+
+def ensure_currency(currency: str, allowed: Sequence[str]) -> None:
+    if currency not in allowed:
+        raise errors.UnknownCurrency(currency=currency)
+
+
+def ensure_editable(
+    number: int | None, status: str, *, issued: type[errors.BillingError] = errors.InvoiceIssued
+) -> None:
+    """Only a draft is edited (or published); an issued invoice never (DESIGN)."""
+    if number is not None:
+        raise issued()
+    if status != InvoiceStatus.DRAFT:
+        raise errors.InvoiceNotEditable()
+
+
+def ensure_deliverable(status: str) -> None:
+    """A draft was not issued and a cancelled invoice is not owed: neither is sent."""
+    if status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELED):
+        raise errors.InvoiceNotPayable(status=status)
+
+
+def ensure_payable(invoice: Invoice, amount: int) -> None:
+    """B9: a payment is never more than the balance, and a partial one meets the terms."""
+    if invoice.status not in (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID):
+        raise errors.InvoiceNotPayable(status=invoice.status)
+    balance = invoice.balance_minor
+    if amount > balance:
+        raise errors.ExceedsBalance(balance=format_minor(balance, invoice.currency))
+    if amount < balance and not invoice.allow_partial_payments:
+        raise errors.PartialPaymentNotAllowed()
+    if amount < balance and amount < (invoice.minimum_partial_minor or 0):
+        raise errors.PartialPaymentNotAllowed()
+
+
+def ensure_splittable(
+    credited: int, keep: Sequence[Sequence[int]], line_ids: Iterable[int]
+) -> None:
+    """B7: an invoice nothing was credited on, split into groups of distinct lines of its own."""
+    if credited:
+        raise errors.InvoiceNotEditable()
+    named = [i for group in keep for i in group]
+    if any(not group for group in keep) or len(named) != len(set(named)):
+        raise errors.InvalidInvoice(problem="each kept group names distinct lines")
+    if unknown := set(named) - set(line_ids):
+        raise errors.InvalidInvoice(problem=f"line {min(unknown)} is not on the invoice")
+
+
+def ensure_creditable(actor: Actor, reason: str, status: str) -> None:
+    """B6: staff credit issued invoices, with a reason."""
+    ensure_not_customer(actor)
+    if not reason.strip():
+        raise errors.InvalidInvoice(problem="a credit note needs a reason")
+    if status == InvoiceStatus.DRAFT:
+        raise errors.InvoiceNotCancellable(status=status)
+
+
+def credit_parts(
+    lines: Sequence[LineLike], wanted: Sequence[LineCredit], amount: int | None
+) -> list[CreditPart]:
+    """What a credit note reverses: chosen lines, a gross amount, or everything left."""
+    if wanted and amount is not None:
+        raise errors.InvalidInvoice(problem="credit either lines or an amount, not both")
+    if wanted:
+        parts = line_parts(lines, wanted)
+    elif amount is not None:
+        parts = amount_parts(lines, amount)
+    else:
+        parts = remaining_parts(lines)
+    if not parts:
+        raise errors.NothingToCredit()
+    return parts
 
 
 def is_compound(service_ids: Iterable[int | None]) -> bool:
@@ -121,6 +207,11 @@ def customer_cancel_refusal(
     except DomainError as refusal:
         return refusal
     return None
+
+
+def company_reason(company: str) -> str:
+    """The reason kept when the company's billing system cancels without giving one."""
+    return f"Cancelled by {company}"
 
 
 def ensure_undo_allowed(
@@ -234,13 +325,6 @@ def split_credit(
 def needs_approval(actor: Actor, total: int, threshold: int) -> bool:
     """B11: a credit note an agent (or admin) issues above the threshold waits for an admin."""
     return actor.is_staff and total > threshold
-
-
-def ensure_split_within_authority(actor: Actor, dropped_minor: int, threshold: int) -> None:
-    """B11: a split writes off the dropped lines at once, so staff may split only when that is
-    within the threshold; above it they credit the dropped lines, which waits for an admin."""
-    if needs_approval(actor, dropped_minor, threshold):
-        raise errors.SplitNeedsApproval(dropped=dropped_minor, threshold=threshold)
 
 
 def ensure_may_decide(actor: Actor, created_by: str) -> None:

@@ -95,9 +95,10 @@ def problems(snap: Snapshot) -> list[str]:
         settled = sum(n.settled_minor for n in issued if n.status == "issued")
         if inv.settled_minor != settled:
             found.append(f"invoice {inv.id}: settled {inv.settled_minor} != notes {settled}")
-        if inv.status != "draft" and receivable[inv.id] != balance:
+        posted = inv.number is not None  # a draft, or a draft cancelled, was never issued
+        if posted and receivable[inv.id] != balance:
             found.append(f"invoice {inv.id}: receivable {receivable[inv.id]} != balance {balance}")
-        if inv.status == "draft" and receivable[inv.id] != 0:
+        if not posted and receivable[inv.id] != 0:
             found.append(f"draft invoice {inv.id} has receivable {receivable[inv.id]}")
         if inv.credited_minor == inv.total_minor and inv.total_minor > 0:
             net, tax = sum(n.net_minor for n in live), sum(n.tax_minor for n in live)
@@ -116,7 +117,7 @@ def problems(snap: Snapshot) -> list[str]:
         if inv.status == "canceled" and inv.paid_minor:
             found.append(f"invoice {inv.id}: canceled with payments")
         expected_status = _status(inv.total_minor, inv.paid_minor, inv.settled_minor)
-        if inv.status != "draft" and inv.total_minor and inv.status != expected_status:
+        if posted and inv.total_minor and inv.status != expected_status:
             found.append(f"invoice {inv.id}: status {inv.status}, money says {expected_status}")
 
     found += _line_problems(snap)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import Transactor, UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import CreateUser, SetUserActive, SetUserLocale
@@ -28,11 +29,10 @@ async def hash_password(password: str, hasher: PasswordHasher = _HASHER) -> str:
     return await asyncio.to_thread(hasher.hash, password)
 
 
+@idempotent
 async def create_user(uow: UnitOfWork, cmd: CreateUser) -> UserView:
     """Roles: an admin (or the operator's CLI, as system) adds an agent or admin.
     Refusals: AdminOnly, LoginTaken."""
-    if (earlier := await uow.idempotency.replay(cmd, UserView)) is not None:
-        return earlier
     if cmd.actor.kind is not ActorKind.SYSTEM:
         rules.ensure_admin(cmd.actor)
     login = rules.ensure_text(cmd.login).lower()
@@ -53,13 +53,12 @@ async def create_user(uow: UnitOfWork, cmd: CreateUser) -> UserView:
         raise LoginTaken(login=login) from exc
     after = {"login": login, "role": user.role, "active": True}
     uow.audit(cmd.actor, "user.created", subject=("user", user.id), after=after)
-    return await uow.idempotency.remember(cmd, UserView.of(user))
+    return UserView.of(user)
 
 
+@idempotent
 async def set_user_active(uow: UnitOfWork, cmd: SetUserActive) -> UserView:
     """Roles: an admin (de)activates a console user; deactivation ends their sessions."""
-    if (earlier := await uow.idempotency.replay(cmd, UserView)) is not None:
-        return earlier
     if cmd.actor.kind is not ActorKind.SYSTEM:
         rules.ensure_admin(cmd.actor)
     user = await repo.user(uow.session, cmd.user_id)
@@ -69,7 +68,7 @@ async def set_user_active(uow: UnitOfWork, cmd: SetUserActive) -> UserView:
         user.session_version += 1
     after = {"active": user.active, "session_version": user.session_version}
     uow.audit(cmd.actor, "user.activation", subject=("user", user.id), before=before, after=after)
-    return await uow.idempotency.remember(cmd, UserView.of(user))
+    return UserView.of(user)
 
 
 CONSOLE_LOCALES = ("en", "ru")

@@ -5,41 +5,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from billing import errors, repo, rules
 from billing.commands import CancelInvoice, TerminateService, UndoCancellation
 from billing.models import (
+    CreditNote,
     CreditNoteKind,
     CreditNoteStatus,
     Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    Service,
-    ServiceStatus,
 )
 from billing.read_models import Cancellation, Termination, Undo, document_number
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 SERVICE_TERMINATED = "service terminated"
 
 
+@idempotent
 async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
-    """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13).
+    """Cancel an unpaid invoice and issue its reversing credit note (B1, B2, B3, B13); a draft,
+    never issued, is cancelled with neither (staff and the API only).
 
     A second cancel of the same invoice, however concurrent, answers with the first one's
-    credit note. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid, InvoiceIsCompound,
-    ServiceInUse, InvoiceNotCancellable, CreditNotePending.
+    credit note. The company's billing system may give no reason: the invoice is then
+    cancelled by the company. Refusals: NotYourInvoice, InvoicePaid, InvoicePartiallyPaid,
+    InvoiceIsCompound, ServiceInUse, InvoiceNotCancellable, CreditNotePending.
     """
-    if (earlier := await uow.idempotency.replay(cmd, Cancellation)) is not None:
-        return earlier
-    if not cmd.reason.strip():
+    reason = cmd.reason.strip()
+    if not reason and cmd.actor.kind is ActorKind.API:
+        reason = rules.company_reason(uow.settings.billing.seller.name)
+    if not reason:
         raise errors.InvalidInvoice(problem="a cancellation needs a reason")
-    result = await cancel(uow, cmd.invoice_id, cmd.reason, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    if invoice.number is None and cmd.actor.customer_id is None:
+        return await _cancel_unissued(uow, invoice, reason, cmd.actor)
+    return await cancel(uow, invoice.id, reason, cmd.actor)
+
+
+async def _cancel_unissued(
+    uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor
+) -> Cancellation:
+    """A draft, or a draft already cancelled: no credit note, nobody told (it was never sent)."""
+    already = invoice.status == InvoiceStatus.CANCELED
+    if not already:
+        await cancel_draft(uow, invoice, reason, actor)
+    await uow.session.flush()
+    view = await repo.invoice_view(uow.session, invoice.id)
+    return Cancellation(view, None, already_cancelled=already)
 
 
 async def cancel(
@@ -49,8 +64,14 @@ async def cancel(
     actor: Actor,
     *,
     kind: CreditNoteKind = CreditNoteKind.CANCELLATION,
+    requested_by: Actor | None = None,
+    weighed: int | None = None,
 ) -> Cancellation:
-    """The cancellation itself, under the invoice's lock (also used by B5 and B7)."""
+    """The cancellation itself, under the invoice's lock (also used by B5 and B7).
+
+    B11: when a staff member's action (`requested_by`, else `actor`) causes it and what it
+    weighs (`weighed`, else the note's total) is above the threshold, the credit note waits in
+    `pending_approval` and the invoice stays due until an admin approves it."""
     invoice = await repo.lock_invoice(uow.session, invoice_id)
     rules.ensure_owner(actor, invoice.customer_id)
     if invoice.status == InvoiceStatus.CANCELED:
@@ -62,21 +83,52 @@ async def cancel(
     rules.ensure_cancellable(invoice, actor, in_use)
     if invoice.credited_minor > invoice.settled_minor:
         raise errors.CreditNotePending()
-    before = {"status": invoice.status}  # now: the updates below bring `invoice` up to date
+    parts = rules.remaining_parts(lines)
+    staff = requested_by or actor
+    total = sum(p.net_minor + p.tax_minor for p in parts) if weighed is None else weighed
+    if rules.needs_approval(staff, total, uow.settings.billing.approval_threshold_minor):
+        note = await crediting.reserve(
+            uow, invoice, lines, parts, kind=kind, reason=reason, actor=staff
+        )
+        crediting.requested(uow, note, staff)
+        return await _answer(uow, invoice.id, note.id, already=False)
+    before: dict[str, object] = {"status": invoice.status}  # before the updates below
     note = await crediting.reserve(
-        uow, invoice, lines, rules.remaining_parts(lines), kind=kind, reason=reason, actor=actor
+        uow, invoice, lines, parts, kind=kind, reason=reason, actor=actor
     )
-    self_service = actor.kind is ActorKind.CUSTOMER
-    undo = uow.settings.billing.undo_window_minutes if self_service else 0
+    undo = uow.settings.billing.undo_window_minutes if actor.kind is ActorKind.CUSTOMER else 0
+    await _issue(uow, note, invoice, actor, before, undo_minutes=undo)
+    return await _answer(uow, invoice.id, note.id, already=False)
+
+
+async def approve_cancellation(
+    uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor
+) -> None:
+    """B1, B11: an admin approved a cancellation that waited; it goes ahead only if the invoice
+    is still unpaid (a payment meanwhile leaves the admin to reject it)."""
+    rules.ensure_cancellable(invoice, actor, ())
+    await _issue(uow, note, invoice, actor, {"status": invoice.status})
+
+
+async def _issue(
+    uow: UnitOfWork,
+    note: CreditNote,
+    invoice: Invoice,
+    actor: Actor,
+    before: dict[str, object],
+    *,
+    undo_minutes: int = 0,
+) -> None:
+    """Issue the cancellation's credit note and mark the invoice cancelled with it."""
     await crediting.issue(
         uow,
         note,
         invoice,
         actor,
-        undo_minutes=undo,
+        undo_minutes=undo_minutes,
         cancelled_with_id=note.id,
         cancelled_at=uow.now,
-        cancel_reason=reason,
+        cancel_reason=note.reason,
     )
     uow.audit(
         actor,
@@ -85,7 +137,6 @@ async def cancel(
         before=before,
         after={"status": "canceled", "credit_note_id": note.id},
     )
-    return await _answer(uow, invoice.id, note.id, already=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,11 +151,29 @@ class CancellationUndone(CustomerMessage, kind="cancellation_undone"):
     currency: str
 
 
+async def cancel_draft(uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor) -> None:
+    """A draft was never issued: it is cancelled with no credit note and no message."""
+    await repo.change_invoice(
+        uow.session,
+        invoice.id,
+        Invoice.status == InvoiceStatus.DRAFT,
+        status=InvoiceStatus.CANCELED,
+        cancelled_at=uow.now,
+        cancel_reason=reason,
+    )
+    uow.audit(
+        actor,
+        "invoice.cancelled",
+        subject=("invoice", invoice.id),
+        before={"status": "draft"},
+        after={"status": "canceled"},
+    )
+
+
+@idempotent
 async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
     credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
-    if (earlier := await uow.idempotency.replay(cmd, Undo)) is not None:
-        return earlier
     note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
     rules.ensure_owner(cmd.actor, note.customer_id)
     invoice = await repo.lock_invoice(uow.session, note.invoice_id)
@@ -133,12 +202,11 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
             ),
         )
     await uow.session.flush()
-    result = Undo(
+    return Undo(
         await repo.invoice_view(uow.session, invoice.id),
         await repo.credit_note_view(uow.session, note.id),
         already_undone=already,
     )
-    return await uow.idempotency.remember(cmd, result)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,29 +220,29 @@ class ServiceTerminated(CustomerMessage, kind="service_terminated"):
     cancelled_invoice_numbers: tuple[str | None, ...]
 
 
+@idempotent
 async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Termination:
     """B5: a terminated service's unpaid non-compound invoices are cancelled automatically;
     its lines on compound invoices, and invoices with a credit note awaiting approval, are left
-    for a ticket."""
-    if (earlier := await uow.idempotency.replay(cmd, Termination)) is not None:
-        return earlier
+    for a ticket. B11: a staff member's termination leaves the large ones awaiting approval."""
     service = await repo.get_service(uow.session, cmd.service_id)
     if cmd.actor.customer_id not in (None, service.customer_id):
         raise errors.NotYourService()
     rules.ensure_terminable(service.status)
     before = service.status
-    terminated = await uow.session.execute(  # conditional: one termination, however concurrent
-        update(Service)
-        .where(Service.id == service.id, Service.status != ServiceStatus.TERMINATED)
-        .values(status=ServiceStatus.TERMINATED, terminated_at=uow.now)
-        .returning(Service.id)
-    )
-    if terminated.scalar_one_or_none() is None:
+    if not await repo.terminate(uow.session, service.id, uow.now):
         raise errors.ServiceAlreadyTerminated()
     service = await repo.get_service(uow.session, service.id)
-    ids = await cancellable_for(uow, service.id)
+    ids = await repo.cancellable_for_service(uow.session, service.id)
     system = Actor.system("service-termination")
-    cancellations = [await cancel(uow, i, SERVICE_TERMINATED, system) for i in ids]
+    cancellations = [
+        await cancel(uow, i, SERVICE_TERMINATED, system, requested_by=cmd.actor) for i in ids
+    ]
+    done = [
+        c
+        for c in cancellations
+        if c.credit_note is not None and c.credit_note.status == CreditNoteStatus.ISSUED
+    ]
     uow.audit(
         cmd.actor,
         "service.terminated",
@@ -187,31 +255,11 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         ServiceTerminated(
             service_id=service.id,
             service_name=service.name,
-            cancelled_invoice_ids=tuple(ids),
-            cancelled_invoice_numbers=tuple(c.invoice.number for c in cancellations),
+            cancelled_invoice_ids=tuple(c.invoice.id for c in done),
+            cancelled_invoice_numbers=tuple(c.invoice.number for c in done),
         ),
     )
-    result = Termination(repo.service_view(service), tuple(cancellations))
-    return await uow.idempotency.remember(cmd, result)
-
-
-async def cancellable_for(uow: UnitOfWork, service_id: int) -> list[int]:
-    """B5: the unpaid, unpaid-at-all, non-compound invoices billing the service, but not those
-    with a credit note awaiting approval (its ticket decides)."""
-    ids = await uow.session.scalars(
-        select(Invoice.id)
-        .distinct()
-        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-        .where(
-            InvoiceLine.service_id == service_id,
-            Invoice.status == InvoiceStatus.UNPAID,
-            Invoice.paid_minor == 0,
-            Invoice.is_compound.is_(False),
-            Invoice.credited_minor == Invoice.settled_minor,
-        )
-        .order_by(Invoice.id)
-    )
-    return list(ids.all())
+    return Termination(repo.service_view(service), tuple(cancellations))
 
 
 async def _answer(

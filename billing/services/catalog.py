@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from billing import repo
+from billing import repo, rules
 from billing.commands import CreateService
 from billing.models import Service
 from billing.read_models import ServiceView
-from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
     """A service for a customer, pending until its first invoice is paid."""
-    if (earlier := await uow.idempotency.replay(cmd, ServiceView)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     await repo.get_customer(uow.session, cmd.customer_id)
     service = Service(
         customer_id=cmd.customer_id,
@@ -32,4 +30,4 @@ async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
         subject=("service", service.id),
         after={"status": service.status},
     )
-    return await uow.idempotency.remember(cmd, repo.service_view(service))
+    return repo.service_view(service)

@@ -3,25 +3,22 @@ approval above the threshold (B11)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import update
-
 from billing import errors, repo, rules
 from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
 from billing.read_models import CreditNoteLineView, CreditNotePreview, CreditNoteView
 from billing.rules import CreditPart
 from billing.services import crediting
-from support_desk.core.errors import PermissionDenied
+from billing.services.cancellation import approve_cancellation
+from billing.services.split import approve_split, drop_split_drafts
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNoteView:
     """Credit chosen lines, an amount, or everything left. Above the approval threshold a
     staff member's note waits in `pending_approval`, its amount reserved (B11)."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
     invoice, lines, parts = await _plan(uow, cmd)
     note = await crediting.reserve(
         uow,
@@ -35,23 +32,18 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
     )
     threshold = uow.settings.billing.approval_threshold_minor
     if rules.needs_approval(cmd.actor, note.total_minor, threshold):
-        uow.audit(
-            cmd.actor,
-            "credit_note.requested",
-            subject=("credit_note", note.id),
-            after={"total_minor": note.total_minor, "status": note.status},
-        )
+        crediting.requested(uow, note, cmd.actor)
     else:
         await crediting.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    return await crediting.view(uow, note.id)
 
 
 async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNotePreview:
     """What `issue_credit_note` would issue, by the same rules, without writing anything."""
     invoice = await repo.get_invoice(uow.session, cmd.invoice_id)
-    _ensure_creditable(cmd, invoice)
+    rules.ensure_creditable(cmd.actor, cmd.reason, invoice.status)
     lines = await repo.get_lines(uow.session, invoice.id)
-    parts = _parts(cmd, lines)
+    parts = rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
     by_id = {ln.id: ln for ln in lines}
     views = tuple(
         preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
@@ -69,33 +61,40 @@ async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNo
     )
 
 
+@idempotent
 async def approve_credit_note(uow: UnitOfWork, cmd: ApproveCreditNote) -> CreditNoteView:
-    """B11: an admin other than its author issues a pending credit note."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
+    """B11: an admin other than its author issues a pending credit note, and what it was for
+    goes ahead with it: the invoice's cancellation, or the split's new invoices."""
     note, invoice = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
     note.decided_by = cmd.actor.label
-    await crediting.issue(uow, note, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    if note.kind == CreditNoteKind.CANCELLATION:
+        await approve_cancellation(uow, note, invoice, cmd.actor)
+    elif note.kind == CreditNoteKind.SPLIT:
+        await approve_split(uow, note, invoice, cmd.actor)
+    else:
+        await crediting.issue(uow, note, invoice, cmd.actor)
+    return await crediting.view(uow, note.id)
 
 
+@idempotent
 async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNoteView:
     """B11: an admin refuses a pending credit note with a note; what it reserved is freed."""
-    if (earlier := await uow.idempotency.replay(cmd, CreditNoteView)) is not None:
-        return earlier
     if not cmd.note.strip():
         raise errors.InvalidInvoice(problem="a rejection needs a note")
     note, _ = await _decidable(uow, cmd.credit_note_id)
     rules.ensure_may_decide(cmd.actor, note.created_by)
-    await uow.session.execute(
-        update(CreditNote)
-        .where(CreditNote.id == note.id)
-        .values(
-            status=CreditNoteStatus.REJECTED, decided_by=cmd.actor.label, decision_note=cmd.note
-        )
+    await repo.change_credit_note(
+        uow.session,
+        note.id,
+        CreditNoteStatus.PENDING_APPROVAL,
+        status=CreditNoteStatus.REJECTED,
+        decided_by=cmd.actor.label,
+        decision_note=cmd.note,
     )
     await crediting.release(uow, note)
+    if note.kind == CreditNoteKind.SPLIT:
+        await drop_split_drafts(uow, note.invoice_id, cmd.actor)
     uow.audit(
         cmd.actor,
         "credit_note.rejected",
@@ -103,7 +102,7 @@ async def reject_credit_note(uow: UnitOfWork, cmd: RejectCreditNote) -> CreditNo
         before={"status": "pending_approval"},
         after={"status": "rejected", "note": cmd.note},
     )
-    return await uow.idempotency.remember(cmd, await crediting.view(uow, note.id))
+    return await crediting.view(uow, note.id)
 
 
 async def _decidable(uow: UnitOfWork, note_id: int) -> tuple[CreditNote, Invoice]:
@@ -120,32 +119,9 @@ async def _plan(
     uow: UnitOfWork, cmd: IssueCreditNote
 ) -> tuple[Invoice, list[InvoiceLine], list[CreditPart]]:
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    _ensure_creditable(cmd, invoice)
+    rules.ensure_creditable(cmd.actor, cmd.reason, invoice.status)
     lines = await repo.get_lines(uow.session, invoice.id)
-    return invoice, lines, _parts(cmd, lines)
-
-
-def _ensure_creditable(cmd: IssueCreditNote, invoice: Invoice) -> None:
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
-    if not cmd.reason.strip():
-        raise errors.InvalidInvoice(problem="a credit note needs a reason")
-    if invoice.status == "draft":
-        raise errors.InvoiceNotCancellable(status=invoice.status)
-
-
-def _parts(cmd: IssueCreditNote, lines: Sequence[InvoiceLine]) -> list[CreditPart]:
-    if cmd.lines and cmd.amount_minor is not None:
-        raise errors.InvalidInvoice(problem="credit either lines or an amount, not both")
-    if cmd.lines:
-        parts = rules.line_parts(lines, cmd.lines)
-    elif cmd.amount_minor is not None:
-        parts = rules.amount_parts(lines, cmd.amount_minor)
-    else:
-        parts = rules.remaining_parts(lines)
-    if not parts:
-        raise errors.NothingToCredit()
-    return parts
+    return invoice, lines, rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
 
 
 def preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:

@@ -7,27 +7,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import insert
 
 from billing import errors, ledger, numbering, repo, rules
 from billing.commands import Remainder
 from billing.documents import AttachesCreditNote
 from billing.models import (
-    AccountCredit,
     CreditNote,
     CreditNoteKind,
     CreditNoteLine,
     CreditNoteStatus,
     Invoice,
     InvoiceLine,
-    Payment,
     Refund,
 )
 from billing.read_models import CreditNoteView, document_number
 from billing.rules import CreditPart
-from support_desk.core.actors import Actor
+from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
@@ -109,11 +105,7 @@ async def release(uow: UnitOfWork, note: CreditNote) -> None:
     await repo.change_invoice(
         uow.session, note.invoice_id, credited_minor=Invoice.credited_minor - note.total_minor
     )
-    rows = (
-        await uow.session.scalars(
-            select(CreditNoteLine).where(CreditNoteLine.credit_note_id == note.id)
-        )
-    ).all()
+    rows = await repo.credit_note_parts(uow.session, note.id)
     parts = [CreditPart(r.invoice_line_id, r.net_minor, r.tax_minor) for r in rows]
     await _move_line_counters(uow, parts, sign=-1)
 
@@ -121,20 +113,7 @@ async def release(uow: UnitOfWork, note: CreditNote) -> None:
 async def _move_line_counters(uow: UnitOfWork, parts: Sequence[CreditPart], sign: int) -> None:
     for part in parts:
         net, tax = sign * part.net_minor, sign * part.tax_minor
-        stmt = (
-            update(InvoiceLine)
-            .where(
-                InvoiceLine.id == part.line_id,
-                InvoiceLine.credited_net_minor + net <= InvoiceLine.net_minor,
-                InvoiceLine.credited_tax_minor + tax <= InvoiceLine.tax_minor,
-            )
-            .values(
-                credited_net_minor=InvoiceLine.credited_net_minor + net,
-                credited_tax_minor=InvoiceLine.credited_tax_minor + tax,
-            )
-            .returning(InvoiceLine.id)
-        )
-        if (await uow.session.execute(stmt)).scalar_one_or_none() is None:
+        if not await repo.move_line_credit(uow.session, part.line_id, net, tax):
             raise errors.ExceedsCreditableAmount(creditable=0)
 
 
@@ -172,10 +151,26 @@ async def issue(
     )
     await uow.session.flush()
     await _refund(uow, note, refund)
-    await _add_account_credit(uow, note, credit)
+    if credit > 0:
+        await repo.add_account_credit(uow.session, note.customer_id, note.currency, credit)
+    await _post(uow, f"credit_note:{note.id}", note, invoice, (settled, refund, credit))
+    _announce(uow, note, invoice, actor, status)
+
+
+async def _post(
+    uow: UnitOfWork,
+    txn: str,
+    note: CreditNote,
+    invoice: Invoice,
+    parts: tuple[int, int, int],
+    sign: int = 1,
+) -> None:
+    """The note's journal transaction: its net and tax reversed, against what it settled,
+    refunded and turned into account credit (or all of it undone, sign -1)."""
+    settled, refund, credit = parts
     await ledger.credit_note(
         uow,
-        f"credit_note:{note.id}",
+        txn,
         invoice.id,
         invoice.customer_id,
         invoice.currency,
@@ -184,8 +179,8 @@ async def issue(
         settled=settled,
         refund=refund,
         account_credit=credit,
+        sign=sign,
     )
-    _announce(uow, note, invoice, actor, status)
 
 
 async def _split_value(
@@ -216,14 +211,17 @@ class CreditNoteIssued(AttachesCreditNote, CustomerMessage, kind="credit_note_is
     refund_minor: int
     account_credit_minor: int
     currency: str
-    reason: str
+    reason: str | None  # None: the company's billing system cancelled without a reason
     undo_until: datetime | None
+    cancelled_by: str | None = None  # B3: the company, when its billing system caused it
 
 
 def _announce(
     uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor, status: str
 ) -> None:
-    """The issued note's audit row and the customer's message (T8), in the issuing transaction."""
+    """The issued note's audit row and the customer's message (T8), in the issuing transaction.
+    A split's note has no message of its own: the split's (`invoice_split`) carries its
+    document, so the customer gets it once."""
     uow.audit(
         actor,
         "credit_note.issued",
@@ -237,6 +235,8 @@ def _announce(
             "invoice_status": status,
         },
     )
+    if note.kind == CreditNoteKind.SPLIT:
+        return
     uow.notify(
         note.customer_id,
         CreditNoteIssued(
@@ -250,47 +250,36 @@ def _announce(
             refund_minor=note.refund_minor,
             account_credit_minor=note.account_credit_minor,
             currency=note.currency,
-            reason=note.reason,
+            **_speaker(uow, note, actor),
             undo_until=note.undo_until,
         ),
     )
 
 
+def _speaker(uow: UnitOfWork, note: CreditNote, actor: Actor) -> dict[str, str | None]:
+    """B3: a note the company's billing system caused speaks as the company, and shows a reason
+    only when the system gave one."""
+    if actor.kind is not ActorKind.API:
+        return {"reason": note.reason, "cancelled_by": None}
+    company = uow.settings.billing.seller.name
+    given = note.reason if note.reason != rules.company_reason(company) else None
+    return {"reason": given, "cancelled_by": company}
+
+
 async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:
-    rows = (
-        await uow.session.execute(
-            select(Payment.amount_minor, Payment.refunded_minor).where(
-                Payment.invoice_id == invoice_id, Payment.method != "account_credit"
-            )
-        )
-    ).all()
-    return sum(r.amount_minor - r.refunded_minor for r in rows)
+    payments = await repo.cash_payments(uow.session, invoice_id)
+    return sum(p.amount_minor - p.refunded_minor for p in payments)
 
 
 async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
     """Refund against the payments, newest first; each capped by a conditional UPDATE (B9)."""
     if amount <= 0:
         return
-    payments = (
-        await uow.session.scalars(
-            select(Payment)
-            .where(Payment.invoice_id == note.invoice_id, Payment.method != "account_credit")
-            .order_by(Payment.id.desc())
-        )
-    ).all()
-    for payment in payments:
-        if amount <= 0:
-            break
+    for payment in await repo.cash_payments(uow.session, note.invoice_id):
         take = min(amount, payment.amount_minor - payment.refunded_minor)
         if take <= 0:
             continue
-        done = await uow.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.refunded_minor + take <= Payment.amount_minor)
-            .values(refunded_minor=Payment.refunded_minor + take)
-            .returning(Payment.id)
-        )
-        if done.scalar_one_or_none() is None:
+        if not await repo.take_refund(uow.session, payment.id, take):
             raise errors.ExceedsRefundableAmount(refundable=0)
         uow.session.add(
             Refund(
@@ -301,23 +290,20 @@ async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
             )
         )
         amount -= take
-    if amount:
+        if amount == 0:
+            break
+    if amount > 0:
         raise errors.ExceedsRefundableAmount(refundable=0)
 
 
-async def _add_account_credit(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
-    if amount <= 0:
-        return
-    dialect = uow.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(AccountCredit).values(
-        customer_id=note.customer_id, currency=note.currency, balance_minor=amount
+def requested(uow: UnitOfWork, note: CreditNote, actor: Actor) -> None:
+    """B11: the audit row of a credit note left waiting for an admin."""
+    uow.audit(
+        actor,
+        "credit_note.requested",
+        subject=("credit_note", note.id),
+        after={"total_minor": note.total_minor, "status": note.status},
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["customer_id", "currency"],
-        set_={"balance_minor": AccountCredit.balance_minor + amount},
-    )
-    await uow.session.execute(stmt)
 
 
 async def view(uow: UnitOfWork, note_id: int) -> CreditNoteView:
@@ -330,13 +316,14 @@ async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
     False when a concurrent call voided it first."""
     if note.refund_minor or note.account_credit_minor:
         raise errors.UndoNotAllowed()
-    done = await uow.session.execute(
-        update(CreditNote)
-        .where(CreditNote.id == note.id, CreditNote.status == CreditNoteStatus.ISSUED)
-        .values(status=CreditNoteStatus.VOID, voided_at=uow.now)
-        .returning(CreditNote.id)
+    voided = await repo.change_credit_note(
+        uow.session,
+        note.id,
+        CreditNoteStatus.ISSUED,
+        status=CreditNoteStatus.VOID,
+        voided_at=uow.now,
     )
-    if done.scalar_one_or_none() is None:
+    if not voided:
         return False
     invoice = await repo.get_invoice(uow.session, note.invoice_id)
     settled = invoice.settled_minor - note.settled_minor
@@ -350,19 +337,7 @@ async def void(uow: UnitOfWork, note: CreditNote, actor: Actor) -> bool:
         status=rules.derive_status(invoice.total_minor, invoice.paid_minor, settled),
     )
     await release(uow, note)
-    await ledger.credit_note(
-        uow,
-        f"void:{note.id}",
-        invoice.id,
-        invoice.customer_id,
-        invoice.currency,
-        net=note.net_minor,
-        tax=note.tax_minor,
-        settled=note.settled_minor,
-        refund=0,
-        account_credit=0,
-        sign=-1,
-    )
+    await _post(uow, f"void:{note.id}", note, invoice, (note.settled_minor, 0, 0), sign=-1)
     uow.audit(
         actor,
         "credit_note.voided",

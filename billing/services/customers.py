@@ -6,9 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
-from billing import errors, repo
+from billing import errors, repo, rules
 from billing.commands import (
     CreateCustomer,
     IssueLinkToken,
@@ -18,7 +16,7 @@ from billing.commands import (
 )
 from billing.models import Customer, LinkTokenRow
 from billing.read_models import CustomerView, LinkToken
-from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
 LINK_TOKEN_LIFETIME = timedelta(days=7)
@@ -41,16 +39,11 @@ def _snapshot(c: Customer) -> dict[str, object]:
     }
 
 
+@idempotent
 async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
     """A new billing customer; the external id is the caller's own reference and is unique."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
-    existing = await uow.session.scalar(
-        select(Customer.id).where(Customer.external_id == cmd.external_id)
-    )
-    if existing is not None:
+    rules.ensure_not_customer(cmd.actor)
+    if await repo.customer_id_of(uow.session, cmd.external_id) is not None:
         raise errors.CustomerExists(external_id=cmd.external_id)
     customer = Customer(
         external_id=cmd.external_id,
@@ -68,16 +61,14 @@ async def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> CustomerView:
     uow.audit(
         cmd.actor, "customer.created", subject=("customer", customer.id), after=_snapshot(customer)
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
+@idempotent
 async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
     """Change contact details; fields left None stay as they are."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
     customer = await repo.get_customer(uow.session, cmd.customer_id)
-    if cmd.actor.customer_id not in (None, customer.id):
-        raise PermissionDenied()
+    rules.ensure_self_or_not_customer(cmd.actor, customer.id)
     before = _snapshot(customer)
     for field in ("name", "email", "phone", "company", "language"):
         if (value := getattr(cmd, field)) is not None:
@@ -91,18 +82,16 @@ async def update_customer(uow: UnitOfWork, cmd: UpdateCustomer) -> CustomerView:
         before=before,
         after=_snapshot(customer),
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
+@idempotent
 async def set_compound_invoices_allowed(
     uow: UnitOfWork, cmd: SetCompoundInvoicesAllowed
 ) -> CustomerView:
     """B8: a customer can turn off the creation of compound (merged) invoices."""
-    if (earlier := await uow.idempotency.replay(cmd, CustomerView)) is not None:
-        return earlier
     customer = await repo.get_customer(uow.session, cmd.customer_id)
-    if cmd.actor.customer_id not in (None, customer.id):
-        raise PermissionDenied()
+    rules.ensure_self_or_not_customer(cmd.actor, customer.id)
     before = customer.compound_invoices_allowed
     customer.compound_invoices_allowed = cmd.allowed
     await uow.session.flush()
@@ -113,7 +102,7 @@ async def set_compound_invoices_allowed(
         before={"allowed": before},
         after={"allowed": cmd.allowed},
     )
-    return await uow.idempotency.remember(cmd, repo.customer_view(customer))
+    return repo.customer_view(customer)
 
 
 def token_hash(token: str) -> str:
@@ -123,8 +112,7 @@ def token_hash(token: str) -> str:
 
 async def issue_link_token(uow: UnitOfWork, cmd: IssueLinkToken) -> LinkToken:
     """A one-time deep-link token; only its hash is stored, so it is not replayed either."""
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     await repo.get_customer(uow.session, cmd.customer_id)
     token = secrets.token_urlsafe(24)
     expires = uow.now + LINK_TOKEN_LIFETIME
@@ -142,17 +130,7 @@ async def issue_link_token(uow: UnitOfWork, cmd: IssueLinkToken) -> LinkToken:
 
 async def redeem_link_token(uow: UnitOfWork, cmd: RedeemLinkToken) -> CustomerView:
     """Use a token once: the conditional UPDATE lets exactly one redemption through."""
-    stmt = (
-        update(LinkTokenRow)
-        .where(
-            LinkTokenRow.token_hash == token_hash(cmd.token),
-            LinkTokenRow.used_at.is_(None),
-            LinkTokenRow.expires_at > uow.now,
-        )
-        .values(used_at=uow.now)
-        .returning(LinkTokenRow.customer_id)
-    )
-    customer_id = (await uow.session.execute(stmt)).scalar_one_or_none()
+    customer_id = await repo.redeem_link_token(uow.session, token_hash(cmd.token), uow.now)
     if customer_id is None:
         raise errors.LinkTokenInvalid()
     uow.audit(cmd.actor, "customer.linked", subject=("customer", customer_id))

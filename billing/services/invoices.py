@@ -1,5 +1,5 @@
-"""Issuing invoices: drafts, final invoices with gapless numbers (B10), updates before any
-payment, publication and delivery to the customer."""
+"""Issuing invoices: drafts (which alone can be edited), final invoices with gapless numbers
+(B10), publication and delivery to the customer."""
 
 from __future__ import annotations
 
@@ -7,28 +7,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
-
 from billing import errors, ledger, numbering, repo, rules
 from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoice, UpdateInvoice
-from billing.models import Invoice, InvoiceLine, InvoiceStatus, Service, ServiceStatus
+from billing.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.money import line_amounts
 from billing.read_models import InvoiceView
 from billing.services.payments import pay_from_account_credit
 from support_desk.core.actors import Actor
-from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 
+@idempotent
 async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
     """A draft, or a final invoice numbered in its series (B8, B10, B12)."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     customer = await repo.get_customer(uow.session, cmd.customer_id)
-    _check_currency(uow, cmd.currency)
+    rules.ensure_currency(cmd.currency, uow.settings.billing.currencies)
     compound = await _checked_lines(uow, customer.id, cmd.lines)
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     invoice = Invoice(
@@ -58,49 +54,27 @@ async def issue_invoice(uow: UnitOfWork, cmd: IssueInvoice) -> InvoiceView:
     )
     if not cmd.draft and await _paid_from_account_credit(uow, invoice, cmd.actor):
         view = await repo.invoice_view(uow.session, invoice.id)
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
+@idempotent
 async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
-    """Replace the content of a draft or of an unpaid invoice nothing was paid or credited on."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    """Replace the content of a draft. An issued invoice is never edited: its correction is a
+    replacement (a credit note and a new invoice). Refusals: InvoiceIssued, InvoiceNotEditable."""
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.UNPAID) or (
-        invoice.paid_minor or invoice.credited_minor
-    ):
-        raise errors.InvoiceNotEditable()
+    rules.ensure_editable(invoice.number, invoice.status)
     customer = await repo.get_customer(uow.session, invoice.customer_id)
     compound = await _checked_lines(uow, customer.id, cmd.lines)
     rules.ensure_compound_allowed(compound, customer.compound_invoices_allowed)
     before = {"total_minor": invoice.total_minor}
-    if invoice.status == InvoiceStatus.UNPAID:  # reverse the old posting, post the new one
-        await ledger.invoice_issued(
-            uow,
-            invoice.id,
-            invoice.customer_id,
-            invoice.currency,
-            -invoice.net_minor,
-            -invoice.tax_minor,
-        )
-    await uow.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    await repo.delete_lines(uow.session, invoice.id)
     for key, value in _totals(cmd.lines).items():
         setattr(invoice, key, value)
     invoice.description, invoice.due_date = cmd.description, cmd.due_date
     invoice.allow_partial_payments = cmd.allow_partial_payments
     invoice.minimum_partial_minor, invoice.is_compound = cmd.minimum_partial_minor, compound
     _add_lines(uow, invoice.id, cmd.lines)
-    if invoice.status == InvoiceStatus.UNPAID:
-        await ledger.invoice_issued(
-            uow,
-            invoice.id,
-            invoice.customer_id,
-            invoice.currency,
-            invoice.net_minor,
-            invoice.tax_minor,
-        )
     await uow.session.flush()
     uow.audit(
         cmd.actor,
@@ -109,18 +83,15 @@ async def update_invoice(uow: UnitOfWork, cmd: UpdateInvoice) -> InvoiceView:
         before=before,
         after={"total_minor": invoice.total_minor},
     )
-    return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+    return await repo.invoice_view(uow.session, invoice.id)
 
 
+@idempotent
 async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
     """Draft -> unpaid: the invoice gets its number and starts to be owed."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.status != InvoiceStatus.DRAFT:
-        raise errors.InvoiceNotEditable()
+    rules.ensure_editable(invoice.number, invoice.status, issued=errors.InvoiceNotEditable)
     await _finalize(uow, invoice)
     await uow.session.flush()
     uow.audit(
@@ -131,7 +102,7 @@ async def publish_invoice(uow: UnitOfWork, cmd: PublishInvoice) -> InvoiceView:
         after={"status": invoice.status},
     )
     await _paid_from_account_credit(uow, invoice, cmd.actor)
-    return await uow.idempotency.remember(cmd, await repo.invoice_view(uow.session, invoice.id))
+    return await repo.invoice_view(uow.session, invoice.id)
 
 
 MESSAGE_LINES = 30  # an invoice message lists this many lines and counts the rest
@@ -185,21 +156,19 @@ class InvoiceDelivered(CustomerMessage, kind="invoice_delivered"):
         )
 
 
+@idempotent
 async def deliver_invoice(uow: UnitOfWork, cmd: DeliverInvoice) -> InvoiceView:
     """Send the invoice to the customer (through the outbox) and mark it SENT."""
-    if (earlier := await uow.idempotency.replay(cmd, InvoiceView)) is not None:
-        return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
-    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELED):
-        raise errors.InvoiceNotPayable(status=invoice.status)
+    rules.ensure_deliverable(invoice.status)
     if invoice.sent_at is None:
         invoice.sent_at = uow.now
     await uow.session.flush()
     view = await repo.invoice_view(uow.session, invoice.id)
     uow.notify(invoice.customer_id, InvoiceDelivered.of(view))
     uow.audit(cmd.actor, "invoice.delivered", subject=("invoice", invoice.id))
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
 async def _paid_from_account_credit(uow: UnitOfWork, invoice: Invoice, actor: Actor) -> bool:
@@ -210,28 +179,12 @@ async def _paid_from_account_credit(uow: UnitOfWork, invoice: Invoice, actor: Ac
     return await pay_from_account_credit(uow, invoice, actor) is not None
 
 
-def _check_currency(uow: UnitOfWork, currency: str) -> None:
-    if currency not in uow.settings.billing.currencies:
-        raise errors.UnknownCurrency(currency=currency)
-
-
 async def _checked_lines(uow: UnitOfWork, customer_id: int, lines: Sequence[NewLine]) -> bool:
     """Validate the lines and their services; answer whether the invoice is compound."""
     rules.validate_new_lines(lines)
     ids = {ln.service_id for ln in lines if ln.service_id is not None}
-    if ids:
-        rows = (
-            await uow.session.execute(
-                select(Service.id, Service.customer_id, Service.status).where(Service.id.in_(ids))
-            )
-        ).all()
-        good = {
-            r.id
-            for r in rows
-            if r.customer_id == customer_id and r.status != ServiceStatus.TERMINATED
-        }
-        if missing := ids - good:
-            raise errors.InvalidInvoice(problem=f"service {min(missing)} cannot be billed")
+    if ids and (missing := ids - await repo.billable_services(uow.session, ids, customer_id)):
+        raise errors.InvalidInvoice(problem=f"service {min(missing)} cannot be billed")
     return rules.is_compound(ln.service_id for ln in lines)
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from billing import errors, ledger, repo, rules
 from billing.commands import ApplyAccountCredit, RecordPayment
-from billing.models import AccountCredit, Invoice, InvoiceLine, InvoiceStatus, Payment, Service
+from billing.models import Invoice, InvoiceStatus, Payment
 from billing.money import format_minor
 from billing.read_models import InvoiceView, PaymentView, document_number
 from support_desk.core.actors import Actor
-from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
 PAYABLE = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
-ACCOUNT_CREDIT_METHOD = "account_credit"
+ACCOUNT_CREDIT_METHOD = repo.ACCOUNT_CREDIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,33 +36,29 @@ class PaymentReceived(CustomerMessage, kind="payment_received"):
     from_account_credit: bool
 
 
+@idempotent
 async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentRecorded:
     """Money received against an invoice; never more than the balance (B9)."""
-    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    rules.ensure_not_customer(cmd.actor)
     if not 0 < cmd.amount_minor <= rules.MAX_MINOR:
         raise errors.InvalidAmount()
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    _ensure_payable(invoice, cmd.amount_minor)
-    result = await _pay(uow, invoice, cmd.amount_minor, cmd.method, cmd.reference, cmd.actor)
-    return await uow.idempotency.remember(cmd, result)
+    rules.ensure_payable(invoice, cmd.amount_minor)
+    return await _pay(uow, invoice, cmd.amount_minor, cmd.method, cmd.reference, cmd.actor)
 
 
+@idempotent
 async def apply_account_credit(uow: UnitOfWork, cmd: ApplyAccountCredit) -> PaymentRecorded:
     """Pay an invoice from the customer's account credit, as much as both allow.
 
     The invoice's partial-payment terms bind what the customer pays in; account credit is money
     the company already owes them, so, as billing systems do, it is applied as far as it goes."""
-    if (earlier := await uow.idempotency.replay(cmd, PaymentRecorded)) is not None:
-        return earlier
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
     rules.ensure_owner(cmd.actor, invoice.customer_id)
     result = await pay_from_account_credit(uow, invoice, cmd.actor)
     if result is None:
         raise errors.InsufficientAccountCredit()
-    return await uow.idempotency.remember(cmd, result)
+    return result
 
 
 async def pay_from_account_credit(
@@ -73,40 +67,15 @@ async def pay_from_account_credit(
     """Take as much of the customer's credit in the invoice's currency as its balance needs and
     pay with it; None when there is none to take or the invoice is not payable. The caller
     holds the invoice (locked, or created in this unit of work)."""
-    available = await uow.session.scalar(
-        select(AccountCredit.balance_minor).where(
-            AccountCredit.customer_id == invoice.customer_id,
-            AccountCredit.currency == invoice.currency,
-        )
-    )
-    amount = min(available or 0, invoice.balance_minor)
+    available = await repo.account_credit(uow.session, invoice.customer_id, invoice.currency)
+    amount = min(available, invoice.balance_minor)
     if amount <= 0 or invoice.status not in PAYABLE:
         return None
-    taken = await uow.session.execute(
-        update(AccountCredit)
-        .where(
-            AccountCredit.customer_id == invoice.customer_id,
-            AccountCredit.currency == invoice.currency,
-            AccountCredit.balance_minor >= amount,
-        )
-        .values(balance_minor=AccountCredit.balance_minor - amount)
-        .returning(AccountCredit.balance_minor)
-    )
-    if taken.scalar_one_or_none() is None:
+    if not await repo.take_account_credit(
+        uow.session, invoice.customer_id, invoice.currency, amount
+    ):
         return None
     return await _pay(uow, invoice, amount, ACCOUNT_CREDIT_METHOD, None, actor)
-
-
-def _ensure_payable(invoice: Invoice, amount: int) -> None:
-    if invoice.status not in PAYABLE:
-        raise errors.InvoiceNotPayable(status=invoice.status)
-    balance = invoice.balance_minor
-    if amount > balance:
-        raise errors.ExceedsBalance(balance=format_minor(balance, invoice.currency))
-    if amount < balance and not invoice.allow_partial_payments:
-        raise errors.PartialPaymentNotAllowed()
-    if amount < balance and amount < (invoice.minimum_partial_minor or 0):
-        raise errors.PartialPaymentNotAllowed()
 
 
 async def _pay(
@@ -134,7 +103,7 @@ async def _pay(
         raise errors.ExceedsBalance(balance=format_minor(invoice.balance_minor, invoice.currency))
     payment = await _add_payment(uow, invoice, amount, method, reference)
     if status == InvoiceStatus.PAID:
-        await _activate_services(uow, invoice.id)
+        await repo.activate_services(uow.session, invoice.id)
     after = {"paid_minor": paid, "status": status, "payment_id": payment.id}
     uow.audit(
         actor, "invoice.payment", subject=("invoice", invoice.id), before=before, after=after
@@ -185,14 +154,4 @@ def _tell_customer(
             currency=invoice.currency,
             from_account_credit=method == ACCOUNT_CREDIT_METHOD,
         ),
-    )
-
-
-async def _activate_services(uow: UnitOfWork, invoice_id: int) -> None:
-    """A paid invoice puts its pending services into use (the seed's "purchased")."""
-    ids = select(InvoiceLine.service_id).where(InvoiceLine.invoice_id == invoice_id)
-    await uow.session.execute(
-        update(Service)
-        .where(Service.id.in_(ids), Service.status == "pending")
-        .values(status="active")
     )

@@ -3,17 +3,25 @@ customer keeps, grouped as the agent chose."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from billing import errors, repo, rules
-from billing.commands import IssueInvoice, NewLine, SplitInvoice
+from billing import repo, rules
+from billing.commands import IssueInvoice, NewLine, PublishInvoice, SplitInvoice
 from billing.documents import AttachesCreditNote
-from billing.models import CreditNoteKind, Invoice, InvoiceLine, LineKind
-from billing.read_models import InvoiceView, Split
-from billing.services.cancellation import cancel
-from billing.services.invoices import issue_invoice
+from billing.models import (
+    CreditNote,
+    CreditNoteKind,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+)
+from billing.read_models import CreditNoteView, InvoiceView, Split, document_number
+from billing.services.cancellation import approve_cancellation, cancel, cancel_draft
+from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
-from support_desk.core.errors import PermissionDenied
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 
@@ -38,31 +46,60 @@ class InvoiceSplit(AttachesCreditNote, CustomerMessage, kind="invoice_split"):
     currency: str
 
 
+@idempotent
 async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
     """One credit note for the whole invoice plus one new invoice per kept group, all in one
-    transaction. Refusals: those of a cancellation, and lines not on the invoice."""
-    if (earlier := await uow.idempotency.replay(cmd, Split)) is not None:
-        return earlier
-    if cmd.actor.customer_id is not None:
-        raise PermissionDenied()
+    transaction. B11: when the dropped lines are worth more than the threshold, the credit note
+    waits for an admin and the new invoices wait as drafts; the approval issues them. Refusals:
+    those of a cancellation, and lines not on the invoice."""
+    rules.ensure_not_customer(cmd.actor)
     invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
-    if invoice.credited_minor:
-        raise errors.InvoiceNotEditable()
     lines = {ln.id: ln for ln in await repo.get_lines(uow.session, invoice.id)}
-    _check_groups(cmd.keep, lines)
+    rules.ensure_splittable(invoice.credited_minor, cmd.keep, lines.keys())
     kept = {i for group in cmd.keep for i in group}
     dropped = sum(ln.total_minor for i, ln in lines.items() if i not in kept)
-    threshold = uow.settings.billing.approval_threshold_minor
-    rules.ensure_split_within_authority(cmd.actor, dropped, threshold)
-    cancellation = await cancel(uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT)
-    new = await _reissue(uow, invoice, lines, cmd.keep, cmd.actor)
+    cancellation = await cancel(
+        uow, invoice.id, cmd.reason, cmd.actor, kind=CreditNoteKind.SPLIT, weighed=dropped
+    )
+    note = cancellation.credit_note
+    assert note is not None  # only a draft is cancelled without one, and a draft is not split
+    waits = note.status == CreditNoteStatus.PENDING_APPROVAL
+    new = await _reissue(uow, invoice, lines, cmd.keep, cmd.actor, draft=waits)
+    if not waits:
+        _announce(uow, invoice, note, new)
+    await uow.session.flush()
+    return Split(note, tuple([await repo.invoice_view(uow.session, v.id) for v in new]))
+
+
+async def approve_split(uow: UnitOfWork, note: CreditNote, invoice: Invoice, actor: Actor) -> None:
+    """B7, B11: an admin approved a split that waited: the invoice is cancelled with its credit
+    note and the drafts of the kept lines are issued."""
+    await approve_cancellation(uow, note, invoice, actor)
+    new = [
+        await publish_invoice(uow, PublishInvoice(draft_id, actor))
+        for draft_id in await repo.split_drafts(uow.session, invoice.id)
+    ]
+    _announce(uow, invoice, await repo.credit_note_view(uow.session, note.id), new)
+
+
+async def drop_split_drafts(uow: UnitOfWork, invoice_id: int, actor: Actor) -> None:
+    """B11: a rejected split's drafts are cancelled; they were never issued."""
+    for draft_id in await repo.split_drafts(uow.session, invoice_id):
+        await cancel_draft(
+            uow, await repo.lock_invoice(uow.session, draft_id), "split rejected", actor
+        )
+
+
+def _announce(
+    uow: UnitOfWork, invoice: Invoice, note: CreditNoteView, new: Sequence[InvoiceView]
+) -> None:
     uow.notify(
         invoice.customer_id,
         InvoiceSplit(
             invoice_id=invoice.id,
-            invoice_number=cancellation.invoice.number,
-            credit_note_id=cancellation.credit_note.id,
-            credit_note_number=cancellation.credit_note.number,
+            invoice_number=document_number(invoice.series, invoice.number),
+            credit_note_id=note.id,
+            credit_note_number=note.number,
             new_invoice_ids=tuple(v.id for v in new),
             new_invoices=tuple(
                 NewInvoice(number=v.number, total_minor=v.total_minor) for v in new
@@ -70,11 +107,6 @@ async def split_invoice(uow: UnitOfWork, cmd: SplitInvoice) -> Split:
             currency=invoice.currency,
         ),
     )
-    await uow.session.flush()
-    result = Split(
-        cancellation.credit_note, tuple([await repo.invoice_view(uow.session, v.id) for v in new])
-    )
-    return await uow.idempotency.remember(cmd, result)
 
 
 async def _reissue(
@@ -83,9 +115,11 @@ async def _reissue(
     lines: dict[int, InvoiceLine],
     keep: tuple[tuple[int, ...], ...],
     actor: Actor,
+    *,
+    draft: bool,
 ) -> list[InvoiceView]:
     """B7: one new invoice per kept group of lines, on the old one's terms, marked as split
-    from it."""
+    from it (drafts while the split waits for an admin)."""
     new = []
     for group in keep:
         command = IssueInvoice(
@@ -97,19 +131,12 @@ async def _reissue(
             due_date=invoice.due_date,
             allow_partial_payments=invoice.allow_partial_payments,
             minimum_partial_minor=invoice.minimum_partial_minor,
+            draft=draft,
         )
         created = await issue_invoice(uow, command)
         await repo.change_invoice(uow.session, created.id, split_from_id=invoice.id)
         new.append(created)
     return new
-
-
-def _check_groups(keep: tuple[tuple[int, ...], ...], lines: dict[int, InvoiceLine]) -> None:
-    named = [i for group in keep for i in group]
-    if any(not group for group in keep) or len(named) != len(set(named)):
-        raise errors.InvalidInvoice(problem="each kept group names distinct lines")
-    if unknown := set(named) - lines.keys():
-        raise errors.InvalidInvoice(problem=f"line {min(unknown)} is not on the invoice")
 
 
 def _copy(ln: InvoiceLine) -> NewLine:

@@ -4,6 +4,9 @@ The key is reserved at the start of the transaction with an INSERT that conflict
 key; on PostgreSQL a concurrent twin blocks on that index until the first commits, on SQLite
 BEGIN IMMEDIATE serialises them. The result is stored in the same transaction as the work, so a
 replay returns exactly what the first call returned.
+
+Every keyed use case declares it with `@idempotent`: the replay and the remembering are done
+once, here, around the use case's own body.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import dataclasses
 import functools
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, get_type_hints
 
 from pydantic import TypeAdapter
 from sqlalchemy import String, delete, select, update
@@ -26,6 +30,8 @@ from support_desk.core.db import Base, JSONType, UTCDateTime
 from support_desk.core.errors import IdempotencyKeyReused, RequestInProgress
 
 T = TypeVar("T")
+C = TypeVar("C")
+W = TypeVar("W", bound="HasIdempotency")
 
 
 @functools.cache
@@ -104,6 +110,33 @@ class Idempotency:
                 update(IdempotencyRow).where(IdempotencyRow.key == key).values(result=dumped)
             )
         return result
+
+
+class HasIdempotency(Protocol):
+    """What `idempotent` needs of a unit of work."""
+
+    @property
+    def idempotency(self) -> Idempotency: ...
+
+
+def idempotent(use_case: Callable[[W, C], Awaitable[T]]) -> Callable[[W, C], Awaitable[T]]:
+    """B13 for a use case `f(uow, command) -> result`: a command whose key was answered gets
+    the stored answer (of the type `f` declares it returns) and `f` does not run; otherwise the
+    key is reserved, `f` runs, and its result is stored in the same transaction."""
+
+    @functools.wraps(use_case)
+    async def run(uow: W, cmd: C) -> T:
+        result_type: type[T] = _result_type(use_case)
+        if (earlier := await uow.idempotency.replay(cmd, result_type)) is not None:
+            return earlier
+        return await uow.idempotency.remember(cmd, await use_case(uow, cmd))
+
+    return run
+
+
+@functools.cache
+def _result_type(use_case: Callable[..., Any]) -> Any:
+    return get_type_hints(use_case)["return"]
 
 
 async def purge_expired(session: AsyncSession, before: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import billing
 from billing.commands import ApproveCreditNote, RejectCreditNote
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.commands import ApproveResolution, RejectResolution
@@ -36,33 +37,44 @@ async def _parked(
     return t
 
 
+def _waiting(t: Ticket) -> list[int]:
+    """The credit notes the ticket waits for: one, or (a service termination) one per large
+    invoice it cancels (B5, B11)."""
+    assert t.credit_note_id is not None
+    return list((t.resolution or {}).get("credit_note_ids", [t.credit_note_id]))
+
+
+@idempotent
 async def approve_resolution(uow: UnitOfWork, cmd: ApproveResolution) -> Resolution:
     """B11, T5: the admin approves; the credit note is issued and the ticket resolved, in one
     transaction. Refusals: AdminOnly, SelfApproval, NotAwaitingApproval."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    approve = ApproveCreditNote(t.credit_note_id, cmd.actor, NESTED_KEY)
-    cn = await billing.approve_credit_note(uow, approve)
+    notes = [
+        await billing.approve_credit_note(uow, ApproveCreditNote(note_id, cmd.actor, NESTED_KEY))
+        for note_id in _waiting(t)
+    ]
+    cn = next(n for n in notes if n.id == t.credit_note_id)
     t.awaiting_approval = False
     outcome = {**(t.resolution or {}), "pending_approval": False, "approved_by": cmd.actor.label}
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
-    return await uow.idempotency.remember(cmd, Resolution(view, cn))
+    return Resolution(view, cn)
 
 
+@idempotent
 async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolution:
     """B11, T5: the admin rejects the credit note with a note; the ticket goes back to its
     agent, its SLA clock running again. Refusals: AdminOnly, SelfApproval, ReasonRequired."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     note = rules.ensure_reason(cmd.note)
     t = await _parked(uow, cmd.ticket_id, cmd)
     assert t.credit_note_id is not None
     before = snapshot(t)
-    reject = RejectCreditNote(t.credit_note_id, note, cmd.actor, NESTED_KEY)
-    cn = await billing.reject_credit_note(uow, reject)
+    notes = [
+        await billing.reject_credit_note(uow, RejectCreditNote(i, note, cmd.actor, NESTED_KEY))
+        for i in _waiting(t)
+    ]
+    cn = next(n for n in notes if n.id == t.credit_note_id)
     t.awaiting_approval = False
     t.credit_note_id = None
     t.resolution = None
@@ -71,4 +83,4 @@ async def reject_resolution(uow: UnitOfWork, cmd: RejectResolution) -> Resolutio
     # row, which the console renders in the reader's language.
     add_message(uow, t, MessageKind.NOTE, cmd.actor, note)
     await finish(uow, cmd.actor, t, "ticket.resolution_rejected", before)
-    return await uow.idempotency.remember(cmd, Resolution(await view_of(uow, t), cn))
+    return Resolution(await view_of(uow, t), cn)

@@ -7,6 +7,7 @@ other claimers hold (SKIP LOCKED), on SQLite BEGIN IMMEDIATE serialises the clai
 
 from __future__ import annotations
 
+from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.commands import ClaimNext, ClaimTicket, ReassignTicket, ReleaseTicket, SetPriority
@@ -26,10 +27,9 @@ from ticketing.services._common import (
 _PICK_ATTEMPTS = 20
 
 
+@idempotent
 async def claim_next(uow: UnitOfWork, cmd: ClaimNext) -> TicketView:
     """T2, T3: take the first open ticket in queue order. Refusals: StaffOnly, QueueEmpty."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     user = await staff_user(uow, cmd.actor)
     for _ in range(_PICK_ATTEMPTS):
         picked = await repo.next_open(uow.session)
@@ -37,14 +37,13 @@ async def claim_next(uow: UnitOfWork, cmd: ClaimNext) -> TicketView:
             raise QueueEmpty()
         if await repo.take(uow.session, picked[0], picked[1], user.id, uow.now):
             t = await _claimed(uow, cmd, picked[0])
-            return await uow.idempotency.remember(cmd, await view_of(uow, t))
+            return await view_of(uow, t)
     raise QueueEmpty()  # every pick was lost to a faster claimer; the caller may retry
 
 
+@idempotent
 async def claim_ticket(uow: UnitOfWork, cmd: ClaimTicket) -> TicketView:
     """T3: take a chosen open ticket. Refusals: StaffOnly, TicketAlreadyClaimed, TicketClosed."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     user = await staff_user(uow, cmd.actor)
     t = await repo.ticket(uow.session, cmd.ticket_id, lock=True)
     if t.status != TicketStatus.OPEN:
@@ -53,7 +52,7 @@ async def claim_ticket(uow: UnitOfWork, cmd: ClaimTicket) -> TicketView:
     if not await repo.take(uow.session, t.id, t.version, user.id, uow.now):
         raise TicketAlreadyClaimed(ticket_id=t.id)
     t = await _claimed(uow, cmd, t.id)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)
 
 
 async def _claimed(uow: UnitOfWork, cmd: ClaimNext | ClaimTicket, ticket_id: int) -> Ticket:
@@ -66,12 +65,11 @@ async def _claimed(uow: UnitOfWork, cmd: ClaimNext | ClaimTicket, ticket_id: int
     return t
 
 
+@idempotent
 async def release_ticket(uow: UnitOfWork, cmd: ReleaseTicket) -> TicketView:
     """T3: the holder (or an admin) puts a ticket back in the queue. Refusals: NotTicketHolder,
     TicketClosed, TicketChangedMeanwhile, AwaitingApproval (a parked ticket waits for the admin's
     decision with its holder; released, nobody could finish it)."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     await staff_user(uow, cmd.actor)
     t = await load(uow, cmd.ticket_id, cmd.expected_version)
     rules.ensure_holder_or_admin(t.assignee_id, cmd.actor)
@@ -82,14 +80,13 @@ async def release_ticket(uow: UnitOfWork, cmd: ReleaseTicket) -> TicketView:
     t.assignee_id = None
     t.claimed_at = None
     await finish(uow, cmd.actor, t, "ticket.released", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)
 
 
+@idempotent
 async def reassign_ticket(uow: UnitOfWork, cmd: ReassignTicket) -> TicketView:
     """T3: an admin hands a ticket to another active agent. Refusals: AdminOnly, UserNotFound,
     UserInactive, TicketClosed, TicketChangedMeanwhile."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     rules.ensure_admin(cmd.actor)
     await staff_user(uow, cmd.actor)
     target = await repo.user(uow.session, cmd.assignee_id)
@@ -103,14 +100,13 @@ async def reassign_ticket(uow: UnitOfWork, cmd: ReassignTicket) -> TicketView:
     t.assignee_id = target.id
     t.claimed_at = uow.now
     await finish(uow, cmd.actor, t, "ticket.reassigned", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)
 
 
+@idempotent
 async def set_priority(uow: UnitOfWork, cmd: SetPriority) -> TicketView:
     """T2: the holder or an admin changes a ticket's priority, which moves it in the queue.
     Refusals: NotTicketHolder, TicketClosed, TicketChangedMeanwhile (D5)."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     await staff_user(uow, cmd.actor)
     t = await load(uow, cmd.ticket_id, cmd.expected_version)
     rules.ensure_live(TicketStatus(t.status))
@@ -119,4 +115,4 @@ async def set_priority(uow: UnitOfWork, cmd: SetPriority) -> TicketView:
     before = snapshot(t)
     t.priority = int(cmd.priority)
     await finish(uow, cmd.actor, t, "ticket.priority_changed", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)

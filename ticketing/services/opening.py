@@ -12,6 +12,7 @@ from billing.errors import ServiceAlreadyTerminated
 from billing.models import ServiceStatus
 from billing.read_models import InvoiceView, ServiceView
 from support_desk.core.actors import ActorKind
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
@@ -32,13 +33,12 @@ class TicketOpened(CustomerMessage, kind="ticket_opened"):
     ticket_kind: str
 
 
+@idempotent
 async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
     """T1: open a ticket with everything an agent needs, or join the live ticket of the same
     kind about the same invoice. Two simultaneous first requests race on a partial unique
     index; the loser joins the winner's ticket. Refusals: NotYourTicket, NotYourInvoice,
     InvalidTicketRequest, EmptyMessage."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     rules.ensure_may_see(cmd.customer_id, cmd.actor)
     reason = rules.ensure_text(cmd.reason)
     invoice = await invoice_of(uow, cmd)
@@ -46,7 +46,7 @@ async def open_ticket(uow: UnitOfWork, cmd: OpenTicket) -> TicketView:
     view = await _join(uow, cmd, reason, stake)
     if view is None:
         view = await _insert_or_join(uow, cmd, reason, stake)
-    return await uow.idempotency.remember(cmd, view)
+    return view
 
 
 async def invoice_of(uow: UnitOfWork, cmd: OpenTicket) -> InvoiceView | None:
@@ -179,11 +179,10 @@ def _new_ticket(uow: UnitOfWork, cmd: OpenTicket, reason: str, stake: Stake) -> 
     )
 
 
+@idempotent
 async def add_customer_message(uow: UnitOfWork, cmd: AddCustomerMessage) -> TicketView:
     """T4: a customer's message joins the thread; a ticket waiting on the customer goes back to
     its agent and its SLA clock runs again (T2, T7). Refusals: NotYourTicket, TicketClosed."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     t = await load(uow, cmd.ticket_id)
     if cmd.actor.kind not in (ActorKind.CUSTOMER, ActorKind.SYSTEM):
         raise NotYourTicket()
@@ -194,4 +193,4 @@ async def add_customer_message(uow: UnitOfWork, cmd: AddCustomerMessage) -> Tick
     if t.status == TicketStatus.WAITING_ON_CUSTOMER:
         move(uow, t, TicketStatus.IN_PROGRESS)
     await finish(uow, cmd.actor, t, "ticket.customer_message", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t, internal=False))
+    return await view_of(uow, t, internal=False)

@@ -18,6 +18,7 @@ from billing.commands import (
 from billing.models import CreditNoteStatus
 from billing.read_models import CreditNoteView
 from support_desk.core.actors import Actor
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
@@ -116,12 +117,11 @@ async def _settle_credit(
     return Resolution(await view_of(uow, t), cn)
 
 
+@idempotent
 async def resolve_compound_split(uow: UnitOfWork, cmd: ResolveCompoundSplit) -> Resolution:
     """T5, B7: credit the dropped lines of a compound invoice, or cancel it and re-invoice the
     kept lines (`keep`). Refusals: NotTicketHolder, WrongResolution, AwaitingApproval, and
     billing's own (InvoicePartiallyPaid, ExceedsCreditableAmount, ...)."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     t = await workable(
         uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.COMPOUND_SPLIT
     )
@@ -134,9 +134,7 @@ async def resolve_compound_split(uow: UnitOfWork, cmd: ResolveCompoundSplit) -> 
         )
         outcome = {"action": "split", "new_invoice_ids": [i.id for i in split.new_invoices]}
         result = await _settle_credit(uow, t, cmd.actor, split.credit_note, outcome)
-        return await uow.idempotency.remember(
-            cmd, Resolution(result.ticket, result.credit_note, split.new_invoices)
-        )
+        return Resolution(result.ticket, result.credit_note, split.new_invoices)
     dropped = cmd.drop_line_ids or tuple(t.line_ids)
     if not dropped:
         raise InvalidTicketRequest(problem="choose the lines to credit")
@@ -145,17 +143,14 @@ async def resolve_compound_split(uow: UnitOfWork, cmd: ResolveCompoundSplit) -> 
         uow, IssueCreditNote(t.invoice_id, reason, cmd.actor, key, lines, None, cmd.remainder)
     )
     outcome = {"action": "credit_lines", "line_ids": list(dropped)}
-    return await uow.idempotency.remember(
-        cmd, await _settle_credit(uow, t, cmd.actor, cn, outcome)
-    )
+    return await _settle_credit(uow, t, cmd.actor, cn, outcome)
 
 
+@idempotent
 async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
     """T5, B6: a credit note whose remainder goes back as money (REFUND) or as account credit.
     Refusals: NotTicketHolder, WrongResolution, AwaitingApproval, InvalidTicketRequest, and
     billing's own (ExceedsRefundableAmount, ...)."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     if cmd.to not in (Remainder.REFUND, Remainder.ACCOUNT_CREDIT):
         raise InvalidTicketRequest(problem="a refund goes back as money or as account credit")
     t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.REFUND)
@@ -172,18 +167,15 @@ async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
     )
     cn = await billing.issue_credit_note(uow, issue)
     outcome = {"action": "refund", "to": cmd.to.value}
-    return await uow.idempotency.remember(
-        cmd, await _settle_credit(uow, t, cmd.actor, cn, outcome)
-    )
+    return await _settle_credit(uow, t, cmd.actor, cn, outcome)
 
 
+@idempotent
 async def resolve_service_cancellation(
     uow: UnitOfWork, cmd: ResolveServiceCancellation
 ) -> Resolution:
     """T5, B5: terminate the services concerned (billing cancels their unpaid invoices).
     Refusals: NotTicketHolder, WrongResolution, billing's ServiceAlreadyTerminated, ..."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     kind = TicketKind.SERVICE_CANCELLATION
     t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, kind)
     service_ids = cmd.service_ids or tuple(t.service_ids)
@@ -201,18 +193,30 @@ async def resolve_service_cancellation(
         ]
     )
     made = [
-        c.credit_note.id for x in terminations for c in x.cancellations if not c.already_cancelled
+        c.credit_note.id
+        for x in terminations
+        for c in x.cancellations
+        if c.credit_note is not None and not c.already_cancelled
     ]
     link_credit_notes(uow, t.id, cmd.actor, made)
-    outcome = {"action": "terminate_services", "service_ids": list(service_ids)}
+    outcome: dict[str, Any] = {"action": "terminate_services", "service_ids": list(service_ids)}
+    waiting = [
+        c.credit_note
+        for done in terminations
+        for c in done.cancellations
+        if c.credit_note is not None and c.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
+    ]
+    if waiting:  # B11: the large cancellations wait for an admin, and the ticket with them
+        outcome["credit_note_ids"] = [cn.id for cn in waiting]
+        parked = await _settle_credit(uow, t, cmd.actor, waiting[0], outcome)
+        return Resolution(parked.ticket, parked.credit_note, terminations=terminations)
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
-    return await uow.idempotency.remember(cmd, Resolution(view, terminations=terminations))
+    return Resolution(view, terminations=terminations)
 
 
+@idempotent
 async def resolve_question(uow: UnitOfWork, cmd: ResolveQuestion) -> Resolution:
     """T4, T5: answer a question (the answer reaches the customer) and resolve it."""
-    if (earlier := await uow.idempotency.replay(cmd, Resolution)) is not None:
-        return earlier
     t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, TicketKind.QUESTION)
     answer = rules.ensure_text(cmd.answer)
     before = snapshot(t)
@@ -220,14 +224,13 @@ async def resolve_question(uow: UnitOfWork, cmd: ResolveQuestion) -> Resolution:
     uow.notify(t.customer_id, TicketReply(ticket_id=t.id, text=answer))
     t.first_responded_at = t.first_responded_at or uow.now
     view = await close_resolved(uow, t, cmd.actor, {"action": "answered"}, before)
-    return await uow.idempotency.remember(cmd, Resolution(view))
+    return Resolution(view)
 
 
+@idempotent
 async def reject_ticket(uow: UnitOfWork, cmd: RejectTicket) -> TicketView:
     """T5, T7: the holder turns a request down, with a reason the customer is told.
     Refusals: ReasonRequired, NotTicketHolder, AwaitingApproval, TicketClosed."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     reason = rules.ensure_reason(cmd.reason)
     t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, None)
     before = snapshot(t)
@@ -235,4 +238,4 @@ async def reject_ticket(uow: UnitOfWork, cmd: RejectTicket) -> TicketView:
     t.rejection_reason = reason
     uow.notify(t.customer_id, TicketRejected(ticket_id=t.id, reason=reason))
     await finish(uow, cmd.actor, t, "ticket.rejected", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
@@ -31,12 +32,11 @@ class TicketReply(CustomerMessage, kind="ticket_reply"):
     text: str
 
 
+@idempotent
 async def reply_to_ticket(uow: UnitOfWork, cmd: ReplyToTicket) -> TicketView:
     """T4, T8: the holder replies; the reply is queued for the bot in the same transaction.
     The first reply meets the first-response SLA (T2); `wait_for_customer` pauses the clock.
     Refusals: NotTicketHolder, TicketClosed, EmptyMessage, TicketChangedMeanwhile."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     await staff_user(uow, cmd.actor)
     t = await load(uow, cmd.ticket_id, cmd.expected_version)
     rules.ensure_live(TicketStatus(t.status))
@@ -50,27 +50,25 @@ async def reply_to_ticket(uow: UnitOfWork, cmd: ReplyToTicket) -> TicketView:
     if cmd.wait_for_customer and t.status != TicketStatus.WAITING_ON_CUSTOMER:
         move(uow, t, TicketStatus.WAITING_ON_CUSTOMER)
     await finish(uow, cmd.actor, t, "ticket.replied", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)
 
 
+@idempotent
 async def add_note(uow: UnitOfWork, cmd: AddNote) -> TicketView:
     """T4: an internal note by any agent or admin; never sent to the customer.
     Refusals: StaffOnly, EmptyMessage."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     await staff_user(uow, cmd.actor)
     t = await load(uow, cmd.ticket_id)
     before = snapshot(t)
     add_message(uow, t, MessageKind.NOTE, cmd.actor, rules.ensure_text(cmd.text))
     await finish(uow, cmd.actor, t, "ticket.noted", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t))
+    return await view_of(uow, t)
 
 
+@idempotent
 async def rate_ticket(uow: UnitOfWork, cmd: RateTicket) -> TicketView:
     """T7: the customer rates a resolved ticket 1 to 5, once. Refusals: CustomerOnly,
     NotYourTicket, TicketNotResolved, AlreadyRated, InvalidRating."""
-    if (earlier := await uow.idempotency.replay(cmd, TicketView)) is not None:
-        return earlier
     if cmd.actor.customer_id is None:
         raise CustomerOnly()
     rating = rules.ensure_rating(cmd.rating)
@@ -84,4 +82,4 @@ async def rate_ticket(uow: UnitOfWork, cmd: RateTicket) -> TicketView:
     t.rating = rating
     t.rated_at = uow.now
     await finish(uow, cmd.actor, t, "ticket.rated", before)
-    return await uow.idempotency.remember(cmd, await view_of(uow, t, internal=False))
+    return await view_of(uow, t, internal=False)

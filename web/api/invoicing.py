@@ -16,6 +16,7 @@ from billing.commands import (
     DeliverInvoice,
     IssueInvoice,
     PublishInvoice,
+    ReplaceInvoice,
     UpdateInvoice,
 )
 from billing.errors import CustomerNotFound, InvoiceNotFound
@@ -47,8 +48,6 @@ from web.platform.http import (
     read,
     respond,
 )
-
-DEFAULT_CANCEL_REASON = "Cancelled through the invoicing API"
 
 
 class ListQuery(BaseModel):
@@ -131,9 +130,10 @@ async def _create(body: InvoiceRequest, uow: UnitOfWork, caller: Caller) -> Answ
     return await _render(uow, invoice, 201)
 
 
-async def _update(
-    body: InvoiceRequest, invoice_id: int, uow: UnitOfWork, caller: Caller
-) -> Answer:
+async def _same_customer_and_currency(
+    body: InvoiceRequest, invoice_id: int, uow: UnitOfWork
+) -> None:
+    """An update or a replacement keeps the invoice's customer and currency."""
     current = await billing.queries.invoice_view(uow, invoice_id)
     customer = await billing.queries.customer_view(uow, current.customer_id)
     if body.customerInformation.merchantCustomerId != customer.external_id:
@@ -146,6 +146,12 @@ async def _update(
             "An invoice cannot change its currency.",
             [("orderInformation.amountDetails.currency", "INVALID_DATA")],
         )
+
+
+async def _update(
+    body: InvoiceRequest, invoice_id: int, uow: UnitOfWork, caller: Caller
+) -> Answer:
+    await _same_customer_and_currency(body, invoice_id, uow)
     plan = plan_invoice(body)
     invoice = await billing.update_invoice(
         uow,
@@ -161,6 +167,23 @@ async def _update(
     return await _render(uow, invoice)
 
 
+async def _replace(
+    body: InvoiceRequest, invoice_id: int, uow: UnitOfWork, caller: Caller
+) -> Answer:
+    await _same_customer_and_currency(body, invoice_id, uow)
+    plan = plan_invoice(body)
+    cmd = ReplaceInvoice(
+        invoice_id=invoice_id,
+        lines=plan.lines,
+        actor=caller.actor,
+        idempotency_key=caller.key_for("replace"),
+        **_terms(body),
+    )
+    replaced = await billing.replace_invoice(uow, cmd)
+    await save_extras(uow, replaced.invoice.id, plan.extras)
+    return await _render(uow, replaced.invoice, 201)
+
+
 async def _publish(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
     cmd = PublishInvoice(invoice_id, caller.actor, caller.key_for("publish"))
     return await _render(uow, await billing.publish_invoice(uow, cmd))
@@ -172,8 +195,7 @@ async def _deliver(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
 
 
 async def _cancel(body: CancelRequest, invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
-    reason = body.reason or DEFAULT_CANCEL_REASON
-    cmd = CancelInvoice(invoice_id, reason, caller.actor, caller.key_for("cancel"))
+    cmd = CancelInvoice(invoice_id, body.reason or "", caller.actor, caller.key_for("cancel"))
     return await _render(uow, (await billing.cancel_invoice(uow, cmd)).invoice)
 
 
@@ -222,6 +244,11 @@ async def get_invoice(request: web.Request) -> web.Response:
 async def update_invoice(request: web.Request) -> web.Response:
     invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
     return await respond(request, body, partial(_update, body, invoice_id))
+
+
+async def replace_invoice(request: web.Request) -> web.Response:
+    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
+    return await respond(request, body, partial(_replace, body, invoice_id))
 
 
 async def publish_invoice(request: web.Request) -> web.Response:

@@ -88,9 +88,20 @@ ROUTES: Final = (
         INVOICES + "/{id}",
         invoicing.update_invoice,
         "invoices:update",
-        "Replace an invoice's content (only before any payment)",
+        "Edit a draft (an issued invoice is never edited: see replacement)",
         InvoiceRequest,
         response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES + "/{id}/replacement",
+        invoicing.replace_invoice,
+        "invoices:replace",
+        "Correct an issued unpaid invoice: cancel it with a credit note and send a new invoice, "
+        "in one step; answers the new invoice",
+        InvoiceRequest,
+        response=InvoiceOut,
+        status=201,
     ),
     Route(
         "POST",

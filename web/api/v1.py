@@ -194,7 +194,7 @@ async def _terminate(
         TerminationOut(
             service=service_out(done.service),
             canceledInvoiceIds=[c.invoice.id for c in done.cancellations],
-            creditNoteIds=[c.credit_note.id for c in done.cancellations],
+            creditNoteIds=[c.credit_note.id for c in done.cancellations if c.credit_note],
         ),
     )
 

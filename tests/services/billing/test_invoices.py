@@ -96,22 +96,23 @@ async def test_paying_an_invoice_puts_its_pending_service_into_use(tx: Transacto
     assert [s.status for s in services] == [ServiceStatus.ACTIVE]
 
 
-async def test_an_invoice_can_be_updated_only_before_any_payment(tx: Transactor) -> None:
+async def test_only_a_draft_can_be_updated_an_issued_invoice_never(tx: Transactor) -> None:
     customer = await make_customer(tx)
+    draft = await make_invoice(tx, customer, line(1000), draft=True)
     invoice = await make_invoice(tx, customer, line(1000))
 
     updated = await tx.run(
         billing.update_invoice,
-        UpdateInvoice(invoice_id=invoice.id, lines=(line(3000),), actor=STAFF),
+        UpdateInvoice(invoice_id=draft.id, lines=(line(3000),), actor=STAFF),
     )
-    await pay(tx, invoice, 100)
 
-    assert updated.total_minor == 3600 and updated.number == invoice.number
-    with pytest.raises(errors.InvoiceNotEditable):
+    assert updated.total_minor == 3600 and updated.number is None
+    with pytest.raises(errors.InvoiceIssued):
         await tx.run(
             billing.update_invoice,
             UpdateInvoice(invoice_id=invoice.id, lines=(line(1),), actor=STAFF),
         )
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).total_minor == 1200
 
 
 async def test_b13_the_same_key_replays_the_first_result_and_changes_nothing(

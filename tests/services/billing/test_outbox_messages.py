@@ -71,3 +71,23 @@ async def test_b3_every_billing_message_renders_with_its_numbers(tx: Transactor)
     assert "Still to pay" in texts["payment_received"]
     assert compound.number in texts["invoice_split"]
     assert "VPS Large" in texts["service_terminated"]
+
+
+async def test_b3_a_split_sends_the_customer_one_message_with_its_credit_note(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, name="VPS Large")
+    desk = await make_service(tx, customer, name="Desk")
+    compound = await make_invoice(tx, customer, line(300, service=vps), line(400, service=desk))
+
+    split = await tx.run(
+        billing.split_invoice,
+        SplitInvoice(compound.id, "drop desk", ((compound.lines[0].id,),), AGENT),
+    )
+
+    async def rows(uow: UnitOfWork) -> list[tuple[str, object]]:
+        found = await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        return [(r.kind, r.payload.get("credit_note_id")) for r in found.all()]
+
+    assert await tx.read(rows) == [("invoice_split", split.credit_note.id)]

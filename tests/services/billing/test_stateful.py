@@ -4,7 +4,9 @@ invariants (tests/model_billing.py) and the model checked after every step.
 Besides the plain use cases, targeted rules reach the rare paths on purpose (setting up what
 they need when the history has not): a paid invoice credited to account credit that then pays
 another invoice (B6, B9); staff credit notes above the threshold approved by another admin or
-rejected with a note, and self-approval refused (B11, M13); the same command tapped twice at once
+rejected with a note, and self-approval refused (B11, M13); an agent's cancellation, service
+termination and split above the threshold (waiting for an admin, then approved or rejected) and
+below it (done at once) (B11); the same command tapped twice at once
 on two sessions (M3, M5); customer B acting on customer A's invoice (TG5). Every outcome is
 counted with `hypothesis.event` (see `--hypothesis-show-statistics`) and printed per test; a
 derandomized run asserts that every important outcome still comes up. The machine itself is in
@@ -58,6 +60,15 @@ IMPORTANT = (
     "path: double tap on apply credit, one effect",
     "path: replay answered as the first time, nothing changed",
     "path: key reused for another request refused",
+    *(
+        f"path: staff {path} {outcome}"
+        for path in ("cancel", "terminate", "split")
+        for outcome in (
+            "below the threshold done at once",
+            "above the threshold waited, then approved",
+            "above the threshold waited, then rejected",
+        )
+    ),
 )
 
 

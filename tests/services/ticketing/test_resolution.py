@@ -289,3 +289,48 @@ async def test_b13_a_resolution_repeated_with_its_key_issues_one_credit_note(
 
     assert again == first
     assert await credit_notes(tx) == 1
+
+
+async def test_b11_b5_a_large_termination_parks_the_ticket_until_an_admin_approves(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    agent, admin = await make_agent(tx), await make_admin(tx)
+    vps = await make_service(tx, customer, "VPS")
+    invoice = await make_invoice(tx, customer, line(90_000, service=vps))
+    ticket = await open_about(tx, invoice, TicketKind.SERVICE_CANCELLATION, service_ids=(vps.id,))
+    await claimed(tx, agent, ticket)
+
+    done = await tx.run(
+        ticketing.resolve_service_cancellation, ResolveServiceCancellation(ticket.id, agent)
+    )
+
+    assert (done.ticket.status, done.ticket.awaiting_approval) == ("in_progress", True)
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "unpaid"
+    approved = await tx.run(ticketing.approve_resolution, ApproveResolution(ticket.id, admin))
+    assert approved.ticket.status == TicketStatus.RESOLVED
+    assert approved.credit_note is not None and approved.credit_note.status == "issued"
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "canceled"
+
+
+async def test_b11_b7_a_large_split_parks_the_ticket_and_approval_reinvoices(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    agent, admin = await make_agent(tx), await make_admin(tx)
+    vps, desk = await make_service(tx, customer, "VPS"), await make_service(tx, customer, "Desk")
+    invoice = await make_invoice(tx, customer, line(3000, service=vps), line(90_000, service=desk))
+    ticket = await open_about(tx, invoice, TicketKind.COMPOUND_SPLIT)
+    await claimed(tx, agent, ticket)
+    keep = ((invoice.lines[0].id,),)
+
+    done = await tx.run(
+        ticketing.resolve_compound_split, ResolveCompoundSplit(ticket.id, agent, keep=keep)
+    )
+
+    assert done.ticket.awaiting_approval
+    approved = await tx.run(ticketing.approve_resolution, ApproveResolution(ticket.id, admin))
+    assert approved.ticket.status == TicketStatus.RESOLVED
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "canceled"
+    new = await tx.read(billing.queries.invoice_view, done.new_invoices[0].id)
+    assert (new.status, new.total_minor) == ("unpaid", 3600)

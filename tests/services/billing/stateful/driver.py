@@ -245,11 +245,17 @@ class Driver(RuleBasedStateMachine):
             return errors.CreditNotePending
         return None
 
-    def record_cancellation(self, inv: MInvoice, view: CreditNoteView, kind: str) -> None:
+    def record_cancellation(
+        self, inv: MInvoice, view: CreditNoteView, kind: str, *, waits: bool = False
+    ) -> None:
+        """A cancellation's credit note: issued, or (B11) waiting for an admin."""
         assert view.kind == kind and view.total_minor == inv.total - inv.credited
         note = MNote(view.id, inv.id, kind, "pending_approval", view.total_minor, view.created_by)
         self.model.notes[view.id] = note
         inv.credited += note.total
+        if waits:
+            assert view.status == "pending_approval" and view.number is None
+            return
         self.settle_note(note, view)
         note.self_service, note.undo_until = view.self_service, view.undo_until
 

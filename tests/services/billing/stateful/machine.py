@@ -15,13 +15,10 @@ from billing.commands import (
     LineCredit,
     NewLine,
     Remainder,
-    SplitInvoice,
-    TerminateService,
 )
 from support_desk.core.actors import Actor
-from support_desk.core.errors import DomainError
 from tests.model_billing import problems, snapshot
-from tests.services.billing.stateful.abuse import AbuseAndRetries
+from tests.services.billing.stateful.four_eyes import FourEyes
 from tests.services.billing.stateful.model import (
     ADMIN,
     ADMIN_2,
@@ -30,7 +27,6 @@ from tests.services.billing.stateful.model import (
     THRESHOLD,
     UNITS,
     MNote,
-    line_total,
 )
 
 # What a staff credit note above the threshold is drawn from (its approval and its rejection).
@@ -41,7 +37,7 @@ STAFF_CREDIT_DRAWS = {
 }
 
 
-class BillingMachine(AbuseAndRetries):
+class BillingMachine(FourEyes):
     """The billing service layer on a real database, shadowed by `Model`."""
 
     @initialize()
@@ -229,40 +225,16 @@ class BillingMachine(AbuseAndRetries):
         author = ADMIN if note.created_by == ADMIN.label else ADMIN_2
         self.try_to_decide_own_note(note, author)
 
-    @rule(data=st.data())
-    def terminate_service(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), who=st.sampled_from(["customer", "agent"]))
+    def terminate_service(self, data: st.DataObject, who: str) -> None:
         live = sorted(
             s for s, (_, status) in self.model.services.items() if status != "terminated"
         )
         every = sorted(self.model.services)
         service = data.draw(st.sampled_from(live or every) | st.sampled_from(every), label="svc")
-        customer, status = self.model.services[service]
-        targets = [
-            inv
-            for _, inv in sorted(self.model.invoices.items())
-            if service in {ln.service_id for ln in inv.lines}
-            and inv.status == "unpaid"
-            and inv.paid == 0
-            and not inv.compound
-            and inv.credited == inv.settled  # one awaiting approval is left to its ticket
-        ]
-        error: type | None = None
-        if status == "terminated":
-            error = errors.ServiceAlreadyTerminated
-        cmd = TerminateService(
-            service_id=service,
-            reason="not needed",
-            actor=Actor.customer(customer),
-            idempotency_key=self.key(),
-        )
-        result = self.call(billing.terminate_service, cmd, error)
-        if result is None:
-            return
-        self.model.services[service][1] = "terminated"
-        assert [c.invoice.id for c in result.cancellations] == [inv.id for inv in targets]
-        for inv, cancellation in zip(targets, result.cancellations, strict=True):
-            self.record_cancellation(inv, cancellation.credit_note, "cancellation")
-            assert not cancellation.credit_note.self_service
+        customer, _ = self.model.services[service]
+        actor = Actor.customer(customer) if who == "customer" else AGENT
+        self.execute(self.plan_terminate(service, actor))
 
     @precondition(lambda self: self.model.invoices)
     @rule(data=st.data())
@@ -283,46 +255,7 @@ class BillingMachine(AbuseAndRetries):
             label="kept",
         )
         cut = data.draw(st.integers(0, len(kept)), label="cut")
-        groups = tuple(g for g in (kept[:cut], kept[cut:]) if g)
-        kept_ids = {ln.id for g in groups for ln in g}
-        dropped = sum(line_total(ln) for ln in inv.lines if ln.id not in kept_ids)
-        error: type[DomainError] | None = errors.InvoiceNotEditable if inv.credited else None
-        if error is None and dropped > THRESHOLD:  # B11: a large write-off waits for an admin
-            error = errors.SplitNeedsApproval
-        error = error or self.cancellation_error(inv, AGENT)
-        terminated = {
-            s for s, (_, status) in self.model.services.items() if status == "terminated"
-        }
-        if error is None and any(ln.service_id in terminated for g in groups for ln in g):
-            error = errors.InvalidInvoice
-        cmd = SplitInvoice(
-            invoice_id=inv.id,
-            reason="split",
-            keep=tuple(tuple(ln.id for ln in g) for g in groups),
-            actor=AGENT,
-            idempotency_key=self.key(),
-        )
-        result = self.call(billing.split_invoice, cmd, error)
-        if result is None:
-            return
-        self.record_cancellation(inv, result.credit_note, "split")
-        assert len(result.new_invoices) == len(groups)
-        for view, group in zip(result.new_invoices, groups, strict=True):
-            lines = [
-                NewLine(
-                    name="copy",
-                    quantity=ln.quantity,
-                    unit_price_minor=ln.unit,
-                    tax_rate_bp=ln.rate_bp,
-                    service_id=ln.service_id,
-                )
-                for ln in group
-            ]
-            assert view.split_from_id == inv.id
-            self.add_invoice(view, lines)
-            new = self.model.invoices[view.id]  # a new invoice: it takes account credit (B6)
-            self.pay_from_account_credit_on_issue(new)
-            assert (view.paid_minor, view.status) == (new.paid, new.status), view
+        self.execute(self.plan_split(inv, [g for g in (kept[:cut], kept[cut:]) if g]))
 
     @precondition(lambda self: any(v > 0 for v in self.model.account.values()))
     @rule(data=st.data())

@@ -114,3 +114,7 @@ class Model:
     notes: dict[int, MNote] = field(default_factory=dict)
     services: dict[int, list[Any]] = field(default_factory=dict)  # id -> [customer, status]
     account: dict[int, int] = field(default_factory=dict)
+    # the drafts a split waiting for an admin left (invoice id -> their lines), and the
+    # drafts of a rejected split (cancelled, never issued)
+    drafts: dict[int, tuple[int, list[Any]]] = field(default_factory=dict)
+    dropped_drafts: set[int] = field(default_factory=set)

@@ -66,12 +66,17 @@ class Plans(Driver):
             invoice_id=inv.id, reason="changed my mind", actor=actor, idempotency_key=self.key()
         )
 
+        waits = actor.is_staff and inv.total - inv.credited > THRESHOLD  # B11
+
         def cancelled(result: Cancellation) -> None:
             if live is not None:
                 assert result.already_cancelled and result.credit_note.id == live.id
                 return
             assert not result.already_cancelled
-            self.record_cancellation(inv, result.credit_note, "cancellation")
+            self.record_cancellation(inv, result.credit_note, "cancellation", waits=waits)
+            if waits:
+                assert result.invoice.status == inv.status == "unpaid"
+                return
             assert result.credit_note.self_service == (who == "customer")
             assert result.invoice.status == "canceled" and result.invoice.balance_minor == 0
 
@@ -167,6 +172,10 @@ class Plans(Driver):
             error = errors.OwnCreditNote
         # approved after its balance was paid, a note with nowhere to go becomes account credit
         effective = "account_credit" if note.remainder == "none" else note.remainder
+        cancels = note.kind in ("cancellation", "split")
+        if error is None and approve and cancels:  # B1: only while nothing was paid
+            error = {"paid": errors.InvoicePaid}.get(inv.status)
+            error = error or (errors.InvoicePartiallyPaid if inv.paid else None)
         if error is None and approve:
             error = self.expected_split_error(inv, note.total, effective)
 
@@ -174,12 +183,18 @@ class Plans(Driver):
             note.remainder = effective
             self.settle_note(note, result)
             assert result.decided_by == admin.label
+            if cancels:
+                assert self.invoice_view(inv.id).cancelled_with_id == note.id
+            if note.kind == "split":
+                self.issue_split_drafts(inv)
 
         def rejected(result: CreditNoteView) -> None:
             assert result.status == "rejected" and result.number is None
             assert (result.decided_by, result.decision_note) == (admin.label, why)
             note.status = "rejected"
             inv.credited -= note.total
+            if note.kind == "split":
+                self.drop_split_drafts(inv)
 
         if approve:
             cmd: Any = ApproveCreditNote(
@@ -190,6 +205,27 @@ class Plans(Driver):
             credit_note_id=note.id, note=why, actor=admin, idempotency_key=self.key()
         )
         return Plan(billing.reject_credit_note, cmd, error, rejected)
+
+    def issue_split_drafts(self, inv: MInvoice) -> None:
+        """B7, B11: the approved split's drafts are issued; the model takes them in."""
+        for draft_id in sorted(
+            d for d, (source, _) in self.model.drafts.items() if source == inv.id
+        ):
+            _, lines = self.model.drafts.pop(draft_id)
+            view = self.invoice_view(draft_id)
+            assert view.split_from_id == inv.id
+            self.add_invoice(view, lines)
+            new = self.model.invoices[draft_id]  # published now: it takes account credit (B6)
+            self.pay_from_account_credit_on_issue(new)
+            assert (view.paid_minor, view.status) == (new.paid, new.status), view
+
+    def drop_split_drafts(self, inv: MInvoice) -> None:
+        for draft_id in sorted(
+            d for d, (source, _) in self.model.drafts.items() if source == inv.id
+        ):
+            del self.model.drafts[draft_id]
+            assert self.invoice_view(draft_id).status == "canceled"
+            self.model.dropped_drafts.add(draft_id)
 
     def plan_apply_credit(self, inv: MInvoice, actor: Actor) -> Plan:
         available = self.model.account.get(inv.customer, 0)

@@ -200,7 +200,14 @@ class Scenes(Plans):
 
     def compare(self, snap: Snapshot) -> None:
         """The database says what the model says."""
-        assert set(snap.invoices) == set(self.model.invoices)
+        drafts = set(self.model.drafts) | self.model.dropped_drafts
+        assert set(snap.invoices) == set(self.model.invoices) | drafts
+        for draft_id in drafts:
+            status = "draft" if draft_id in self.model.drafts else "canceled"
+            assert (snap.invoices[draft_id].status, snap.invoices[draft_id].number) == (
+                status,
+                None,
+            )
         for inv in self.model.invoices.values():
             row = snap.invoices[inv.id]
             assert (
