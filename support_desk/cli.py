@@ -13,6 +13,7 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -131,12 +132,25 @@ async def _serve_app(runtime: Runtime, demo_chat_url: str | None) -> None:
 
 
 def _until_interrupted(work: Coroutine[Any, Any, int]) -> int:
-    """Run `work`; Ctrl-C stops it, after its cleanup, without a traceback."""
+    """Run `work`; Ctrl-C or SIGTERM (systemd, docker stop, kill) stops it, after its cleanup,
+    without a traceback. Without the handler SIGTERM killed the demo before it saved the chat."""
     try:
-        return asyncio.run(work)
+        return asyncio.run(_stoppable(work))
     except KeyboardInterrupt:
         print("support-desk: stopped", file=sys.stderr)
         return 130
+    except asyncio.CancelledError:  # SIGTERM cancelled the work and its cleanup ran
+        print("support-desk: stopped", file=sys.stderr)
+        return 128 + signal.SIGTERM
+
+
+async def _stoppable(work: Coroutine[Any, Any, int]) -> int:
+    """`work`, cancelled by SIGTERM as asyncio.run cancels it on Ctrl-C."""
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows' loop
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
 
 
 async def _new_user(settings: Settings, args: argparse.Namespace, password: str) -> str:

@@ -20,7 +20,8 @@ from support_desk.core.tx import Transactor
 from web.api import setup_api
 from web.api.tickets import TICKET_ROUTES
 from web.console import setup_console
-from web.home import setup_home
+from web.console.demo_sign_in import demo_sign_in
+from web.home import DEMO_SIGN_IN, setup_home
 
 TX = web.AppKey("tx", Transactor)
 SETTINGS = web.AppKey("settings", Settings)
@@ -79,6 +80,8 @@ def build_web_app(runtime: Runtime, demo_chat_url: str | None = None) -> web.App
     app[SETTINGS] = runtime.settings
     texts = Texts(runtime.settings.default_locale)
     setup_home(app, texts, demo_chat_url)
+    if demo_chat_url is not None:  # the offline demo only: its agent and admin in one click
+        app[DEMO_SIGN_IN] = demo_sign_in
     setup_console(app, runtime.tx, runtime.settings, texts)
     app.router.add_get("/healthz", _health, name="health")
     app.on_response_prepare.append(_security_headers)

@@ -49,7 +49,11 @@ async def home(request: web.Request) -> web.Response:
         demo_chat_url=request.app.get(DEMO_CHAT_URL),
         demo_roles={r.role: r for r in request.app.get(DEMO_ROLES, ())},
     )
-    return web.Response(text=page, content_type="text/html")
+    response = web.Response(text=page, content_type="text/html")
+    # The demo's sign-in buttons POST from here: with no-referrer Chromium would send
+    # `Origin: null` and the same-origin check would refuse our own form.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 async def demo_sign_in(request: web.Request) -> web.StreamResponse:

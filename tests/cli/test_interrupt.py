@@ -26,7 +26,14 @@ def _wait_for(pattern: str, log: Path, process: subprocess.Popen[bytes]) -> None
     pytest.fail(f"support-desk run did not start:\n{log.read_text()}")
 
 
-def test_ctrl_c_stops_the_demo_without_a_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "status"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_stops_the_demo_without_a_traceback(
+    tmp_path: Path, stop: signal.Signals, status: int
+) -> None:
     database = tmp_path / "demo.db"
     env = os.environ | {
         "SUPPORT_DESK_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
@@ -46,7 +53,7 @@ def test_ctrl_c_stops_the_demo_without_a_traceback(tmp_path: Path) -> None:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for(r"as a customer at http://", log, process)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         code = process.wait(timeout=60)
     finally:
         if process.poll() is None:
@@ -54,7 +61,7 @@ def test_ctrl_c_stops_the_demo_without_a_traceback(tmp_path: Path) -> None:
             process.wait()
 
     printed = log.read_text()
-    assert code == 130, printed
+    assert code == status, printed
     assert "Traceback" not in printed and "support-desk: stopped" in printed
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM demo_chat_state").fetchone() == (1,)
