@@ -142,11 +142,13 @@ async def test_b3_an_invoice_cancelled_through_the_api_speaks_as_the_company(
         return dict(row.payload)
 
     from bot.transport.render import Renderer
+    from support_desk.core.messages import read_message
     from support_desk.core.texts import Texts
 
-    sent = await tx.read(payload)
-    text = Renderer(Texts()).text("credit_note_issued", sent, "en")
-    russian = Renderer(Texts()).text("credit_note_issued", sent, "ru")
+    sent = read_message("credit_note_issued", await tx.read(payload))
+    assert sent is not None
+    text = Renderer(Texts()).text(sent, "en")
+    russian = Renderer(Texts()).text(sent, "ru")
     assert "Cancelled by Support Desk Hosting Ltd." in text
     assert "invoicing API" not in text and "invoicing API" not in russian
     assert "Support Desk Hosting Ltd" in russian

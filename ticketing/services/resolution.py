@@ -193,23 +193,19 @@ async def resolve_service_cancellation(
         ]
     )
     made = [
-        c.credit_note.id
+        c.credit_note
         for x in terminations
         for c in x.cancellations
         if c.credit_note is not None and not c.already_cancelled
     ]
-    link_credit_notes(uow, t.id, cmd.actor, made)
     outcome: dict[str, Any] = {"action": "terminate_services", "service_ids": list(service_ids)}
-    waiting = [
-        c.credit_note
-        for done in terminations
-        for c in done.cancellations
-        if c.credit_note is not None and c.credit_note.status == CreditNoteStatus.PENDING_APPROVAL
-    ]
+    waiting = [cn for cn in made if cn.status == CreditNoteStatus.PENDING_APPROVAL]
     if waiting:  # B11: the large cancellations wait for an admin, and the ticket with them
         outcome["credit_note_ids"] = [cn.id for cn in waiting]
-        parked = await _settle_credit(uow, t, cmd.actor, waiting[0], outcome)
+        link_credit_notes(uow, t.id, cmd.actor, [cn.id for cn in made if cn is not waiting[0]])
+        parked = await _settle_credit(uow, t, cmd.actor, waiting[0], outcome)  # links the first
         return Resolution(parked.ticket, parked.credit_note, terminations=terminations)
+    link_credit_notes(uow, t.id, cmd.actor, [cn.id for cn in made])
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
     return Resolution(view, terminations=terminations)
 
