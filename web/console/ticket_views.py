@@ -1,11 +1,13 @@
-"""The ticket page and the thread's actions: claim, release, reply, internal note (T3, T4)."""
+"""The ticket page and the thread's actions: claim, release, reassign (admins), reply, internal
+note (T3, T4)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 import ticketing
-from ticketing.commands import AddNote, ClaimTicket, ReleaseTicket, ReplyToTicket
+from ticketing.commands import AddNote, ClaimTicket, ReassignTicket, ReleaseTicket, ReplyToTicket
+from ticketing.people import Person, people
 from ticketing.ticket_context import ticket_context
 from web.console import forms
 from web.console.actions import act
@@ -26,9 +28,25 @@ async def ticket_page(request: web.Request) -> web.Response:
     preview = await preview_for(request, found)
     threshold = console(request).settings.billing.approval_threshold_minor
     page, saved = "console/ticket.html", await composer(request, found)
+    staff = await _reassignable(request, found.ticket.assignee_id)
     return render(
-        request, page, c=found, t=found.ticket, threshold=threshold, composer=saved, **preview
+        request,
+        page,
+        c=found,
+        t=found.ticket,
+        threshold=threshold,
+        composer=saved,
+        reassignable=staff,
+        **preview,
     )
+
+
+async def _reassignable(request: web.Request, holder: int | None) -> tuple[Person, ...]:
+    """For an admin, the active agents and admins the ticket can go to; nobody for an agent."""
+    if not user(request).is_admin:
+        return ()
+    everyone = await console(request).tx.read(people, user(request).actor)
+    return tuple(p for p in everyone if p.active and p.id != holder)
 
 
 def _back(request: web.Request) -> str:
@@ -51,6 +69,26 @@ async def release(request: web.Request) -> web.Response:
 
     return await act(
         request, ticketing.release_ticket, build, back=_back(request), done="released"
+    )
+
+
+async def reassign(request: web.Request) -> web.Response:
+    """T3: an admin hands the ticket to another agent (the route is admin-only)."""
+
+    async def build() -> ReassignTicket:
+        form = await request.post()
+        assignee = forms.number(form, "assignee", required=True)
+        version = forms.number(form, "version")
+        return ReassignTicket(
+            forms.path_id(request),
+            int(assignee or 0),
+            user(request).actor,
+            form_key(request),
+            version,
+        )
+
+    return await act(
+        request, ticketing.reassign_ticket, build, back=_back(request), done="reassigned"
     )
 
 
@@ -80,6 +118,7 @@ ROUTES = [
     ConsoleRoute("GET", "/console/tickets/{id}", ticket_page, Access.AGENT),
     ConsoleRoute("POST", "/console/tickets/{id}/claim", claim, Access.AGENT),
     ConsoleRoute("POST", "/console/tickets/{id}/release", release, Access.AGENT),
+    ConsoleRoute("POST", "/console/tickets/{id}/reassign", reassign, Access.ADMIN),
     ConsoleRoute("POST", "/console/tickets/{id}/reply", reply, Access.AGENT),
     ConsoleRoute("POST", "/console/tickets/{id}/note", note, Access.AGENT),
 ]
