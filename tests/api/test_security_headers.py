@@ -27,6 +27,9 @@ async def test_w13_every_answer_carries_the_security_headers(client: Any, path: 
     response = await client.get(path)
 
     for name, value in SECURITY_HEADERS.items():
+        if path == "/" and name == "Referrer-Policy":
+            # its demo buttons post to itself; with no-referrer Chromium posts Origin: null
+            value = "same-origin"  # still nothing to other sites
         assert response.headers.get(name) == value, (path, name)
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
 

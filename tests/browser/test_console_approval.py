@@ -101,7 +101,7 @@ async def test_an_admin_approves_and_the_customer_receives_the_credit_note(
     await page.goto(product.chat)
     await say(page, "/start")
     await press(page, "📞 Share my phone number")
-    await expect(page.locator("#live")).to_contain_text("is linked", timeout=WAIT)
+    await expect(page.locator("#live")).to_contain_text("Connected to", timeout=WAIT)
     engine = make_engine(url)
     tx = Transactor(engine, SystemClock(), Settings(database_url=url))
     agent = await _user(tx, "anna", "Anna Agent", Role.AGENT)
