@@ -21,9 +21,15 @@ PG_ADMIN_URL = os.environ.get(
 )
 # Each pytest-xdist worker gets a database of its own (gw0, gw1, ...); a single run has none.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-PG_TEST_DB = os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test") + (
-    f"_{WORKER}" if WORKER else ""
-)
+
+
+def worker_database(name: str) -> str:
+    """`name`, suffixed with this pytest-xdist worker's id: each worker resets its own."""
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+PG_BASE_DB = os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test")
+PG_TEST_DB = worker_database(PG_BASE_DB)
 KEEP_TABLES = {"alembic_version", "document_series"}
 
 

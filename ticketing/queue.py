@@ -186,6 +186,17 @@ async def newest_message_id(uow: UnitOfWork) -> int:
     return int(await uow.session.scalar(select(func.max(TicketMessage.id))) or 0)
 
 
+async def queue_position(uow: UnitOfWork, actor: Actor) -> tuple[int, int]:
+    """The newest ticket and customer message now: where a live stream without a position
+    starts. Refusals: StaffOnly."""
+    rules.ensure_staff(actor)
+    ticket = await uow.session.scalar(select(func.max(Ticket.id)))
+    message = await uow.session.scalar(
+        select(func.max(TicketMessage.id)).where(TicketMessage.kind == MessageKind.CUSTOMER)
+    )
+    return ticket or 0, message or 0
+
+
 async def queue_changes(
     uow: UnitOfWork, actor: Actor, after_ticket: int, after_message: int
 ) -> QueueChanges:

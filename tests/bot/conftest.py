@@ -25,9 +25,7 @@ TOKEN = "424242:AAH-test-token-for-the-emulator"
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """A database of our own: other suites truncate theirs while ours run."""
-    return backends.prepare_postgres(
-        os.environ.get("SUPPORT_DESK_TEST_PG_DB", "support_desk_test_bot")
-    )
+    return backends.prepare_postgres(backends.worker_database(backends.PG_BASE_DB + "_bot"))
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-    url = backends.prepare_postgres("sd_test_migrations")
+    url = backends.prepare_postgres(backends.worker_database(backends.PG_BASE_DB + "_migrations"))
     downgrade(url, "base")  # from the head just built: every downgrade runs
     return url
 

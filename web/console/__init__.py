@@ -14,6 +14,7 @@ from support_desk.core.settings import Settings
 from support_desk.core.texts import LOCALES, Texts
 from support_desk.core.tx import Transactor
 from web.console.context import CONSOLE, JINJA, Console
+from web.console.events import setup_streams
 from web.console.guard import guarded, harden
 from web.console.routes import console_routes
 
@@ -36,3 +37,4 @@ def setup_console(app: web.Application, tx: Transactor, settings: Settings, text
     for route in console_routes():
         app.router.add_route(route.method, route.path, guarded(route))
     app.on_response_prepare.append(harden)
+    setup_streams(app)
