@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import billing
 from support_desk.core.audit import AuditRow
@@ -94,6 +94,28 @@ async def test_t6_every_call_is_audited_with_the_key_name(
     ]
     issued = [r for r in audit if r.action == "invoice.issued"]
     assert [(r.actor_kind, r.actor_id) for r in issued] == [("api", "acme-billing")]
+
+
+async def test_t6_a_write_and_the_audit_of_its_call_commit_in_one_transaction(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    """Before, the call's audit row had a write transaction of its own after the effect's:
+    one more commit per call, and a crash between the two lost the record of a change."""
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(tx.engine.sync_engine, "commit", listener)
+    try:
+        await create(client, auth, simple_invoice(), **{"Idempotency-Key": "one-commit"})
+    finally:
+        event.remove(tx.engine.sync_engine, "commit", listener)
+
+    assert len(commits) == 2  # the key's lookup, then the invoice with its audit rows
+
+    async def actions(uow: Any) -> list[str]:
+        rows = await uow.session.scalars(select(AuditRow.action).order_by(AuditRow.id))
+        return list(rows)
+
+    assert (await tx.read(actions))[-1] == "api.call"
 
 
 async def test_w14_an_unexpected_error_is_a_bare_500_logged_with_a_request_id(

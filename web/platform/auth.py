@@ -13,8 +13,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from support_desk.core.errors import DomainError
+from support_desk.core.tx import UnitOfWork
 from web.platform import keys, signing
-from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, SIGNED
+from web.platform.context import API_KEY, API_TX, CALL_RECORDED, IDEMPOTENCY, SIGNED
 from web.platform.errors import RequestInvalid, Unauthorized, UnsupportedMediaType
 
 PUBLIC_ROUTES = {"api:openapi", "api:docs", "api:docs-css"}
@@ -78,6 +79,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         status = _status_of(exc)
         raise
     finally:
-        await request.config_dict[API_TX].run(
-            keys.record_call, key, request.method, request.path_qs, status
-        )
+        if not request.get(CALL_RECORDED):  # a write records its call in its own transaction
+            await request.config_dict[API_TX].run(
+                _record, key, request.method, request.path_qs, status
+            )
+
+
+async def _record(uow: UnitOfWork, key: keys.ApiKey, method: str, path: str, status: int) -> None:
+    keys.record_call(uow, key, method, path, status)

@@ -14,6 +14,8 @@ API_TX = web.AppKey("billing_api_tx", Transactor)
 API_KEY = web.RequestKey("api_key", ApiKey)
 IDEMPOTENCY = web.RequestKey("idempotency_header", str)
 SIGNED = web.RequestKey("signature_key", str)  # a signed request's own key: never runs twice
+# Set once the call's audit row (T6) was written in the use case's own transaction
+CALL_RECORDED = web.RequestKey("api_call_recorded", bool)
 RenderRefusal = Callable[[Exception, datetime], web.Response]
 # How this sub-application words a refusal (the seed's shape or ours)
 RENDER_REFUSAL: web.RequestKey[RenderRefusal] = web.RequestKey("render_refusal")

@@ -27,9 +27,16 @@ from support_desk.core.errors import (
 )
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.tx import UnitOfWork
-from web.platform.context import API_KEY, API_TX, IDEMPOTENCY, RENDER_REFUSAL, SIGNED
+from web.platform.context import (
+    API_KEY,
+    API_TX,
+    CALL_RECORDED,
+    IDEMPOTENCY,
+    RENDER_REFUSAL,
+    SIGNED,
+)
 from web.platform.errors import RequestInvalid, UnsupportedMediaType
-from web.platform.keys import ApiKey
+from web.platform.keys import ApiKey, record_call
 
 M = TypeVar("M", bound=BaseModel)
 _ID = re.compile(r"^[0-9]{1,12}$")
@@ -69,6 +76,18 @@ class Answer:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the call's audit row (T6) says of the request."""
+
+    method: str
+    path: str
+
+    def record(self, uow: UnitOfWork, caller: Caller, answer: Answer) -> None:
+        """In the answer's own transaction: the effect and its audit row commit together."""
+        record_call(uow, caller.key, self.method, self.path, answer.status)
+
+
 Work = Callable[[UnitOfWork, Caller], Awaitable[Answer]]
 
 
@@ -79,7 +98,7 @@ def answer(status: int, model: BaseModel) -> Answer:
 
 
 async def _answer_once(
-    uow: UnitOfWork, calls: tuple[HttpCall, ...], caller: Caller, work: Work
+    uow: UnitOfWork, calls: tuple[HttpCall, ...], caller: Caller, work: Work, asked: Request
 ) -> Answer:
     """Replay the first answer to any of the request's keys (its Idempotency-Key, and for a
     signed request its signature, so a captured request cannot run again under a new key)."""
@@ -89,6 +108,7 @@ async def _answer_once(
         result = await work(uow, caller)
     for call in calls:  # every key this transaction reserved is answered with it
         await guard.remember(call, result)
+    asked.record(uow, caller, result)
     return result
 
 
@@ -120,18 +140,21 @@ async def respond(
         HttpCall(f"http:{caller.key.id}:{key}", request.method, request.path, canonical)
         for key in sorted(k for k in keys if k is not None)
     )
-    tx = request.config_dict[API_TX]
+    tx, asked = request.config_dict[API_TX], Request(request.method, request.path_qs)
     try:
-        result = await tx.run(_answer_once, calls, caller, work)
+        result = await tx.run(_answer_once, calls, caller, work, asked)
     except DomainError as refusal:
         if not calls or not _final(refusal):
             raise
         rendered = request[RENDER_REFUSAL](refusal, tx.clock.now())
         refused = Answer(rendered.status, rendered.text or "")
         try:
-            result = await tx.run(_remember_refusal, calls, refused)
+            result = await tx.run(_remember_refusal, calls, refused, caller, asked)
         except RequestInProgress:  # a twin holds a key: it answers it, this rolls back
-            result = refused
+            return web.Response(
+                status=refused.status, text=refused.body, content_type="application/json"
+            )
+    request[CALL_RECORDED] = True
     return web.Response(status=result.status, text=result.body, content_type="application/json")
 
 
@@ -144,7 +167,7 @@ def _final(refusal: DomainError) -> bool:
 
 
 async def _remember_refusal(
-    uow: UnitOfWork, calls: tuple[HttpCall, ...], refused: Answer
+    uow: UnitOfWork, calls: tuple[HttpCall, ...], refused: Answer, caller: Caller, asked: Request
 ) -> Answer:
     """Keep the refusal as the keys' answer (its transaction rolled back, so this is a new
     one): a replay gets these bytes again, and nothing else is written or audited for it. A
@@ -153,6 +176,7 @@ async def _remember_refusal(
     refused = await _earlier_answer(guard, calls) or refused
     for call in calls:
         await guard.remember(call, refused)
+    asked.record(uow, caller, refused)
     return refused
 
 
