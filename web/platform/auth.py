@@ -15,18 +15,25 @@ from aiohttp.typedefs import Handler
 from support_desk.core.errors import DomainError
 from support_desk.core.tx import UnitOfWork
 from web.platform import keys, signing
-from web.platform.context import API_KEY, API_TX, CALL_RECORDED, IDEMPOTENCY, SIGNED
+from web.platform.context import API_KEY, API_TX, BEARER, CALL_RECORDED, IDEMPOTENCY, SIGNED
 from web.platform.errors import RequestInvalid, Unauthorized, UnsupportedMediaType
 
 PUBLIC_ROUTES = {"api:openapi", "api:docs", "api:docs-css"}
 MAX_KEY_LENGTH = 128
 
 
-async def authenticate(request: web.Request) -> keys.ApiKey:
-    tx = request.config_dict[API_TX]
+def bearer_token(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and 0 < len(token.strip()) <= 200:
-        key = await tx.read(keys.bearer_key, token.strip())
+        return token.strip()
+    return None
+
+
+async def authenticate(request: web.Request) -> keys.ApiKey:
+    tx = request.config_dict[API_TX]
+    token = bearer_token(request)
+    if token is not None:
+        key = await tx.read(keys.bearer_key, token)
         if key is None:
             raise Unauthorized
         return key
@@ -67,8 +74,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     route = request.match_info.route
     if getattr(route, "name", None) in PUBLIC_ROUTES:
         return await handler(request)
-    key = await authenticate(request)
-    request[API_KEY] = key
+    token = bearer_token(request)
+    if request.method == "GET" and token is not None:
+        request[BEARER] = token  # a read looks its key up in its own transaction
+    else:
+        request[API_KEY] = await authenticate(request)
     status = 500
     try:
         _idempotency_header(request)
@@ -79,7 +89,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         status = _status_of(exc)
         raise
     finally:
-        if not request.get(CALL_RECORDED):  # a write records its call in its own transaction
+        if not request.get(CALL_RECORDED):  # reads and writes record in their own transaction
+            # a key not looked up yet (the request failed first) is now: a wrong one is a 401
+            key = request.get(API_KEY) or await authenticate(request)
             await request.config_dict[API_TX].run(
                 _record, key, request.method, request.path_qs, status
             )

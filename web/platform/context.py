@@ -12,6 +12,8 @@ from web.platform.keys import ApiKey
 
 API_TX = web.AppKey("billing_api_tx", Transactor)
 API_KEY = web.RequestKey("api_key", ApiKey)
+# A GET's bearer token, looked up inside the read's own transaction (web.platform.http.read)
+BEARER = web.RequestKey("api_bearer_token", str)
 IDEMPOTENCY = web.RequestKey("idempotency_header", str)
 SIGNED = web.RequestKey("signature_key", str)  # a signed request's own key: never runs twice
 # Set once the call's audit row (T6) was written in the use case's own transaction
