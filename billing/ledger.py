@@ -7,7 +7,9 @@ its balance, which the tests check against the invoice row.
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from typing import cast
+
+from sqlalchemy import Table, insert
 
 from billing.models import JournalEntry
 from support_desk.core.tx import UnitOfWork
@@ -24,9 +26,35 @@ async def post(
 ) -> None:
     """Add one balanced transaction in one executemany; a zero entry is left out, an unbalanced
     one is a bug."""
+    rows = journal_rows(
+        uow,
+        txn,
+        customer_id=customer_id,
+        invoice_id=invoice_id,
+        currency=currency,
+        entries=entries,
+    )
+    if rows:
+        await uow.session.execute(insert(JournalEntry), rows)
+
+
+# Core: a transaction's rows in one executemany (no autoflush: the caller's rows are written)
+JOURNAL_INSERT = insert(cast(Table, JournalEntry.__table__))
+
+
+def journal_rows(
+    uow: UnitOfWork,
+    txn: str,
+    *,
+    customer_id: int,
+    invoice_id: int | None,
+    currency: str,
+    entries: dict[str, int],
+) -> list[dict[str, object]]:
+    """The rows of one balanced transaction, zero entries left out; unbalanced is a bug."""
     if sum(entries.values()) != 0:
         raise AssertionError(f"unbalanced journal transaction {txn}: {entries}")
-    rows = [
+    return [
         {
             "txn": txn,
             "account": account,
@@ -39,8 +67,6 @@ async def post(
         for account, amount in entries.items()
         if amount
     ]
-    if rows:
-        await uow.session.execute(insert(JournalEntry), rows)
 
 
 async def invoice_issued(
@@ -92,6 +118,15 @@ async def credit_note(
     sign: int = 1,
 ) -> None:
     """Post a credit note (sign=1) or reverse it when voided (sign=-1)."""
+    entries = credit_note_entries(net, tax, settled, refund, account_credit, sign)
+    await post(uow, txn, customer_id=cust, invoice_id=inv_id, currency=cur, entries=entries)
+
+
+def credit_note_entries(
+    net: int, tax: int, settled: int, refund: int, account_credit: int, sign: int = 1
+) -> dict[str, int]:
+    """A credit note's entries: its net and tax reversed, against what it settled, refunded
+    and turned into account credit (all of it undone when voided, sign -1)."""
     entries = {
         "revenue": net,
         "tax": tax,
@@ -99,11 +134,4 @@ async def credit_note(
         "cash": -refund,
         "account_credit": -account_credit,
     }
-    await post(
-        uow,
-        txn,
-        customer_id=cust,
-        invoice_id=inv_id,
-        currency=cur,
-        entries={k: sign * v for k, v in entries.items()},
-    )
+    return {k: sign * v for k, v in entries.items()}

@@ -3,10 +3,15 @@ automatic cancellations when a service is terminated (B5)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from billing import errors, repo, rules
-from billing.commands import CancelInvoice, TerminateService, UndoCancellation
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from billing import errors, ledger, numbering, repo, rules, statements
+from billing.commands import CancelInvoice, Remainder, TerminateService, UndoCancellation
 from billing.models import (
     CreditNote,
     CreditNoteKind,
@@ -14,11 +19,14 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
 )
-from billing.read_models import Cancellation, Termination, Undo, document_number
+from billing.read_models import Cancellation, InvoiceView, Termination, Undo, document_number
+from billing.rules import CreditPart
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.audit import AUDIT_INSERT, audit_values
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
+from support_desk.core.outbox import OUTBOX_INSERT, outbox_values
 from support_desk.core.tx import UnitOfWork
 
 SERVICE_TERMINATED = "service terminated"
@@ -39,19 +47,20 @@ async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
         reason = rules.company_reason(uow.settings.billing.seller.name)
     if not reason:
         raise errors.InvalidInvoice(problem="a cancellation needs a reason")
-    invoice = await repo.lock_invoice(uow.session, cmd.invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.lock_invoice(conn, cmd.invoice_id)
     if invoice.number is None and cmd.actor.customer_id is None:
         return await _cancel_unissued(uow, invoice, reason, cmd.actor)
-    return await cancel(uow, invoice.id, reason, cmd.actor)
+    return await _cancel_locked(uow, conn, invoice, reason, cmd.actor)
 
 
 async def _cancel_unissued(
-    uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor
+    uow: UnitOfWork, invoice: InvoiceView, reason: str, actor: Actor
 ) -> Cancellation:
     """A draft, or a draft already cancelled: no credit note, nobody told (it was never sent)."""
     already = invoice.status == InvoiceStatus.CANCELED
     if not already:
-        await cancel_draft(uow, invoice, reason, actor)
+        await _cancel_draft(uow, invoice.id, reason, actor)
     await uow.session.flush()
     view = await repo.invoice_view(uow.session, invoice.id)
     return Cancellation(view, None, already_cancelled=already)
@@ -72,14 +81,35 @@ async def cancel(
     B11: when a staff member's action (`requested_by`, else `actor`) causes it and what it
     weighs (`weighed`, else the note's total) is above the threshold, the credit note waits in
     `pending_approval` and the invoice stays due until an admin approves it."""
-    invoice = await repo.lock_invoice(uow.session, invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.lock_invoice(conn, invoice_id)
+    return await _cancel_locked(
+        uow, conn, invoice, reason, actor, kind=kind, requested_by=requested_by, weighed=weighed
+    )
+
+
+async def _cancel_locked(
+    uow: UnitOfWork,
+    conn: AsyncConnection,
+    invoice: InvoiceView,
+    reason: str,
+    actor: Actor,
+    *,
+    kind: CreditNoteKind = CreditNoteKind.CANCELLATION,
+    requested_by: Actor | None = None,
+    weighed: int | None = None,
+) -> Cancellation:
+    """`cancel` on the invoice as its lock read it, in prebuilt Core statements
+    (`billing.statements`): every row and the answer as the ORM wrote and read them, in 10
+    statements instead of 19 for a customer's cancellation."""
     rules.ensure_owner(actor, invoice.customer_id)
     if invoice.status == InvoiceStatus.CANCELED:
-        live = await repo.live_cancellation(uow.session, invoice.id)
+        live = await statements.live_cancellation(conn, invoice.id)
         if live is not None:
-            return await _answer(uow, invoice.id, live.id, already=True)
-    lines = await repo.get_lines(uow.session, invoice.id)
-    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
+            note = await statements.read_note_view(conn, live, invoice.number)
+            return Cancellation(invoice, note, already_cancelled=True)
+    lines = invoice.lines
+    in_use = await statements.services_in_use(conn, [ln.service_id for ln in lines])
     rules.ensure_cancellable(invoice, actor, in_use)
     if invoice.credited_minor > invoice.settled_minor:
         raise errors.CreditNotePending()
@@ -87,18 +117,186 @@ async def cancel(
     staff = requested_by or actor
     total = sum(p.net_minor + p.tax_minor for p in parts) if weighed is None else weighed
     if rules.needs_approval(staff, total, uow.settings.billing.approval_threshold_minor):
-        note = await crediting.reserve(
-            uow, invoice, lines, parts, kind=kind, reason=reason, actor=staff
-        )
-        crediting.requested(uow, note, staff)
-        return await _answer(uow, invoice.id, note.id, already=False)
-    before: dict[str, object] = {"status": invoice.status}  # before the updates below
-    note = await crediting.reserve(
-        uow, invoice, lines, parts, kind=kind, reason=reason, actor=actor
-    )
+        return await _reserve(uow, conn, invoice, parts, kind=kind, reason=reason, actor=staff)
     undo = uow.settings.billing.undo_window_minutes if actor.kind is ActorKind.CUSTOMER else 0
-    await _issue(uow, note, invoice, actor, before, undo_minutes=undo)
-    return await _answer(uow, invoice.id, note.id, already=False)
+    return await _issue_now(uow, conn, invoice, parts, kind, reason, actor, undo_minutes=undo)
+
+
+def _note_values(
+    uow: UnitOfWork,
+    invoice: InvoiceView,
+    parts: Sequence[CreditPart],
+    kind: CreditNoteKind,
+    reason: str,
+    actor: Actor,
+) -> dict[str, Any]:
+    """A pending credit note for `parts` of the invoice, every column given (as `reserve`)."""
+    if not parts:
+        raise errors.NothingToCredit()
+    net = sum(p.net_minor for p in parts)
+    tax = sum(p.tax_minor for p in parts)
+    if invoice.credited_minor + net + tax > invoice.total_minor:  # B9; the UPDATE guards too
+        raise errors.ExceedsCreditableAmount(
+            creditable=invoice.total_minor - invoice.credited_minor
+        )
+    return {
+        "series": numbering.CREDIT_NOTES,
+        "number": None,
+        "invoice_id": invoice.id,
+        "customer_id": invoice.customer_id,
+        "currency": invoice.currency,
+        "kind": kind.value,
+        "status": CreditNoteStatus.PENDING_APPROVAL.value,
+        "reason": reason,
+        "net_minor": net,
+        "tax_minor": tax,
+        "total_minor": net + tax,
+        "settled_minor": 0,
+        "refund_minor": 0,
+        "account_credit_minor": 0,
+        "remainder": Remainder.NONE.value,
+        "created_by": actor.label,
+        "created_at": uow.now,
+        "issued_at": None,
+        "decided_by": None,
+        "decision_note": None,
+        "self_service": False,
+        "undo_until": None,
+        "voided_at": None,
+    }
+
+
+async def _reserve(
+    uow: UnitOfWork,
+    conn: AsyncConnection,
+    invoice: InvoiceView,
+    parts: Sequence[CreditPart],
+    *,
+    kind: CreditNoteKind,
+    reason: str,
+    actor: Actor,
+) -> Cancellation:
+    """B11: the note waits for an admin, holding its credit on the invoice and its lines (B9)."""
+    values = _note_values(uow, invoice, parts, kind, reason, actor)
+    params = {"b_invoice_id": invoice.id, "b_credit": values["total_minor"]}
+    row = (await conn.execute(statements.RESERVE_INVOICE, params)).one_or_none()
+    if row is None:
+        raise errors.ExceedsCreditableAmount(
+            creditable=invoice.total_minor - invoice.credited_minor
+        )
+    lines = await statements.move_lines(conn, invoice.lines, parts)
+    note_id = (await conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    rows, line_views = statements.note_lines(note_id, lines, parts)
+    await conn.execute(statements.INSERT_NOTE_LINES, rows)
+    after = {"total_minor": values["total_minor"], "status": values["status"]}
+    audit = audit_values(
+        uow.now, actor, "credit_note.requested", subject=("credit_note", note_id), after=after
+    )
+    await conn.execute(AUDIT_INSERT, audit)
+    view = statements.invoice_view(row, lines)
+    statements.keep_session_current(uow.session, view)
+    note = statements.note_view(note_id, values, invoice.number, line_views)
+    return Cancellation(view, note, already_cancelled=False)
+
+
+async def _issue_now(
+    uow: UnitOfWork,
+    conn: AsyncConnection,
+    invoice: InvoiceView,
+    parts: Sequence[CreditPart],
+    kind: CreditNoteKind,
+    reason: str,
+    actor: Actor,
+    *,
+    undo_minutes: int,
+) -> Cancellation:
+    """Issue the cancellation's note at once, numbered (B10), settling the balance, and cancel
+    the invoice with it in one guarded UPDATE (B9); the journal, both audit rows and the
+    customer's message (B3) follow, each one statement."""
+    values = _note_values(uow, invoice, parts, kind, reason, actor)
+    total = values["total_minor"]
+    # B1: nothing was paid, so nothing is refundable: the note settles the balance, or the
+    # remainder has nowhere to go (as `crediting.issue` decides for an unpaid invoice)
+    settled, refund, credit = rules.split_credit(total, invoice.balance_minor, 0, Remainder.NONE)
+    lines = await statements.move_lines(conn, invoice.lines, parts)
+    number = await statements.next_number(conn, numbering.CREDIT_NOTES)
+    values.update(
+        number=number,
+        status=CreditNoteStatus.ISSUED.value,
+        issued_at=uow.now,
+        settled_minor=settled,
+        refund_minor=refund,
+        account_credit_minor=credit,
+    )
+    if undo_minutes:
+        values.update(self_service=True, undo_until=uow.now + timedelta(minutes=undo_minutes))
+    status = rules.derive_status(
+        invoice.total_minor, invoice.paid_minor, invoice.settled_minor + settled
+    )
+    note_id = (await conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    rows, line_views = statements.note_lines(note_id, lines, parts)
+    await conn.execute(statements.INSERT_NOTE_LINES, rows)
+    params = {
+        "b_invoice_id": invoice.id,
+        "b_credit": total,
+        "b_settled": settled,
+        "b_refund": refund,
+        "b_status": status.value,
+        "b_note_id": note_id,
+        "b_at": uow.now,
+        "b_reason": reason,
+    }
+    row = (await conn.execute(statements.CANCEL_INVOICE, params)).one_or_none()
+    if row is None:
+        raise errors.ExceedsCreditableAmount(
+            creditable=invoice.total_minor - invoice.credited_minor
+        )
+    entries = ledger.credit_note_entries(values["net_minor"], values["tax_minor"], settled, 0, 0)
+    journal = ledger.journal_rows(
+        uow,
+        f"credit_note:{note_id}",
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        currency=invoice.currency,
+        entries=entries,
+    )
+    await conn.execute(ledger.JOURNAL_INSERT, journal)
+    issued = crediting.issued_after(number, total, (settled, refund, credit), status)
+    audits = [
+        audit_values(
+            uow.now, actor, "credit_note.issued", subject=("credit_note", note_id), after=issued
+        ),
+        audit_values(
+            uow.now,
+            actor,
+            "invoice.cancelled",
+            subject=("invoice", invoice.id),
+            before={"status": invoice.status},
+            after={"status": "canceled", "credit_note_id": note_id},
+        ),
+    ]
+    await conn.execute(AUDIT_INSERT, audits)
+    note = statements.note_view(note_id, values, invoice.number, line_views)
+    if kind != CreditNoteKind.SPLIT:  # a split's message is the split's (`invoice_split`)
+        message = crediting.CreditNoteIssued(
+            credit_note_id=note_id,
+            credit_note_number=note.number,
+            credit_note_kind=kind,
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            total_minor=total,
+            settled_minor=settled,
+            refund_minor=refund,
+            account_credit_minor=credit,
+            currency=invoice.currency,
+            **crediting.speaker(uow, reason, actor),
+            undo_until=note.undo_until,
+        )
+        outbox = outbox_values(invoice.customer_id, message.kind, message.payload(), uow.now)
+        await conn.execute(OUTBOX_INSERT, outbox)
+    view = statements.invoice_view(row, lines)
+    statements.keep_session_current(uow.session, view)
+    return Cancellation(view, note, already_cancelled=False)
 
 
 async def approve_cancellation(
@@ -153,9 +351,13 @@ class CancellationUndone(CustomerMessage, kind="cancellation_undone"):
 
 async def cancel_draft(uow: UnitOfWork, invoice: Invoice, reason: str, actor: Actor) -> None:
     """A draft was never issued: it is cancelled with no credit note and no message."""
+    await _cancel_draft(uow, invoice.id, reason, actor)
+
+
+async def _cancel_draft(uow: UnitOfWork, invoice_id: int, reason: str, actor: Actor) -> None:
     await repo.change_invoice(
         uow.session,
-        invoice.id,
+        invoice_id,
         Invoice.status == InvoiceStatus.DRAFT,
         status=InvoiceStatus.CANCELED,
         cancelled_at=uow.now,
@@ -164,7 +366,7 @@ async def cancel_draft(uow: UnitOfWork, invoice: Invoice, reason: str, actor: Ac
     uow.audit(
         actor,
         "invoice.cancelled",
-        subject=("invoice", invoice.id),
+        subject=("invoice", invoice_id),
         before={"status": "draft"},
         after={"status": "canceled"},
     )
@@ -260,14 +462,3 @@ async def terminate_service(uow: UnitOfWork, cmd: TerminateService) -> Terminati
         ),
     )
     return Termination(repo.service_view(service), tuple(cancellations))
-
-
-async def _answer(
-    uow: UnitOfWork, invoice_id: int, note_id: int, *, already: bool
-) -> Cancellation:
-    await uow.session.flush()
-    return Cancellation(
-        await repo.invoice_view(uow.session, invoice_id),
-        await repo.credit_note_view(uow.session, note_id),
-        already_cancelled=already,
-    )

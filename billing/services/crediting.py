@@ -226,14 +226,12 @@ def _announce(
         actor,
         "credit_note.issued",
         subject=("credit_note", note.id),
-        after={
-            "number": note.number,
-            "total_minor": note.total_minor,
-            "settled_minor": note.settled_minor,
-            "refund_minor": note.refund_minor,
-            "account_credit_minor": note.account_credit_minor,
-            "invoice_status": status,
-        },
+        after=issued_after(
+            note.number,
+            note.total_minor,
+            (note.settled_minor, note.refund_minor, note.account_credit_minor),
+            status,
+        ),
     )
     if note.kind == CreditNoteKind.SPLIT:
         return
@@ -256,13 +254,33 @@ def _announce(
     )
 
 
+def issued_after(
+    number: int | None, total: int, parts: tuple[int, int, int], invoice_status: str
+) -> dict[str, object]:
+    """The `after` of an issued note's audit row: its number, total, and what it settled,
+    refunded and credited (`parts`), and the invoice's status since."""
+    settled, refund, credit = parts
+    return {
+        "number": number,
+        "total_minor": total,
+        "settled_minor": settled,
+        "refund_minor": refund,
+        "account_credit_minor": credit,
+        "invoice_status": invoice_status,
+    }
+
+
 def _speaker(uow: UnitOfWork, note: CreditNote, actor: Actor) -> dict[str, str | None]:
+    return speaker(uow, note.reason, actor)
+
+
+def speaker(uow: UnitOfWork, reason: str, actor: Actor) -> dict[str, str | None]:
     """B3: a note the company's billing system caused speaks as the company, and shows a reason
     only when the system gave one."""
     if actor.kind is not ActorKind.API:
-        return {"reason": note.reason, "cancelled_by": None}
+        return {"reason": reason, "cancelled_by": None}
     company = uow.settings.billing.seller.name
-    given = note.reason if note.reason != rules.company_reason(company) else None
+    given = reason if reason != rules.company_reason(company) else None
     return {"reason": given, "cancelled_by": company}
 
 

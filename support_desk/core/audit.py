@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, Table, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from support_desk.core.actors import Actor
 from support_desk.core.db import Base, JSONType, UTCDateTime
 
 
@@ -26,3 +27,28 @@ class AuditRow(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[Any] = mapped_column(JSONType, nullable=True)
     after: Mapped[Any] = mapped_column(JSONType, nullable=True)
+
+
+AUDIT_INSERT = insert(cast(Table, AuditRow.__table__))  # Core: one row, or many in one executemany
+
+
+def audit_values(
+    at: datetime,
+    actor: Actor,
+    action: str,
+    *,
+    subject: tuple[str, object],
+    before: Any = None,
+    after: Any = None,
+) -> dict[str, Any]:
+    """The row `UnitOfWork.audit` writes, as the parameters of `AUDIT_INSERT`."""
+    return {
+        "at": at,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.id,
+        "action": action,
+        "subject_type": subject[0],
+        "subject_id": str(subject[1]),
+        "before": before,
+        "after": after,
+    }

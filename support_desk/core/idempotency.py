@@ -17,10 +17,10 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol, TypeVar, get_type_hints
+from typing import Any, Protocol, TypeVar, cast, get_type_hints
 
 from pydantic import TypeAdapter
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import String, Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,10 +85,8 @@ class Idempotency:
             "created_at": self._now,
             "result": None,
         }
-        dialect = self._session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(IdempotencyRow).values(**values).on_conflict_do_nothing()
-        if (await self._session.execute(stmt)).rowcount == 1:  # type: ignore[attr-defined]
+        reserve = _RESERVE[self._session.get_bind().dialect.name]
+        if (await self._session.execute(reserve, values)).rowcount == 1:  # type: ignore[attr-defined]
             self._reserved.add(key)
             return None
         row = (
@@ -106,10 +104,17 @@ class Idempotency:
         key = getattr(command, "idempotency_key", None)
         if key and key in self._reserved:
             dumped = _adapter(type(result)).dump_python(result, mode="json")  # type: ignore[arg-type]
-            await self._session.execute(
-                update(IdempotencyRow).where(IdempotencyRow.key == key).values(result=dumped)
-            )
+            await self._session.execute(_REMEMBER, {"b_key": key, "result": dumped})
         return result
+
+
+_KEYS = cast(Table, IdempotencyRow.__table__)
+# Core statements, built once: no ORM compilation, no identity-map synchronisation per request
+_RESERVE = {
+    "postgresql": pg_insert(_KEYS).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(_KEYS).on_conflict_do_nothing(),
+}
+_REMEMBER = update(_KEYS).where(_KEYS.c.key == bindparam("b_key", type_=_KEYS.c.key.type))
 
 
 class HasIdempotency(Protocol):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Table, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from support_desk.core.db import Base, JSONType, UTCDateTime
@@ -41,3 +41,26 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+OUTBOX_INSERT = insert(cast(Table, OutboxRow.__table__))  # Core: the row `UnitOfWork.notify` adds
+
+
+def outbox_values(
+    customer_id: int | None, kind: str, payload: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A pending message's row, as the parameters of `OUTBOX_INSERT`: every column given, as
+    the ORM's INSERT gives them."""
+    return {
+        "customer_id": customer_id,
+        "kind": kind,
+        "payload": payload,
+        "created_at": now,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_owner": None,
+        "lease_until": None,
+        "sent_at": None,
+        "last_error": None,
+    }

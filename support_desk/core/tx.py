@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from support_desk.core.actors import Actor
-from support_desk.core.audit import AuditRow
+from support_desk.core.audit import AuditRow, audit_values
 from support_desk.core.clock import Clock
 from support_desk.core.db import READ_ONLY, is_transient
 from support_desk.core.errors import DomainError
@@ -57,18 +57,8 @@ class UnitOfWork:
         after: Any = None,
     ) -> None:
         """Record a change (T6) in the same transaction as the change itself."""
-        self.session.add(
-            AuditRow(
-                at=self.now,
-                actor_kind=actor.kind.value,
-                actor_id=actor.id,
-                action=action,
-                subject_type=subject[0],
-                subject_id=str(subject[1]),
-                before=before,
-                after=after,
-            )
-        )
+        values = audit_values(self.now, actor, action, subject=subject, before=before, after=after)
+        self.session.add(AuditRow(**values))
 
     @overload
     def notify(self, customer_id: int, message: CustomerMessage, /) -> None: ...

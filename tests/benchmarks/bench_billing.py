@@ -10,13 +10,17 @@ watch; absolute rates move with the machine.
 
 Each configuration cancels its own pre-issued invoices (never measured) with `tx.run`, as the
 bot and the console do. CPU is this process's (Python, the driver, and SQLite itself, which runs
-in-process); PostgreSQL's server CPU is not included.
+in-process); PostgreSQL's server CPU is not included. "stmts/op" counts the SQL statements each
+operation sent (a `before_cursor_execute` listener on the engine; BEGIN, which SQLite's writers
+send as BEGIN IMMEDIATE and asyncpg sends by itself, and COMMIT are not counted), and "CPU ×" is
+the operation's CPU per op over the bare insert's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import platform
 import sqlite3
@@ -27,7 +31,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import billing
 from billing.commands import CancelInvoice, CreateCustomer, IssueInvoice, NewLine
@@ -57,6 +62,7 @@ class Result:
     seconds: float
     cpu_seconds: float
     latencies: tuple[float, ...]  # sorted, in seconds
+    statements: int = 0  # SQL statements sent while measuring, BEGIN and COMMIT left out
 
     @property
     def rate(self) -> float:
@@ -68,8 +74,34 @@ class Result:
         return 1000 * self.latencies[rank - 1]
 
     @property
-    def cpu_per_1000(self) -> float:
+    def cpu_ms(self) -> float:
+        """CPU milliseconds per operation."""
         return 1000 * self.cpu_seconds / self.ops
+
+    @property
+    def statements_per_op(self) -> float:
+        return self.statements / self.ops
+
+
+class StatementCounter:
+    """Counts the statements an engine sends (BEGIN left out), from `before_cursor_execute`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith("BEGIN"):
+            self.count += 1
+
+
+async def counted(
+    counter: StatementCounter, ops: int, callers: int, op: Callable[[int], Awaitable[object]]
+) -> Result:
+    """`drive`, with the statements sent meanwhile."""
+    before = counter.count
+    result = await drive(ops, callers, op)
+    return dataclasses.replace(result, statements=counter.count - before)
 
 
 async def drive(ops: int, callers: int, op: Callable[[int], Awaitable[object]]) -> Result:
@@ -131,9 +163,10 @@ async def measure(tx: Transactor, dialect: str, ops: int, callers: int) -> Row:
         await tx.run(billing.cancel_invoice, cmd)
 
     invoices = await issue_invoices(tx, ops)
+    counter = StatementCounter(engine)
     await drive(min(ops, 20), callers, bare)  # warm the pool and the caches
-    bare_result = await drive(ops, callers, bare)
-    cancel_result = await drive(ops, callers, cancel)
+    bare_result = await counted(counter, ops, callers, bare)
+    cancel_result = await counted(counter, ops, callers, cancel)
     return Row(dialect, callers, cancel_result, bare_result)
 
 
@@ -178,14 +211,17 @@ async def postgres_database(admin_url: str, name: str) -> str | None:
 
 
 def report(version: str, rows: list[Row]) -> None:
-    """One line per configuration: the cancellation figures, the ceiling, and their ratio."""
+    """Two lines per configuration: the cancellation and the ceiling; the ratio of their rates
+    and of their CPU per operation on the first."""
     for r in rows:
         for kind, res in (("cancel", r.cancel), ("bare insert", r.bare)):
-            ratio = f"{r.cancel.rate / r.bare.rate:6.2f}" if kind == "cancel" else "     -"
+            first = kind == "cancel"
+            ratio = f"{r.cancel.rate / r.bare.rate:6.3f}" if first else "     -"
+            cpu_x = f"{r.cancel.cpu_ms / r.bare.cpu_ms:6.1f}" if first else "     -"
             print(
                 f"{r.backend + ' ' + version:<18} {r.callers:>7} {kind:<12} {res.ops:>6} "
                 f"{res.rate:>9.1f} {res.percentile_ms(50):>8.2f} {res.percentile_ms(99):>8.2f} "
-                f"{res.cpu_per_1000:>10.2f} {ratio}"
+                f"{res.cpu_ms:>10.2f} {cpu_x} {res.statements_per_op:>9.1f} {ratio}"
             )
 
 
@@ -215,7 +251,7 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     print(
         f"{'backend':<18} {'callers':>7} {'kind':<12} {'ops':>6} {'ops/s':>9} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'CPU s/1k':>10} ratio"
+        f"{'p99 ms':>8} {'CPU ms/op':>10} {'CPU ×':>6} {'stmts/op':>9} ratio"
     )
     with tempfile.TemporaryDirectory(prefix="sd-bench-") as tmp:
         for backend in backends:
@@ -227,7 +263,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 sys.exit(f"unknown backend {backend!r}")
             if url is not None:
                 report(*await run_backend(url, args.invoices, callers))
-    print("ratio = cancellations/s ÷ bare inserts/s at the same concurrency on the same DB.")
+    print(
+        "ratio = cancellations/s ÷ bare inserts/s at the same concurrency on the same DB; "
+        "CPU × = a cancellation's CPU ÷ a bare insert's"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
