@@ -75,8 +75,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if getattr(route, "name", None) in PUBLIC_ROUTES:
         return await handler(request)
     token = bearer_token(request)
-    if request.method == "GET" and token is not None:
-        request[BEARER] = token  # a read looks its key up in its own transaction
+    if token is not None:
+        request[BEARER] = token  # looked up in the work's own transaction (web.platform.http)
     else:
         request[API_KEY] = await authenticate(request)
     status = 500

@@ -102,11 +102,54 @@ def answer(status: int, model: BaseModel) -> Answer:
     )
 
 
+@dataclass(slots=True)
+class Credentials:
+    """A request's credentials: its bearer token, and its key once looked up, inside the
+    transaction of the work itself (one transaction less per call)."""
+
+    token: str | None
+    key: ApiKey | None
+    idempotency: str | None = None
+
+    @classmethod
+    def of(cls, request: web.Request) -> Credentials:
+        idempotency = request.get(IDEMPOTENCY) or request.get(SIGNED)
+        return cls(request.get(BEARER), request.get(API_KEY), idempotency)
+
+    @property
+    def actor(self) -> Actor:  # whom a refusal's audit row names (Transactor.run)
+        return Actor.api(self.key.name) if self.key else Actor.system("unknown")
+
+    async def caller(self, uow: UnitOfWork) -> Caller:
+        if self.key is None and self.token is not None:
+            self.key = await bearer_key(uow, self.token)
+        if self.key is None:
+            raise Unauthorized
+        return Caller(self.key, self.idempotency)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The request as its idempotency keys remember it (B13)."""
+
+    keys: tuple[str, ...]
+    method: str
+    path: str
+    body: str
+
+    def calls(self, key: ApiKey) -> tuple[HttpCall, ...]:
+        return tuple(
+            HttpCall(f"http:{key.id}:{k}", self.method, self.path, self.body) for k in self.keys
+        )
+
+
 async def _answer_once(
-    uow: UnitOfWork, calls: tuple[HttpCall, ...], caller: Caller, work: Work, asked: Request
+    uow: UnitOfWork, who: Credentials, work: Work, asked: Request, fingerprint: Fingerprint
 ) -> Answer:
     """Replay the first answer to any of the request's keys (its Idempotency-Key, and for a
     signed request its signature, so a captured request cannot run again under a new key)."""
+    caller = await who.caller(uow)
+    calls = fingerprint.calls(caller.key)
     guard = Idempotency(uow.session, uow.now)  # its own: billing's services use uow.idempotency
     result = await _earlier_answer(guard, calls)
     if result is None:
@@ -127,10 +170,6 @@ async def _earlier_answer(guard: Idempotency, calls: tuple[HttpCall, ...]) -> An
     return earlier
 
 
-def caller_of(request: web.Request) -> Caller:
-    return Caller(request[API_KEY], request.get(IDEMPOTENCY) or request.get(SIGNED))
-
-
 async def respond(
     request: web.Request, body: BaseModel | None, work: Work, *, idempotent: bool = True
 ) -> web.Response:
@@ -138,28 +177,36 @@ async def respond(
 
     `idempotent=False` is for answers that must not be stored (a link token is a secret).
     """
-    caller = caller_of(request)
-    canonical = "" if body is None else body.model_dump_json()
-    keys = {caller.idempotency, request.get(SIGNED)} - {None} if idempotent else set()
-    calls = tuple(
-        HttpCall(f"http:{caller.key.id}:{key}", request.method, request.path, canonical)
-        for key in sorted(k for k in keys if k is not None)
+    who = Credentials.of(request)
+    keys = {who.idempotency, request.get(SIGNED)} - {None} if idempotent else set()
+    fingerprint = Fingerprint(
+        tuple(sorted(k for k in keys if k is not None)),
+        request.method,
+        request.path,
+        "" if body is None else body.model_dump_json(),
     )
     tx, asked = request.config_dict[API_TX], Request.of(request)
     try:
-        result = await tx.run(_answer_once, calls, caller, work, asked)
+        result = await tx.run(_answer_once, who, work, asked, fingerprint)
     except DomainError as refusal:
-        if not calls or not _final(refusal):
+        if not fingerprint.keys or not _final(refusal) or who.key is None:
             raise
         rendered = request[RENDER_REFUSAL](refusal, tx.clock.now())
         refused = Answer(rendered.status, rendered.text or "")
         try:
-            result = await tx.run(_remember_refusal, calls, refused, caller, asked)
+            result = await tx.run(_remember_refusal, who, refused, asked, fingerprint)
         except RequestInProgress:  # a twin holds a key: it answers it, this rolls back
-            return web.Response(
-                status=refused.status, text=refused.body, content_type="application/json"
-            )
-    request[CALL_RECORDED] = True
+            return _sent(request, who, refused, recorded=False)
+    return _sent(request, who, result, recorded=True)
+
+
+def _sent(
+    request: web.Request, who: Credentials, result: Answer, *, recorded: bool
+) -> web.Response:
+    """The answer; the key, once looked up, is the middleware's to audit a failure with."""
+    if who.key is not None:
+        request[API_KEY] = who.key
+    request[CALL_RECORDED] = recorded
     return web.Response(status=result.status, text=result.body, content_type="application/json")
 
 
@@ -172,11 +219,13 @@ def _final(refusal: DomainError) -> bool:
 
 
 async def _remember_refusal(
-    uow: UnitOfWork, calls: tuple[HttpCall, ...], refused: Answer, caller: Caller, asked: Request
+    uow: UnitOfWork, who: Credentials, refused: Answer, asked: Request, fingerprint: Fingerprint
 ) -> Answer:
     """Keep the refusal as the keys' answer (its transaction rolled back, so this is a new
     one): a replay gets these bytes again, and nothing else is written or audited for it. A
     twin that answered first keeps its answer, and that is the answer here too."""
+    caller = await who.caller(uow)
+    calls = fingerprint.calls(caller.key)
     guard = Idempotency(uow.session, uow.now)
     refused = await _earlier_answer(guard, calls) or refused
     for call in calls:
@@ -189,31 +238,13 @@ async def read(request: web.Request, work: Work) -> web.Response:
     """Look the key up, run `work` and record the call (T6) in one transaction, with no
     idempotency: the audit row needs a write anyway, and one transaction costs less than three
     (the key's, the read's, the record's)."""
-    reader = _Reader(request.get(BEARER), request.get(API_KEY))
-    result = await request.config_dict[API_TX].run(_read, reader, work, Request.of(request))
-    assert reader.key is not None  # _read looked it up or refused
-    request[API_KEY], request[CALL_RECORDED] = reader.key, True
-    return web.Response(status=result.status, text=result.body, content_type="application/json")
+    who = Credentials.of(request)
+    result = await request.config_dict[API_TX].run(_read, who, work, Request.of(request))
+    return _sent(request, who, result, recorded=True)
 
 
-@dataclass(slots=True)
-class _Reader:
-    """A GET's credentials: its bearer token, and its key once looked up."""
-
-    token: str | None
-    key: ApiKey | None
-
-    @property
-    def actor(self) -> Actor:  # whom a refusal's audit row names
-        return Actor.api(self.key.name) if self.key else Actor.system("unknown")
-
-
-async def _read(uow: UnitOfWork, reader: _Reader, work: Work, asked: Request) -> Answer:
-    if reader.key is None and reader.token is not None:
-        reader.key = await bearer_key(uow, reader.token)
-    if reader.key is None:
-        raise Unauthorized
-    caller = Caller(reader.key, None)
+async def _read(uow: UnitOfWork, who: Credentials, work: Work, asked: Request) -> Answer:
+    caller = await who.caller(uow)
     result = await work(uow, caller)
     asked.record(uow, caller, result)
     return result
