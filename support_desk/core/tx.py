@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
@@ -181,6 +181,34 @@ class Transactor:
                     after={"code": refusal.code, "details": details},
                 )
             )
+
+    async def run_core(
+        self,
+        statements: Callable[Concatenate[AsyncConnection, datetime, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One write transaction on a bare connection, for a hot path written as Core statements
+        (the bot's inbox and delivery marks): no ORM session and no unit of work, otherwise as
+        `run`: the same write turn, BEGIN IMMEDIATE on SQLite, retries of transient errors, and
+        no network call inside (D9). `statements(connection, now, ...)` must not commit."""
+        attempt = 0
+        while True:
+            attempt += 1
+            token = _IN_TRANSACTION.set(True)
+            try:
+                async with self._turn(), self.engine.begin() as connection:
+                    return await statements(connection, self.clock.now(), *args, **kwargs)
+            except DBAPIError as exc:
+                if not is_transient(exc) or attempt > self._retries():
+                    raise
+                log.info(
+                    "retrying %s after %s (attempt %d)", statements.__name__, exc.orig, attempt
+                )
+            finally:
+                _IN_TRANSACTION.reset(token)
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
 
     async def read(
         self,

@@ -52,7 +52,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import build_dispatcher
 from bot.chats import link_chat
-from bot.emulator import BotApiEmulator, EmulatedUser
+from bot.emulator import BotApiEmulator, ChatMessage, EmulatedUser
+from bot.money_callbacks import ListCD
 from bot.transport.delivery import DeliveryWorker
 from bot.transport.documents import credit_note_loader
 from bot.transport.inbox import InboxProcessor
@@ -224,7 +225,15 @@ async def open_loop(
     return summary(latencies, count, elapsed, cpu)
 
 
-TAPS = ("/invoices", "open invoice", "Cancel invoice", "Yes, cancel it", "Undo cancellation")
+TAPS = (
+    "/invoices",
+    "back to the list",
+    "open invoice",
+    "Cancel invoice",
+    "Yes, cancel it",
+    "Undo cancellation",
+)
+BACK = ListCD(page=1).pack()
 
 
 @dataclass
@@ -247,6 +256,11 @@ async def taps(
     results = {name: TapResult([], [], []) for name in TAPS}
     world, feed = emulator.world, emulator.feed
 
+    def now(message: ChatMessage) -> ChatMessage:
+        current = world.find(message.chat_id, message.message_id)
+        assert current is not None
+        return current
+
     async def tap(name: str, make: Callable[[], dict[str, Any]]) -> None:
         cpu, calls = time.process_time(), len(world.calls)
         update = make()
@@ -262,12 +276,14 @@ async def taps(
         result.cpu_handler.append(handled - cpu)
         result.cpu_total.append(done - cpu)
 
-    for _ in range(cycles):
-        await tap("/invoices", lambda: user.send("/invoices"))
-        listing = user.received()[-1]
-        opened = listing.buttons()[0]["callback_data"]
-        await tap("open invoice", partial(user.press, opened, listing))
-        for label in TAPS[2:]:
+    await tap("/invoices", partial(user.send, "/invoices"))  # once: commands are throttled
+    listing = user.received()[-1]
+    for cycle in range(cycles):
+        if cycle:  # from the invoice's page back to the list (the same message, edited)
+            await tap("back to the list", partial(user.press, BACK, now(listing)))
+        opened = now(listing).buttons()[0]["callback_data"]
+        await tap("open invoice", partial(user.press, opened, now(listing)))
+        for label in TAPS[3:]:
             await tap(label, partial(user.press, label))
     return results
 
@@ -380,7 +396,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("database_url", nargs="?", default="")
     parser.add_argument("--rate", default="30,60", help="open loop: updates/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop: per case")
-    parser.add_argument("--cycles", type=int, default=20, help="taps: cycles of five taps")
+    parser.add_argument("--cycles", type=int, default=20, help="taps: cycles of taps")
     parser.add_argument("--only", default="closed,open,taps")
     args = parser.parse_args(argv)
     args.users = [int(u) for u in args.users.split(",")]
