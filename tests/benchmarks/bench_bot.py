@@ -17,7 +17,7 @@ Three loads:
 Prints updates/s, p50/p99/max latency, CPU ms per update, and product/ceiling ratios.
 
     python tests/benchmarks/bench_bot.py [updates=2000] [users=1,100] [database_url]
-        [--rate 30,60] [--seconds 10] [--cycles 20] [--only closed,open,taps]
+        [--rate 30,60] [--seconds 10] [--cycles 20] [--only closed,open,taps] [--no-gc-freeze]
 
 The emulator, the bot and the load share the process (and its CPU): figures are relative.
 """
@@ -151,6 +151,23 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await server.close()
 
 
+class GcClock:
+    """Seconds spent in garbage collections so far (gc.callbacks)."""
+
+    spent = 0.0
+    _started = 0.0
+
+    @classmethod
+    def tick(cls, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            cls._started = time.perf_counter()
+        else:
+            cls.spent += time.perf_counter() - cls._started
+
+
+gc.callbacks.append(GcClock.tick)
+
+
 @dataclass
 class Result:
     rate: float
@@ -158,6 +175,7 @@ class Result:
     p99: float
     worst: float
     cpu_per_update: float  # ms
+    gc_per_update: float = 0.0  # ms
 
 
 def rank(ordered: list[float], fraction: float) -> float:
@@ -165,7 +183,9 @@ def rank(ordered: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def summary(latencies: list[float], count: int, elapsed: float, cpu: float) -> Result:
+def summary(
+    latencies: list[float], count: int, elapsed: float, cpu: float, gc_spent: float
+) -> Result:
     ordered = sorted(latencies)
     return Result(
         count / elapsed,
@@ -173,6 +193,7 @@ def summary(latencies: list[float], count: int, elapsed: float, cpu: float) -> R
         rank(ordered, 0.99) * 1000,
         ordered[-1] * 1000,
         cpu / count * 1000,
+        (GcClock.spent - gc_spent) / count * 1000,
     )
 
 
@@ -188,10 +209,10 @@ async def closed_loop(
             replies = await person.wait_for_messages(i + 1, timeout=60)
             latencies.append(replies[i].received_at - emulator.feed.first_posted[update_id])
 
-    cpu, started = time.process_time(), time.perf_counter()
+    cpu, started, gc_spent = time.process_time(), time.perf_counter(), GcClock.spent
     await asyncio.gather(*(converse(person) for person in people))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return summary(latencies, users * per_user, elapsed, cpu)
+    return summary(latencies, users * per_user, elapsed, cpu, gc_spent)
 
 
 async def open_loop(
@@ -208,7 +229,7 @@ async def open_loop(
     chance = random.Random(base_id)  # the same arrivals for every path
     sent: dict[str, float] = {}
     count = int(rate * seconds)
-    cpu, started = time.process_time(), time.perf_counter()
+    cpu, started, gc_spent = time.process_time(), time.perf_counter(), GcClock.spent
     deadline = time.monotonic()
     for n in range(count):
         deadline += chance.expovariate(rate)
@@ -222,7 +243,7 @@ async def open_loop(
     )
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies = [m.received_at - sent[m.text or ""] for p in people for m in p.received()]
-    return summary(latencies, count, elapsed, cpu)
+    return summary(latencies, count, elapsed, cpu, gc_spent)
 
 
 TAPS = (
@@ -309,14 +330,14 @@ async def run_case(
 PATHS = (("ceiling (aiogram echo)", ceiling_bot), ("inbox + SQL FSM", product_bot))
 HEADER = (
     f"{'users':>5} {'path':<24} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-    f"{'cpu ms':>7}"
+    f"{'cpu ms':>7} {'gc ms':>6}"
 )
 
 
 def row(users: int, name: str, r: Result) -> str:
     return (
         f"{users:>5} {name:<24} {r.rate:>7.0f} {r.p50:>8.1f} {r.p99:>8.1f} {r.worst:>8.1f} "
-        f"{r.cpu_per_update:>7.2f}"
+        f"{r.cpu_per_update:>7.2f} {r.gc_per_update:>6.3f}"
     )
 
 
@@ -325,7 +346,9 @@ async def main(args: argparse.Namespace) -> None:
     await asyncio.to_thread(upgrade, database_url)
     engine = make_engine(database_url)
     tx = Transactor(engine, SystemClock(), Settings(database_url=database_url))
-    gc.freeze()  # aiogram's import-time objects out of every collection (docs/performance.md)
+    if args.gc_freeze:  # start-up's objects out of every collection, as `support-desk run` does
+        gc.collect()
+        gc.freeze()
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  db: {engine.dialect.name}")
     base = 1_000_000
     echo_cpu: float | None = None
@@ -398,6 +421,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop: per case")
     parser.add_argument("--cycles", type=int, default=20, help="taps: cycles of taps")
     parser.add_argument("--only", default="closed,open,taps")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false")
     args = parser.parse_args(argv)
     args.users = [int(u) for u in args.users.split(",")]
     args.rate = [float(r) for r in args.rate.split(",")]
