@@ -165,7 +165,7 @@ class DeliveryWorker:
         return False
 
     async def _mark_sent(self, outbox_ids: list[int]) -> list[int]:
-        return await self.tx.run_core(store.mark_sent_many, outbox_ids, self.owner)
+        return await self.tx.run_statement(store.mark_sent_many, outbox_ids, self.owner)
 
     def _lease_is_fresh(self, outbox_id: int) -> bool:
         """Our lease has more than three quarters of its time left: no worker can have taken

@@ -88,9 +88,10 @@ class InboxProcessor:
         would answer 500 (or fail the poll) and Telegram would send it again forever."""
         leased_at = self.tx.clock.now()
         updates = [raw for raw in updates if _storable(raw)]
-        new = await self.tx.run_core(
-            store.store_new, updates, self.owner, self.policy.lease_seconds
-        )
+        # one update (the webhook's) is one INSERT, atomic by itself; a poll's batch is one
+        # transaction
+        run = self.tx.run_statement if len(updates) == 1 else self.tx.run_core
+        new = await run(store.store_new, updates, self.owner, self.policy.lease_seconds)
         for raw in new:
             self._submit(raw, leased_at)
         return len(new)
@@ -153,7 +154,7 @@ class InboxProcessor:
             await self._done.add(update_id)
 
     async def _finish(self, update_ids: list[int]) -> list[int]:
-        return await self.tx.run_core(store.finish_many, update_ids, self.owner)
+        return await self.tx.run_statement(store.finish_many, update_ids, self.owner)
 
     async def sweep(self) -> int:
         """Take over due and abandoned updates; returns how many were started."""

@@ -120,7 +120,7 @@ class SqlStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name, value = self._key(key), state.state if isinstance(state, State) else state
-        await self.tx.run_core(_write, name, "state", value)
+        await self.tx.run_statement(_write, name, "state", value)
         copy = self._copies.get(name)
         if copy is not None:
             self._keep(name, value, copy[1])
@@ -130,7 +130,7 @@ class SqlStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         name, value = self._key(key), dict(data)
-        await self.tx.run_core(_write, name, "data", value)
+        await self.tx.run_statement(_write, name, "data", value)
         copy = self._copies.get(name)
         if copy is not None:
             self._keep(name, copy[0], value)
@@ -144,7 +144,7 @@ class SqlStorage(BaseStorage):
         if copy is None:
             return dict(await self.tx.run(_merge, name, dict(data)))
         merged = {**copy[1], **data}
-        await self.tx.run_core(_write, name, "data", merged)
+        await self.tx.run_statement(_write, name, "data", merged)
         self._keep(name, copy[0], merged)
         return dict(merged)
 

@@ -235,3 +235,32 @@ def test_the_text_filters_of_the_routers_every_text_passes_run_on_the_event_loop
     assert filters and all(f.awaitable for f in filters), [
         f.callback for f in filters if not f.awaitable
     ]
+
+
+async def test_a_single_statement_write_commits_by_itself_and_leaves_transactions_whole(
+    tx: Transactor, engine: AsyncEngine, emulator: BotApiEmulator
+) -> None:
+    """`run_statement` sends no BEGIN (SQLite) / runs in autocommit (PostgreSQL); the pooled
+    connection it used is an ordinary transactional one again for the next unit of work."""
+    first, second = updates(emulator, 2)
+    begins = statements(engine, "BEGIN")
+    assert await tx.run_statement(inbox_store.store_new, [first], "p", 60.0) == [first]
+    sent_begin = list(begins)
+
+    class Boom(Exception):
+        pass
+
+    async def half_done(uow: UnitOfWork) -> None:
+        await inbox_store.record(uow, [second], "p", 60.0)
+        await uow.session.flush()
+        raise Boom
+
+    for _ in range(3):  # whichever pooled connection it gets, the unit of work rolls back whole
+        with pytest.raises(Boom):
+            await tx.run(half_done)
+
+    async def ids(uow: UnitOfWork) -> list[int]:
+        return list((await uow.session.scalars(select(InboxRow.update_id))).all())
+
+    assert await tx.read(ids) == [first["update_id"]]
+    assert sent_begin == []
