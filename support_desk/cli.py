@@ -107,7 +107,7 @@ async def _demo_database(settings: Settings, tx: Transactor) -> bool:
 async def _serve_app(runtime: Runtime, demo_chat_url: str | None) -> None:
     from aiohttp import web
 
-    from support_desk.wiring import build_web_app
+    from support_desk.wiring import build_web_app, freeze_start_up_objects
 
     app = build_web_app(runtime, demo_chat_url)
     if demo_chat_url is not None:
@@ -118,6 +118,7 @@ async def _serve_app(runtime: Runtime, demo_chat_url: str | None) -> None:
     await runner.setup()
     site = web.TCPSite(runner, runtime.settings.http_host, runtime.settings.http_port)
     await site.start()
+    freeze_start_up_objects()
     host, port = runner.addresses[0][:2]  # the bound port, also when settings asked for 0
     home = f"http://{host}:{port}/"
     print(f"support-desk is serving on {home}")

@@ -15,6 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot import money_keyboards as kb
 from bot.access import require_link
 from bot.chats import ChatLink
+from bot.handlers.filters import command_text
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, edit, plain
 from bot.money_access import check
@@ -90,6 +91,6 @@ def make_router() -> Router:
 
 def make_catchall_router() -> Router:
     router = Router(name=f"{__name__}.catchall")
-    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unknown_command, command_text)
     router.message.register(cannot_read)
     return router

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -21,6 +21,7 @@ from bot import keyboards_requests as kb
 from bot.access import require_link
 from bot.callbacks_requests import QuestionAct, QuestionCD, TicketAct, TicketCD, TicketsCD
 from bot.chats import ChatLink
+from bot.handlers.filters import plain_text
 from bot.handlers.flow import Waiting, begin, leave
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, edit, say
@@ -222,9 +223,9 @@ def make_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.middleware(CallbackGuard(authorise_request))
     router.message.register(list_tickets, Command("tickets"))
-    router.message.register(reply_typed, Waiting.reply, F.text, ~F.text.startswith("/"))
-    router.message.register(question_typed, Waiting.question, F.text, ~F.text.startswith("/"))
-    router.message.register(swipe_replied, F.text, ~F.text.startswith("/"), replied_ticket)
+    router.message.register(reply_typed, StateFilter(Waiting.reply), plain_text)
+    router.message.register(question_typed, StateFilter(Waiting.question), plain_text)
+    router.message.register(swipe_replied, plain_text, replied_ticket)
     on_press = router.callback_query.register
     on_press(page_pressed, TicketsCD.filter())
     on_press(ticket_pressed, TicketCD.filter(F.act == TicketAct.SHOW))

@@ -9,7 +9,7 @@ press is re-authorised against the chat link (`own_ticket`), never trusted from 
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -19,6 +19,7 @@ from bot.access import record_refusal, require_link
 from bot.callbacks import RateCD, ReplyCD
 from bot.chats import ChatLink
 from bot.handlers import my_tickets
+from bot.handlers.filters import plain_text
 from bot.handlers.middlewares import CallbackGuard
 from bot.handlers.replies import Speech, button_key, drop_buttons, edit, say
 from support_desk.core.errors import NotFound, PermissionDenied
@@ -123,7 +124,7 @@ async def rate_pressed(
 def make_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.middleware(CallbackGuard(own_ticket))
-    router.message.register(customer_wrote, F.text, ~F.text.startswith("/"))
+    router.message.register(customer_wrote, plain_text)
     router.callback_query.register(reply_chosen, ReplyCD.filter())
     router.callback_query.register(rate_pressed, RateCD.filter())
     return router

@@ -6,6 +6,9 @@ them (aiogram's event isolation then serialises their handlers, across processes
 The sweeper re-runs updates whose handler failed and those a dead process left behind (O5).
 An update already in flight here is never started a second time: its lease may pass while it
 waits for its turn, and the sweeper would otherwise claim and start it again.
+The webhook's insert is one prebuilt Core statement on a bare connection, and the "done" marks
+of updates that end together are one UPDATE (group commit); each update still waits for its own
+mark before the same user's next update starts, so a crash leaves exactly what it left before.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
 from bot.transport import inbox_store as store
+from bot.transport.group_commit import GroupCommit
 from support_desk.core.tx import Transactor
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,7 @@ class InboxProcessor:
         self._in_flight: set[int] = set()  # update ids with a task here, from submit to settle
         self._leased_at: dict[int, datetime] = {}  # when this process took each lease
         self._slots = asyncio.Semaphore(self.policy.parallel)
+        self._done = GroupCommit(self._finish)  # "done" marks of updates that end together
 
     async def accept(self, updates: list[store.Raw]) -> int:
         """Store `updates` (one transaction) and start the new ones; returns how many were new.
@@ -83,7 +88,10 @@ class InboxProcessor:
         would answer 500 (or fail the poll) and Telegram would send it again forever."""
         leased_at = self.tx.clock.now()
         updates = [raw for raw in updates if _storable(raw)]
-        new = await self.tx.run(store.record, updates, self.owner, self.policy.lease_seconds)
+        # one update (the webhook's) is one INSERT, atomic by itself; a poll's batch is one
+        # transaction
+        run = self.tx.run_statement if len(updates) == 1 else self.tx.run_core
+        new = await run(store.store_new, updates, self.owner, self.policy.lease_seconds)
         for raw in new:
             self._submit(raw, leased_at)
         return len(new)
@@ -143,7 +151,10 @@ class InboxProcessor:
                 self.policy.retry_delay,
             )
         else:
-            await self.tx.run(store.finish, update_id, self.owner)
+            await self._done.add(update_id)
+
+    async def _finish(self, update_ids: list[int]) -> list[int]:
+        return await self.tx.run_statement(store.finish_many, update_ids, self.owner)
 
     async def sweep(self) -> int:
         """Take over due and abandoned updates; returns how many were started."""

@@ -11,12 +11,13 @@ sweeper.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import InboxRow, InboxStatus
 from support_desk.core.tx import UnitOfWork
@@ -32,6 +33,62 @@ def fits(update_id: object) -> bool:
         and not isinstance(update_id, bool)
         and (update_id in UPDATE_ID_RANGE)
     )
+
+
+INBOX = cast(Table, InboxRow.__table__)
+_INSERTS = {
+    "postgresql": pg_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+    "sqlite": sqlite_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+}
+_FINISH = (
+    update(INBOX)
+    .where(
+        INBOX.c.update_id.in_(bindparam("ids", expanding=True)),
+        INBOX.c.lease_owner == bindparam("owner"),
+        INBOX.c.status == InboxStatus.PROCESSING,
+    )
+    .values(
+        status=InboxStatus.DONE, processed_at=bindparam("at"), lease_owner=None, lease_until=None
+    )
+    .returning(INBOX.c.update_id)
+)
+
+
+async def store_new(
+    connection: AsyncConnection,
+    now: datetime,
+    updates: list[Raw],
+    owner: str,
+    lease_seconds: float,
+) -> list[Raw]:
+    """`record` as one prebuilt Core statement per update on a bare connection (the webhook's
+    hot path, `Transactor.run_core`): the same rows, no ORM session."""
+    statement = _INSERTS[connection.dialect.name]
+    until = now + timedelta(seconds=lease_seconds)
+    new: list[Raw] = []
+    for raw in updates:
+        row = {
+            "update_id": raw["update_id"],
+            "raw": raw,
+            "received_at": now,
+            "status": InboxStatus.PROCESSING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lease_owner": owner,
+            "lease_until": until,
+        }
+        if (await connection.execute(statement, row)).rowcount:
+            new.append(raw)
+    return new
+
+
+async def finish_many(
+    connection: AsyncConnection, now: datetime, update_ids: list[int], owner: str
+) -> list[int]:
+    """`finish` for many updates in one UPDATE (the inbox's group commit); returns the ids that
+    were still ours."""
+    result = await connection.execute(_FINISH, {"ids": update_ids, "owner": owner, "at": now})
+    return [row[0] for row in result.all()]
 
 
 async def record(

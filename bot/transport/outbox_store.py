@@ -10,10 +10,11 @@ on SQLite), and the UPDATE re-checks the condition, so a row is never leased twi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chats import CHAT_LINK_LOCK
 from bot.models import DeliveryProgress, TelegramChat
@@ -155,6 +156,34 @@ async def mark_sent(uow: UnitOfWork, outbox_id: int, owner: str) -> bool:
         lease_until=None,
         last_error=None,
     )
+
+
+OUTBOX = cast(Table, OutboxRow.__table__)
+_MARK_SENT = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        OUTBOX.c.lease_owner == bindparam("owner"),
+        OUTBOX.c.status == OutboxStatus.PENDING,
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("at"),
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+    )
+    .returning(OUTBOX.c.id)
+)
+
+
+async def mark_sent_many(
+    connection: AsyncConnection, now: datetime, outbox_ids: list[int], owner: str
+) -> list[int]:
+    """`mark_sent` for many rows in one prebuilt Core UPDATE on a bare connection (the delivery
+    worker's group commit); returns the ids that were still ours."""
+    result = await connection.execute(_MARK_SENT, {"ids": outbox_ids, "owner": owner, "at": now})
+    return [row[0] for row in result.all()]
 
 
 async def mark_failed(uow: UnitOfWork, outbox_id: int, owner: str, error: str) -> bool:

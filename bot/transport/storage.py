@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
@@ -20,9 +21,10 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import FsmRow
 from support_desk.core.tx import Transactor, UnitOfWork
@@ -38,8 +40,33 @@ def _upsert(uow: UnitOfWork, key: str, values: dict[str, Any]) -> Any:
     )
 
 
-async def _write(uow: UnitOfWork, key: str, /, **values: Any) -> None:
-    await uow.session.execute(_upsert(uow, key, values))
+FSM = cast(Table, FsmRow.__table__)
+
+
+def _prebuilt_upsert(insert: Any, column: str) -> Any:
+    """INSERT the whole row, or on conflict set only `column` (and `updated_at`)."""
+    statement = insert(FSM)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={column: excluded[column], "updated_at": excluded.updated_at},
+    )
+
+
+_UPSERTS = {
+    (dialect, column): _prebuilt_upsert(insert, column)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    for column in ("state", "data")
+}
+
+
+async def _write(
+    connection: AsyncConnection, now: datetime, key: str, column: str, value: Any
+) -> None:
+    """`_upsert` of one column as a prebuilt Core statement on a bare connection (aiogram
+    writes state or data on most updates): the same row, no ORM session."""
+    row = {"key": key, "state": None, "data": {}, column: value, "updated_at": now}
+    await connection.execute(_UPSERTS[connection.dialect.name, column], row)
 
 
 async def _merge(uow: UnitOfWork, key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +120,7 @@ class SqlStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         name, value = self._key(key), state.state if isinstance(state, State) else state
-        await self.tx.run(_write, name, state=value)
+        await self.tx.run_statement(_write, name, "state", value)
         copy = self._copies.get(name)
         if copy is not None:
             self._keep(name, value, copy[1])
@@ -103,7 +130,7 @@ class SqlStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         name, value = self._key(key), dict(data)
-        await self.tx.run(_write, name, data=value)
+        await self.tx.run_statement(_write, name, "data", value)
         copy = self._copies.get(name)
         if copy is not None:
             self._keep(name, copy[0], value)
@@ -117,7 +144,7 @@ class SqlStorage(BaseStorage):
         if copy is None:
             return dict(await self.tx.run(_merge, name, dict(data)))
         merged = {**copy[1], **data}
-        await self.tx.run(_write, name, data=merged)
+        await self.tx.run_statement(_write, name, "data", merged)
         self._keep(name, copy[0], merged)
         return dict(merged)
 

@@ -20,6 +20,10 @@ from sqlalchemy.types import TypeDecorator
 from support_desk.core.clock import as_utc
 
 READ_ONLY = "support_desk_read_only"
+# a connection that runs one write statement, atomic by itself: SQLite gets no BEGIN (the
+# driver is in autocommit mode, and a write statement takes the write lock, busy timeout
+# included, before it reads anything); see Transactor.run_statement
+SINGLE_STATEMENT = "support_desk_single_statement"
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
     "busy_timeout=10000",
@@ -117,6 +121,8 @@ def _take_control_of_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(SINGLE_STATEMENT, False):
+            return
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow, audit_values
 from support_desk.core.clock import Clock
-from support_desk.core.db import READ_ONLY, is_transient
+from support_desk.core.db import READ_ONLY, SINGLE_STATEMENT, is_transient
 from support_desk.core.errors import DomainError
 from support_desk.core.idempotency import Idempotency
 from support_desk.core.messages import CustomerMessage, read_message
@@ -122,6 +122,9 @@ class Transactor:
         # of in SQLite's busy handler, whose sleeps make the slowest waits seconds long; other
         # processes are still held off by BEGIN IMMEDIATE and the busy timeout.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._single = engine.execution_options(
+            **({SINGLE_STATEMENT: True} if self._write_turn else {"isolation_level": "AUTOCOMMIT"})
+        )
 
     async def run(
         self,
@@ -171,6 +174,61 @@ class Transactor:
                     after={"code": refusal.code, "details": details},
                 )
             )
+
+    async def run_core(
+        self,
+        statements: Callable[Concatenate[AsyncConnection, datetime, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One write transaction on a bare connection, for a hot path written as Core statements
+        (the bot's inbox and delivery marks): no ORM session and no unit of work, otherwise as
+        `run`: the same write turn, BEGIN IMMEDIATE on SQLite, retries of transient errors, and
+        no network call inside (D9). `statements(connection, now, ...)` must not commit."""
+        attempt = 0
+        while True:
+            attempt += 1
+            token = _IN_TRANSACTION.set(True)
+            try:
+                async with self._turn(), self.engine.begin() as connection:
+                    return await statements(connection, self.clock.now(), *args, **kwargs)
+            except DBAPIError as exc:
+                if not is_transient(exc) or attempt > self._retries():
+                    raise
+                log.info(
+                    "retrying %s after %s (attempt %d)", statements.__name__, exc.orig, attempt
+                )
+            finally:
+                _IN_TRANSACTION.reset(token)
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
+
+    async def run_statement(
+        self,
+        statement: Callable[Concatenate[AsyncConnection, datetime, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run_core` for a function that runs exactly ONE write statement, which is atomic by
+        itself: no BEGIN and COMMIT around it (three of SQLite's thread round trips, two of
+        PostgreSQL's network ones). The same write turn, retries and D9 flag."""
+        attempt = 0
+        while True:
+            attempt += 1
+            token = _IN_TRANSACTION.set(True)
+            try:
+                async with self._turn(), self._single.begin() as connection:
+                    return await statement(connection, self.clock.now(), *args, **kwargs)
+            except DBAPIError as exc:
+                if not is_transient(exc) or attempt > self._retries():
+                    raise
+                log.info(
+                    "retrying %s after %s (attempt %d)", statement.__name__, exc.orig, attempt
+                )
+            finally:
+                _IN_TRANSACTION.reset(token)
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
 
     async def read(
         self,

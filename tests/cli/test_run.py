@@ -21,3 +21,30 @@ def test_run_with_a_real_bot_token_and_the_default_secret_key_refuses_to_start(
     assert code == 2
     assert "SUPPORT_DESK_SECRET_KEY" in capsys.readouterr().err
     assert not (tmp_path / "x.db").exists()
+
+
+async def test_run_freezes_what_start_up_made_once_it_serves(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gc.freeze() after start-up (docs/performance.md): the collections under load then walk
+    only what updates and requests create."""
+    import asyncio
+
+    from support_desk import wiring
+    from support_desk.cli import _serve_app
+    from support_desk.core.settings import Settings
+    from support_desk.migrations import upgrade
+
+    frozen: list[str] = []
+    monkeypatch.setattr(wiring, "freeze_start_up_objects", lambda: frozen.append("frozen"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
+    await asyncio.to_thread(upgrade, url)
+    runtime = wiring.build_runtime(Settings(database_url=url, http_port=0))
+    serving = asyncio.create_task(_serve_app(runtime, None))
+    while "serving on" not in capsys.readouterr().out and not serving.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    await runtime.engine.dispose()
+
+    assert frozen == ["frozen"]
