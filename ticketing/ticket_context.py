@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 import billing
+from billing import refund_choice
 from billing import rules as money
 from billing.commands import IssueCreditNote, LineCredit, Remainder
 from billing.read_models import (
@@ -148,6 +149,7 @@ class ResolutionPreview:
     account_credit_before: int
     account_credit_after: int
     payments: tuple[PaymentView, ...]
+    refund_to: tuple[tuple[PaymentView, int], ...] = ()  # B6: each payment and its share
 
 
 async def preview_resolution(
@@ -158,6 +160,7 @@ async def preview_resolution(
     to: Remainder = Remainder.NONE,
     amount_minor: int | None = None,
     line_ids: tuple[int, ...] = (),
+    payment_id: int | None = None,
 ) -> ResolutionPreview:
     """What resolve_refund or resolve_compound_split (dropping lines) would issue, by the same
     command; billing's refusals (ExceedsRefundableAmount, ...) come out just as they would.
@@ -169,7 +172,7 @@ async def preview_resolution(
     if t.kind == TicketKind.COMPOUND_SPLIT:
         line_ids = line_ids or tuple(t.line_ids)
     lines = tuple(LineCredit(line_id) for line_id in line_ids)
-    cmd = IssueCreditNote(t.invoice_id, t.reason, actor, None, lines, amount_minor, to)
+    cmd = IssueCreditNote(t.invoice_id, t.reason, actor, None, lines, amount_minor, to, payment_id)
     preview = await billing.preview_credit_note(uow, cmd)
     invoice = await billing.queries.invoice_view(uow, t.invoice_id)
     payments = await billing.queries.payments_of(uow, t.invoice_id)
@@ -179,7 +182,8 @@ async def preview_resolution(
     total, balance = preview.total_minor, invoice.balance_minor
     settles, refund, credit = money.split_credit(total, balance, refundable, to)
     held = (await billing.queries.account_credit_of(uow, t.customer_id)).get(invoice.currency, 0)
+    shares = tuple(refund_choice.allocation(payments, payment_id, refund))
     return ResolutionPreview(
         preview, settles, refund, credit, invoice.balance_minor, invoice.balance_minor - settles,
-        held, held + credit, tuple(sorted(payments, key=lambda p: p.id, reverse=True)),
+        held, held + credit, tuple(sorted(payments, key=lambda p: p.id, reverse=True)), shares,
     )  # fmt: skip

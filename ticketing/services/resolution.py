@@ -164,9 +164,12 @@ async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
         lines,
         cmd.amount_minor,
         cmd.to,
+        cmd.payment_id,
     )
     cn = await billing.issue_credit_note(uow, issue)
-    outcome = {"action": "refund", "to": cmd.to.value}
+    outcome: dict[str, Any] = {"action": "refund", "to": cmd.to.value}
+    if cmd.payment_id is not None:
+        outcome["payment_id"] = cmd.payment_id
     return await _settle_credit(uow, t, cmd.actor, cn, outcome)
 
 
