@@ -8,8 +8,8 @@ Run with `tx.read(...)`; nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -68,6 +68,7 @@ class TicketContext:
     credit_note: CreditNoteView | None  # this ticket's own, pending or issued
     tickets: tuple[TicketView, ...]  # the customer's other tickets
     cancelled_with: dict[int, tuple[InvoiceView, ...]]  # per ticket service: B5's invoices
+    period_ends: dict[int, date | None] = field(default_factory=dict)  # B5: "at period end"
 
 
 async def _events(uow: UnitOfWork, ticket_id: int, names: dict[str, str]) -> list[ThreadEntry]:
@@ -120,7 +121,7 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
         invoices, tuple(payments), await q.services_of(uow, t.customer_id),
         await q.account_credit_of(uow, t.customer_id), notes,
         await q.credit_note_view(uow, t.credit_note_id) if t.credit_note_id else None,
-        tickets, await _cancelled_with(uow, t),
+        tickets, await _cancelled_with(uow, t), await _period_ends(uow, t),
     )  # fmt: skip
 
 
@@ -128,6 +129,17 @@ async def _cancelled_with(uow: UnitOfWork, t: Ticket) -> dict[int, tuple[Invoice
     if t.kind != TicketKind.SERVICE_CANCELLATION:
         return {}
     return {s: await billing.queries.invoices_a_termination_cancels(uow, s) for s in t.service_ids}
+
+
+async def _period_ends(uow: UnitOfWork, t: Ticket) -> dict[int, date | None]:
+    """B5: per ticket service, the day a termination at period end keeps it until (or None)."""
+    if t.kind != TicketKind.SERVICE_CANCELLATION:
+        return {}
+    today = uow.now.date()
+    return {
+        s: billing.period_end_offered(await billing.queries.service_view(uow, s), today)
+        for s in t.service_ids
+    }
 
 
 async def _tickets_of(uow: UnitOfWork, customer_id: int, but: int) -> tuple[TicketView, ...]:

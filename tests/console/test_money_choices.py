@@ -5,10 +5,13 @@ picks (B6), a service terminated now or at the end of its period (B5), waiting t
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import billing
+import ticketing
 from billing.commands import ApproveCreditNote, IssueCreditNote, Remainder
+from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
 from tests.console.conftest import Browser, Person, signed_in
@@ -17,10 +20,13 @@ from tests.services.ticketing.builders import (
     line,
     make_customer,
     make_invoice,
+    make_service,
     open_about,
+    outbox,
     pay,
 )
 from tests.services.ticketing.test_resolution import parked
+from ticketing.commands import OpenTicket
 from ticketing.models import TicketKind
 
 
@@ -150,3 +156,104 @@ async def test_b6_a_payment_too_small_or_of_another_invoice_is_refused_politely(
     assert sent.headers["Location"].endswith("refused=payment_not_refundable")
     notes = (await tx.read(billing.queries.credit_notes_page, customer_id=other.customer_id)).items
     assert notes == ()
+
+
+async def _cancellation_ticket(tx: Transactor, agent: Person, when: str = "period_end") -> Any:
+    customer = await make_customer(tx)
+    service = await make_service(tx, customer, name="Hosting S")
+    invoice = await make_invoice(tx, customer, line(1000, service=service))
+    ticket = await tx.run(
+        ticketing.open_ticket,
+        OpenTicket(
+            customer_id=customer.id,
+            kind=TicketKind.SERVICE_CANCELLATION,
+            reason=f"Please cancel Hosting S ({when})",
+            actor=Actor.customer(customer.id),
+            invoice_id=invoice.id,
+            service_ids=(service.id,),
+            details={"when": when},
+        ),
+    )
+    ticket = await claimed(tx, agent.actor, ticket)
+    return customer, service, invoice, ticket
+
+
+async def test_b5_the_form_offers_now_and_at_period_end_each_with_what_it_cancels(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    _, service, invoice, ticket = await _cancellation_ticket(tx, agent)
+    client = await signed_in(new_browser, agent)
+
+    html = await _page(client, f"/console/tickets/{ticket.id}")
+    russian = await _page(client, f"/console/tickets/{ticket.id}?lang=ru")
+
+    when = html.split('id="when"', 1)[1].split("</fieldset>", 1)[0]
+    assert 'value="now"' in when and 'value="period_end" checked' in when  # as the customer asked
+    assert "At period end (Jan 31, 2026) — kept until then" in when
+    now = when.split(f'id="now-{service.id}"', 1)[1].split("</p>", 1)[0]
+    later = when.split(f'id="later-{service.id}"', 1)[1].split("</p>", 1)[0]
+    assert invoice.number in now and "Cancels:" in now
+    assert invoice.number in later and "Cancels then, if still unpaid:" in later
+    assert "В конце периода" in russian and "работает до тех пор" in russian
+
+
+async def test_b5_at_period_end_schedules_once_however_often_it_is_sent(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    customer, service, invoice, ticket = await _cancellation_ticket(tx, agent)
+    client = await signed_in(new_browser, agent)
+    path = f"/console/tickets/{ticket.id}"
+    page = await _page(client, path)
+    fields = [(k, v) for k, v in _form_fields(page, "terminate") if k != "when"]
+    fields = [*fields, ("when", "period_end")]  # the radio the agent ticks
+
+    answers = [
+        await client.post(f"{path}/terminate", data=fields, allow_redirects=False)
+        for _ in range(3)
+    ]
+
+    assert {a.headers["Location"] for a in answers} == {f"{path}?done=scheduled"}
+    shown = await tx.read(billing.queries.service_view, service.id)
+    assert (shown.status, shown.terminates_on) == ("active", date(2026, 1, 31))
+    kinds = [k for k, _ in await outbox(tx, customer.id)]
+    assert kinds.count("service_termination_scheduled") == 1
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "unpaid"
+    page = await _page(client, f"{path}?done=scheduled")
+    assert "Termination scheduled for the period" in page and "stops on Jan 31, 2026" in page
+
+
+async def test_b5_terminating_now_from_the_same_form_cancels_at_once(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    _, service, invoice, ticket = await _cancellation_ticket(tx, agent, when="now")
+    client = await signed_in(new_browser, agent)
+    path = f"/console/tickets/{ticket.id}"
+    html = await _page(client, path)
+    assert 'value="now" checked' in html
+    fields = [(k, v) for k, v in _form_fields(html, "terminate") if k != "when"]
+    fields.append(("when", "now"))
+
+    sent = await client.post(f"{path}/terminate", data=fields, allow_redirects=False)
+
+    assert sent.headers["Location"] == f"{path}?done=resolved"
+    assert (await tx.read(billing.queries.service_view, service.id)).status == "terminated"
+    assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "canceled"
+
+
+async def test_b5_without_a_running_period_only_now_is_offered_and_a_forced_choice_is_refused(
+    tx: Transactor, clock: FrozenClock, new_browser: Browser, agent: Person
+) -> None:
+    _, service, _, ticket = await _cancellation_ticket(tx, agent)
+    clock.advance(days=30)  # February: the January period is over, nothing invoiced since
+    client = await signed_in(new_browser, agent)
+    path = f"/console/tickets/{ticket.id}"
+    html = await _page(client, path)
+    assert 'value="period_end"' not in html and "At period end is not offered" in html
+    fields = [(k, v) for k, v in _form_fields(html, "terminate") if k != "when"]
+    fields.append(("when", "period_end"))  # forged: the page did not offer it
+
+    sent = await client.post(f"{path}/terminate", data=fields, allow_redirects=False)
+
+    assert sent.headers["Location"].endswith("refused=no_billing_period")
+    shown = await tx.read(billing.queries.service_view, service.id)
+    assert (shown.status, shown.terminates_on) == ("active", None)

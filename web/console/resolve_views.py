@@ -82,18 +82,23 @@ async def reinvoice(request: web.Request) -> web.Response:
     )
 
 
+WHEN = ("now", "period_end")
+
+
 async def services(request: web.Request) -> web.Response:
     async def build() -> ResolveServiceCancellation:
         form, base = await _common(request)
         chosen, note = forms.ids(form, "services"), forms.text(form, "note")
-        return ResolveServiceCancellation(service_ids=chosen, note=note, **base)
+        later = forms.choice({"when": form.get("when", "now")}, "when", WHEN) == "period_end"
+        return ResolveServiceCancellation(
+            service_ids=chosen, note=note, at_period_end=later, **base
+        )
+
+    def done(result: Resolution) -> str:
+        return "scheduled" if result.scheduled else "resolved"
 
     return await act(
-        request,
-        ticketing.resolve_service_cancellation,
-        build,
-        back=_back(request),
-        done="resolved",
+        request, ticketing.resolve_service_cancellation, build, back=_back(request), done=done
     )
 
 
