@@ -1,17 +1,22 @@
-"""B5: a service's billing period. Billing keeps no period per invoice line; a service's period
-is the calendar month (UTC), and `period_end` is the last day of the latest month invoiced:
-set to the month it was created in, and moved on to the month an invoice billing it is issued
-in (never back). A termination "at period end" keeps the service through that day."""
+"""B5: a service's billing period. Billing keeps no period per invoice line: a service is
+billed monthly from the day it is invoiced (anniversary billing, as hosting is), and
+`period_end` is the last day the latest invoice billing it covers: set when the service is
+created, moved on when an invoice billing it is issued (never back; a replacement invoice
+issued the same day moves nothing). A termination "at period end" keeps the service through
+that day."""
 
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
-def month_end(moment: datetime | date) -> date:
-    """The last day of `moment`'s month."""
-    return date(moment.year, moment.month, calendar.monthrange(moment.year, moment.month)[1])
+def period_end_from(start: datetime | date) -> date:
+    """The last day of the month-long period starting on `start`'s day: 5 Jan -> 4 Feb,
+    1 Jan -> 31 Jan, 31 Jan -> 27 Feb (the next start is clamped to the month's end)."""
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
 
 
 def is_due(terminates_on: date, now: datetime) -> bool:

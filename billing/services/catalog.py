@@ -21,7 +21,7 @@ async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
         sku=cmd.sku,
         status=cmd.status,
         created_at=uow.now,
-        period_end=periods.month_end(uow.now),  # B5: the month it starts in
+        period_end=periods.period_end_from(uow.now),  # B5: its first month
     )
     uow.session.add(service)
     await uow.session.flush()

@@ -232,7 +232,7 @@ async def _finalize(uow: UnitOfWork, invoice: Invoice) -> None:
     invoice.issued_at = uow.now
     invoice.status = InvoiceStatus.UNPAID if invoice.total_minor else InvoiceStatus.PAID
     await uow.session.flush()  # the lines, for the services they bill
-    await repo.advance_periods(uow.session, invoice.id, periods.month_end(uow.now))
+    await repo.advance_periods(uow.session, invoice.id, periods.period_end_from(uow.now))
     await ledger.invoice_issued(
         uow,
         invoice.id,

@@ -189,7 +189,7 @@ async def test_b5_the_form_offers_now_and_at_period_end_each_with_what_it_cancel
 
     when = html.split('id="when"', 1)[1].split("</fieldset>", 1)[0]
     assert 'value="now"' in when and 'value="period_end" checked' in when  # as the customer asked
-    assert "At period end (Jan 31, 2026) — kept until then" in when
+    assert "At period end (Feb 4, 2026) — kept until then" in when
     now = when.split(f'id="now-{service.id}"', 1)[1].split("</p>", 1)[0]
     later = when.split(f'id="later-{service.id}"', 1)[1].split("</p>", 1)[0]
     assert invoice.number in now and "Cancels:" in now
@@ -214,12 +214,12 @@ async def test_b5_at_period_end_schedules_once_however_often_it_is_sent(
 
     assert {a.headers["Location"] for a in answers} == {f"{path}?done=scheduled"}
     shown = await tx.read(billing.queries.service_view, service.id)
-    assert (shown.status, shown.terminates_on) == ("active", date(2026, 1, 31))
+    assert (shown.status, shown.terminates_on) == ("active", date(2026, 2, 4))
     kinds = [k for k, _ in await outbox(tx, customer.id)]
     assert kinds.count("service_termination_scheduled") == 1
     assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "unpaid"
     page = await _page(client, f"{path}?done=scheduled")
-    assert "Termination scheduled for the period" in page and "stops on Jan 31, 2026" in page
+    assert "Termination scheduled for the period" in page and "stops on Feb 4, 2026" in page
 
 
 async def test_b5_terminating_now_from_the_same_form_cancels_at_once(
@@ -244,7 +244,7 @@ async def test_b5_without_a_running_period_only_now_is_offered_and_a_forced_choi
     tx: Transactor, clock: FrozenClock, new_browser: Browser, agent: Person
 ) -> None:
     _, service, _, ticket = await _cancellation_ticket(tx, agent)
-    clock.advance(days=30)  # February: the January period is over, nothing invoiced since
+    clock.advance(days=31)  # 5 Feb: its first month is over, nothing invoiced since
     client = await signed_in(new_browser, agent)
     path = f"/console/tickets/{ticket.id}"
     html = await _page(client, path)

@@ -9,7 +9,7 @@ Create Date: 2026-12-01 13:00:00
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,14 +28,17 @@ SCHEDULE_WHOLE = (
 )
 
 
-def _month_end(moment: datetime | date | str) -> date:
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return date(moment.year, moment.month, calendar.monthrange(moment.year, moment.month)[1])
+def _period_end(start: datetime | date | str) -> date:
+    """billing.periods.period_end_from, frozen here as migrations must be."""
+    if isinstance(start, str):
+        start = datetime.fromisoformat(start)
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
 
 
 def _backfill() -> None:
-    """Each live service's period ends with the month of its latest issued invoice (or of its
+    """Each live service's period is the month from its latest issued invoice (or from its
     creation): the period billing would have set had it kept periods then."""
     bind = op.get_bind()
     rows = bind.execute(
@@ -46,14 +49,51 @@ def _backfill() -> None:
             " WHERE s.status <> 'terminated' GROUP BY s.id, s.created_at"
         )
     ).all()
+    as_text = bind.dialect.name == "sqlite"  # its driver's date adapter is deprecated
     for service_id, created_at, issued_at in rows:
+        end = _period_end(issued_at or created_at)
         bind.execute(
             sa.text("UPDATE services SET period_end = :end WHERE id = :id"),
-            {"end": _month_end(issued_at or created_at), "id": service_id},
+            {"end": end.isoformat() if as_text else end, "id": service_id},
         )
 
 
+def _upgrade_sqlite() -> None:
+    """SQLite adds the columns with their CHECKs and foreign key in place (ALTER TABLE ADD
+    COLUMN takes column constraints): rebuilding `services` or `credit_notes` as a batch does
+    would drop a table other rows refer to, which a database with data refuses."""
+    add = "ALTER TABLE {} ADD COLUMN {}".format
+    for statement in (
+        add("services", "period_end DATE"),
+        add("services", "termination_reason TEXT"),
+        add("services", "termination_requested_by VARCHAR(160)"),
+        add("services", "termination_scheduled_at DATETIME"),
+        add(  # last: its CHECKs name the columns above
+            "services",
+            "terminates_on DATE CONSTRAINT ck_services_scheduled_live"
+            f" CHECK ({SCHEDULED_LIVE}) CONSTRAINT ck_services_schedule_whole"
+            f" CHECK ({SCHEDULE_WHOLE})",
+        ),
+        add(
+            "credit_notes",
+            "refund_payment_id INTEGER CONSTRAINT fk_credit_notes_refund_payment_id_payments"
+            " REFERENCES payments (id)",
+        ),
+    ):
+        op.execute(statement)
+    op.create_index(
+        "ix_services_terminates_on",
+        "services",
+        ["terminates_on"],
+        sqlite_where=sa.text("terminates_on IS NOT NULL"),
+    )
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _upgrade_sqlite()
+        _backfill()
+        return
     with op.batch_alter_table("services", schema=None) as batch_op:
         batch_op.add_column(sa.Column("period_end", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("terminates_on", sa.Date(), nullable=True))
@@ -67,7 +107,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_services_terminates_on",
             ["terminates_on"],
-            sqlite_where=sa.text("terminates_on IS NOT NULL"),
             postgresql_where=sa.text("terminates_on IS NOT NULL"),
         )
     with op.batch_alter_table("credit_notes", schema=None) as batch_op:
@@ -82,10 +121,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("credit_notes", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            op.f("fk_credit_notes_refund_payment_id_payments"), type_="foreignkey"
-        )
+        if not sqlite:  # SQLite's rebuild leaves the column's foreign key out with it
+            batch_op.drop_constraint(
+                op.f("fk_credit_notes_refund_payment_id_payments"), type_="foreignkey"
+            )
         batch_op.drop_column("refund_payment_id")
     with op.batch_alter_table("services", schema=None) as batch_op:
         batch_op.drop_index("ix_services_terminates_on")

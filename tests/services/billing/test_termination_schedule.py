@@ -53,15 +53,17 @@ async def test_b5_a_services_period_ends_with_the_month_it_was_last_invoiced_in(
 ) -> None:
     customer = await make_customer(tx)
     vps = await make_service(tx, customer, ServiceStatus.ACTIVE)
-    assert vps.period_end == date(2026, 1, 31)  # the clock starts on 5 Jan 2026
+    assert vps.period_end == date(2026, 2, 4)  # the clock starts on 5 Jan 2026
 
-    clock.advance(days=30)  # 4 Feb
+    clock.advance(days=31)  # 5 Feb: the next month is invoiced
     await make_invoice(tx, customer, line(1000, service=vps))
-    assert (await _service(tx, vps.id)).period_end == date(2026, 2, 28)
+    assert (await _service(tx, vps.id)).period_end == date(2026, 3, 4)
+    await make_invoice(tx, customer, line(1000, service=vps))  # a replacement, the same day
+    assert (await _service(tx, vps.id)).period_end == date(2026, 3, 4)
 
     clock.advance(days=-20)  # an invoice issued "earlier" never moves the period back
     await make_invoice(tx, customer, line(1000, service=vps))
-    assert (await _service(tx, vps.id)).period_end == date(2026, 2, 28)
+    assert (await _service(tx, vps.id)).period_end == date(2026, 3, 4)
 
 
 async def test_b5_scheduling_records_the_day_audits_and_tells_the_customer(
@@ -73,13 +75,13 @@ async def test_b5_scheduling_records_the_day_audits_and_tells_the_customer(
     shown = await tx.run(billing.schedule_termination, schedule(vps.id, "k1"))
     again = await tx.run(billing.schedule_termination, schedule(vps.id, "k1"))  # a double click
 
-    assert shown == again and shown.terminates_on == date(2026, 1, 31)
+    assert shown == again and shown.terminates_on == date(2026, 2, 4)
     assert shown.status == ServiceStatus.ACTIVE  # kept until then
     kinds = [(k, p) for k, p in await outbox(tx, customer.id)]
     assert kinds == [
         (
             "service_termination_scheduled",
-            {"service_id": vps.id, "service_name": "Hosting S", "terminates_on": "2026-01-31"},
+            {"service_id": vps.id, "service_name": "Hosting S", "terminates_on": "2026-02-04"},
         )
     ]
     scheduled = AuditRow.action == "service.termination_scheduled"
@@ -136,7 +138,7 @@ async def test_b5_no_period_running_means_no_termination_at_period_end(
     tx: Transactor, clock: FrozenClock
 ) -> None:
     vps = await make_service(tx, await make_customer(tx), ServiceStatus.ACTIVE)
-    clock.advance(days=40)  # its January period is over, February was never invoiced
+    clock.advance(days=40)  # its first month is over, and the next was never invoiced
 
     with pytest.raises(errors.NoBillingPeriod):
         await tx.run(billing.schedule_termination, schedule(vps.id))
@@ -150,10 +152,10 @@ async def test_b5_a_due_schedule_is_carried_out_by_housekeeping_cancelling_what_
     unpaid = await make_invoice(tx, customer, line(1000, service=vps))
     await tx.run(billing.schedule_termination, schedule(vps.id))
 
-    clock.advance(days=26)  # 31 Jan: still the service's last day
+    clock.advance(days=30)  # 4 Feb: still the service's last day
     assert await tx.run(billing.carry_out_termination, vps.id) is None
     assert await billing.carry_out_due_terminations(tx) == 0
-    clock.advance(days=1)  # 1 Feb
+    clock.advance(days=1)  # 5 Feb
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_housekeeping(tx, stop, every=3600, jobs=(billing.carry_out_due_terminations,))
@@ -185,7 +187,7 @@ async def test_b5_a_due_schedule_found_by_several_processes_is_carried_out_once(
     await make_invoice(tx, customer, line(1000, service=vps))
     await make_invoice(tx, customer, line(2000, service=vps))
     await tx.run(billing.schedule_termination, schedule(vps.id))
-    clock.advance(days=27)
+    clock.advance(days=31)
 
     async with concurrent_tx(tx) as burst:
         results = await asyncio.gather(

@@ -38,11 +38,11 @@ async def test_t5_b5_resolving_at_period_end_schedules_and_resolves(tx: Transact
     done = await tx.run(ticketing.resolve_service_cancellation, cmd)
 
     assert done.ticket.status == "resolved" and done.terminations == ()
-    assert [s.terminates_on for s in done.scheduled] == [date(2026, 1, 31)]
+    assert [s.terminates_on for s in done.scheduled] == [date(2026, 2, 4)]
     assert done.ticket.resolution == {
         "action": "terminate_at_period_end",
         "service_ids": [vps.id],
-        "terminates_on": {str(vps.id): "2026-01-31"},
+        "terminates_on": {str(vps.id): "2026-02-04"},
     }
     assert (await tx.read(billing.queries.invoice_view, invoice.id)).status == "unpaid"
     kinds = [k for k, _ in await outbox(tx, customer.id)]
