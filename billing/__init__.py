@@ -29,12 +29,20 @@ from billing.services.invoices import (
 )
 from billing.services.payments import PaymentRecorded, apply_account_credit, record_payment
 from billing.services.split import split_invoice
+from billing.services.termination_schedule import (
+    carry_out_due_terminations,
+    carry_out_termination,
+    period_end_offered,
+    schedule_termination,
+)
 
 __all__ = [
     "PaymentRecorded",
     "apply_account_credit",
     "approve_credit_note",
     "cancel_invoice",
+    "carry_out_due_terminations",
+    "carry_out_termination",
     "commands",
     "create_customer",
     "create_service",
@@ -44,12 +52,14 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "issue_link_token",
+    "period_end_offered",
     "preview_credit_note",
     "publish_invoice",
     "queries",
     "record_payment",
     "redeem_link_token",
     "reject_credit_note",
+    "schedule_termination",
     "replace_invoice",
     "set_compound_invoices_allowed",
     "split_invoice",

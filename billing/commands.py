@@ -195,6 +195,7 @@ class IssueCreditNote:
     lines: tuple[LineCredit, ...] = ()
     amount_minor: int | None = None
     remainder: Remainder = Remainder.NONE
+    payment_id: int | None = None  # B6: refund against this payment (else newest first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,3 +241,13 @@ class IssueLinkToken:
 class RedeemLinkToken:
     token: str
     actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTermination:
+    """B5: terminate the service when the period invoiced so far ends (its `period_end`)."""
+
+    service_id: int
+    reason: str
+    actor: Actor
+    idempotency_key: str | None = None

@@ -7,6 +7,7 @@ from billing.services.crediting import CreditNoteIssued
 from billing.services.invoices import InvoiceDelivered, LineSummary
 from billing.services.payments import PaymentReceived
 from billing.services.split import InvoiceSplit, NewInvoice
+from billing.services.termination_schedule import ServiceTerminationScheduled
 
 __all__ = [
     "AttachesCreditNote",
@@ -18,4 +19,5 @@ __all__ = [
     "NewInvoice",
     "PaymentReceived",
     "ServiceTerminated",
+    "ServiceTerminationScheduled",
 ]

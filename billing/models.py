@@ -80,8 +80,26 @@ class Customer(Base):
 
 
 class Service(Base):
+    """A service the customer uses. `period_end` is the last day of the period invoiced so far;
+    `terminates_on` a termination scheduled for the end of that period (B5): one at most (a
+    column), never on a terminated service (CHECK), and always with its reason and requester."""
+
     __tablename__ = "services"
-    __table_args__ = (CheckConstraint(_in("status", ServiceStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", ServiceStatus), name="status"),
+        CheckConstraint("terminates_on IS NULL OR status <> 'terminated'", name="scheduled_live"),
+        CheckConstraint(
+            "(terminates_on IS NULL) = (termination_requested_by IS NULL)"
+            " AND (terminates_on IS NULL) = (termination_scheduled_at IS NULL)",
+            name="schedule_whole",
+        ),
+        Index(  # the housekeeping's due schedules, without a scan of every service
+            "ix_services_terminates_on",
+            "terminates_on",
+            sqlite_where=text("terminates_on IS NOT NULL"),
+            postgresql_where=text("terminates_on IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -90,6 +108,11 @@ class Service(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    terminates_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    termination_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    termination_requested_by: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    termination_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DocumentSeries(Base):
@@ -263,6 +286,8 @@ class CreditNote(Base):
     self_service: Mapped[bool] = mapped_column(Boolean, default=False)
     undo_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # B6: the payment the agent chose to refund against first (None: newest first)
+    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
 
 
 class CreditNoteLine(Base):

@@ -37,6 +37,8 @@ class ServiceView:
     status: str
     created_at: datetime
     terminated_at: datetime | None
+    period_end: date | None = None  # the last day invoiced so far (B5)
+    terminates_on: date | None = None  # a termination scheduled for that day's end (B5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,9 +118,33 @@ async def terminate(session: AsyncSession, service_id: int, now: datetime) -> bo
     stmt = (
         update(Service)
         .where(Service.id == service_id, Service.status != ServiceStatus.TERMINATED)
-        .values(status=ServiceStatus.TERMINATED, terminated_at=now)
+        .values(status=ServiceStatus.TERMINATED, terminated_at=now, **NO_SCHEDULE)
     )
     return await _changed(session, stmt.returning(Service.id))
+
+
+# B5: a terminated service keeps no schedule (CHECK ck_services_scheduled_live)
+NO_SCHEDULE: dict[str, None] = {
+    "terminates_on": None,
+    "termination_reason": None,
+    "termination_requested_by": None,
+    "termination_scheduled_at": None,
+}
+
+
+async def advance_periods(session: AsyncSession, invoice_id: int, period_end: date) -> None:
+    """B5: the live services an issued invoice bills are invoiced up to `period_end` (never
+    moved back)."""
+    ids = select(InvoiceLine.service_id).where(InvoiceLine.invoice_id == invoice_id)
+    await session.execute(
+        update(Service)
+        .where(
+            Service.id.in_(ids),
+            Service.status != ServiceStatus.TERMINATED,
+            or_(Service.period_end.is_(None), Service.period_end < period_end),
+        )
+        .values(period_end=period_end)
+    )
 
 
 async def activate_services(session: AsyncSession, invoice_id: int) -> None:

@@ -80,7 +80,17 @@ def customer_view(c: Customer) -> CustomerView:
 
 
 def service_view(s: Service) -> ServiceView:
-    return ServiceView(s.id, s.customer_id, s.name, s.sku, s.status, s.created_at, s.terminated_at)
+    return ServiceView(
+        s.id,
+        s.customer_id,
+        s.name,
+        s.sku,
+        s.status,
+        s.created_at,
+        s.terminated_at,
+        s.period_end,
+        s.terminates_on,
+    )
 
 
 def line_view(ln: InvoiceLine) -> InvoiceLineView:

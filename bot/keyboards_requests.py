@@ -4,9 +4,11 @@ msgids, one primary action per row, Stop or Back last (BOT_UX §1)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import format_date
 
 from billing.messages import InvoiceDelivered
 from billing.read_models import InvoiceLineView, InvoiceView, ServiceView
@@ -193,14 +195,19 @@ def service_choice(
 
 
 def service_when(
-    service_id: int, invoice_id: int, texts: Texts, locale: str
+    service_id: int, invoice_id: int, texts: Texts, locale: str, period_end: date | None = None
 ) -> InlineKeyboardMarkup | None:
+    """BOT_UX: "At period end (31 Jan) — kept until then" when billing knows the day."""
     labels = Labels(texts, locale)
     for when, msgid in ((When.PERIOD_END, "At period end"), (When.NOW, "Now")):
         data = ServiceCD(
             act=ServiceAct.WHEN, service_id=service_id, invoice_id=invoice_id, value=when
         )
-        labels.add(msgid, data)
+        if when is When.PERIOD_END and period_end is not None:
+            day = format_date(period_end, "d MMM", locale=locale)
+            labels.add("At period end (%(day)s) — kept until then", data, day=day)
+        else:
+            labels.add(msgid, data)
     return labels.stop().markup()
 
 

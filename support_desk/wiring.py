@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import billing
 from bot.app import attach_bot, build_bot_runtime
 from bot.transport.documents import credit_note_loader
 from support_desk.core.clock import Clock, SystemClock
@@ -73,7 +74,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def _housekeeping(tx: Transactor) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_housekeeping(tx, stop))
+        jobs = (billing.carry_out_due_terminations,)  # B5: terminations at period end
+        task = asyncio.create_task(run_housekeeping(tx, stop, jobs=jobs))
         yield
         stop.set()
         await task

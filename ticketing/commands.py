@@ -121,11 +121,12 @@ class ResolveRefund:
     line_ids: tuple[int, ...] = ()
     note: str = ""
     expected_version: int | None = None
+    payment_id: int | None = None  # B6: the payment the money goes back to first
 
 
 @dataclass(frozen=True, slots=True)
 class ResolveServiceCancellation:
-    """B5: terminate the ticket's services (or the chosen ones)."""
+    """B5: terminate the ticket's services (or the chosen ones), now or at period end."""
 
     ticket_id: int
     actor: Actor
@@ -133,6 +134,7 @@ class ResolveServiceCancellation:
     service_ids: tuple[int, ...] = ()
     note: str = ""
     expected_version: int | None = None
+    at_period_end: bool = False
 
 
 @dataclass(frozen=True, slots=True)

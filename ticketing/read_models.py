@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from billing.read_models import CreditNoteView, InvoiceView, Termination
+from billing.read_models import CreditNoteView, InvoiceView, ServiceView, Termination
 from ticketing import rules
 from ticketing.models import MessageKind, Ticket, TicketMessage, TicketStatus, User
 
@@ -174,6 +174,7 @@ class Resolution:
     credit_note: CreditNoteView | None = None
     new_invoices: tuple[InvoiceView, ...] = ()
     terminations: tuple[Termination, ...] = ()
+    scheduled: tuple[ServiceView, ...] = ()  # B5: services set to stop at their period's end
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,8 @@
 """The credit-note register (admins): every credit note with where it came from (self-service,
 a ticket, a service's termination, the API), the agent, the approver, amount, reason and
-status; filtered by period, agent, origin, status and currency; keyset pages, newest first.
+status; filtered by period, agent, origin, status and currency; keyset pages, newest first
+(by the time it was issued, or requested while it is not; the same instant by number, the
+later first).
 
 Origin is derived from what is recorded: billing's `created_by` (the actor who made the note:
 `customer:…` for self-service, `api:…`, `system:service-termination` for B5) and ticketing's
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, type_coerce
 
 from billing.models import CreditNote, CreditNoteStatus, Customer, Invoice
 from billing.read_models import document_number
@@ -97,6 +99,11 @@ noted_at: ColumnElement[datetime] = type_coerce(
 )
 
 
+# ties (notes issued in the same instant) by number, the later number first; a note not issued
+# has none and follows the numbered ones of its instant, the later request first
+number_of: ColumnElement[int] = func.coalesce(CreditNote.number, 0)
+
+
 def staff_id(label: str | None) -> int | None:
     """The user id in an actor label `agent:3` / `admin:3`; None for anyone else."""
     kind, _, ident = (label or "").partition(":")
@@ -145,8 +152,24 @@ def _statement(f: RegisterFilter, before: int | None, limit: int) -> AnySelect:
     )
     stmt = filtered(stmt, f)
     if before is not None:
-        stmt = stmt.where(CreditNote.id < before)
-    return stmt.order_by(CreditNote.id.desc()).limit(limit)
+        stmt = stmt.where(_after_in_order(before))
+    return stmt.order_by(noted_at.desc(), number_of.desc(), CreditNote.id.desc()).limit(limit)
+
+
+def _after_in_order(before: int) -> ColumnElement[bool]:
+    """The notes the register lists after note `before`: earlier, or of its instant with a
+    lower number, or with its number and an earlier id (a keyset on the page's order)."""
+    mark = (
+        select(noted_at.label("at"), number_of.label("number"), CreditNote.id)
+        .where(CreditNote.id == before)
+        .subquery()
+    )
+    at, number = select(mark.c.at).scalar_subquery(), select(mark.c.number).scalar_subquery()
+    return or_(
+        noted_at < at,
+        and_(noted_at == at, number_of < number),
+        and_(noted_at == at, number_of == number, CreditNote.id < before),
+    )
 
 
 def _row(r: Any) -> RegisterRow:
@@ -203,7 +226,8 @@ async def register_page(
     before: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> RegisterPage:
-    """One keyset page of the register, newest first. Refusals: AdminOnly."""
+    """One keyset page of the register, newest first (issued, or requested while not issued;
+    the later number first within an instant). Refusals: AdminOnly."""
     rules.ensure_admin(actor)
     limit = max(1, min(limit, MAX_PAGE))
     result = await uow.session.execute(_statement(f, before, limit + 1))

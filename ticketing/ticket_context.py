@@ -8,12 +8,13 @@ Run with `tx.read(...)`; nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 import billing
+from billing import refund_choice
 from billing import rules as money
 from billing.commands import IssueCreditNote, LineCredit, Remainder
 from billing.read_models import (
@@ -67,6 +68,7 @@ class TicketContext:
     credit_note: CreditNoteView | None  # this ticket's own, pending or issued
     tickets: tuple[TicketView, ...]  # the customer's other tickets
     cancelled_with: dict[int, tuple[InvoiceView, ...]]  # per ticket service: B5's invoices
+    period_ends: dict[int, date | None] = field(default_factory=dict)  # B5: "at period end"
 
 
 async def _events(uow: UnitOfWork, ticket_id: int, names: dict[str, str]) -> list[ThreadEntry]:
@@ -119,7 +121,7 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
         invoices, tuple(payments), await q.services_of(uow, t.customer_id),
         await q.account_credit_of(uow, t.customer_id), notes,
         await q.credit_note_view(uow, t.credit_note_id) if t.credit_note_id else None,
-        tickets, await _cancelled_with(uow, t),
+        tickets, await _cancelled_with(uow, t), await _period_ends(uow, t),
     )  # fmt: skip
 
 
@@ -127,6 +129,17 @@ async def _cancelled_with(uow: UnitOfWork, t: Ticket) -> dict[int, tuple[Invoice
     if t.kind != TicketKind.SERVICE_CANCELLATION:
         return {}
     return {s: await billing.queries.invoices_a_termination_cancels(uow, s) for s in t.service_ids}
+
+
+async def _period_ends(uow: UnitOfWork, t: Ticket) -> dict[int, date | None]:
+    """B5: per ticket service, the day a termination at period end keeps it until (or None)."""
+    if t.kind != TicketKind.SERVICE_CANCELLATION:
+        return {}
+    today = uow.now.date()
+    return {
+        s: billing.period_end_offered(await billing.queries.service_view(uow, s), today)
+        for s in t.service_ids
+    }
 
 
 async def _tickets_of(uow: UnitOfWork, customer_id: int, but: int) -> tuple[TicketView, ...]:
@@ -148,6 +161,7 @@ class ResolutionPreview:
     account_credit_before: int
     account_credit_after: int
     payments: tuple[PaymentView, ...]
+    refund_to: tuple[tuple[PaymentView, int], ...] = ()  # B6: each payment and its share
 
 
 async def preview_resolution(
@@ -158,6 +172,7 @@ async def preview_resolution(
     to: Remainder = Remainder.NONE,
     amount_minor: int | None = None,
     line_ids: tuple[int, ...] = (),
+    payment_id: int | None = None,
 ) -> ResolutionPreview:
     """What resolve_refund or resolve_compound_split (dropping lines) would issue, by the same
     command; billing's refusals (ExceedsRefundableAmount, ...) come out just as they would.
@@ -169,7 +184,7 @@ async def preview_resolution(
     if t.kind == TicketKind.COMPOUND_SPLIT:
         line_ids = line_ids or tuple(t.line_ids)
     lines = tuple(LineCredit(line_id) for line_id in line_ids)
-    cmd = IssueCreditNote(t.invoice_id, t.reason, actor, None, lines, amount_minor, to)
+    cmd = IssueCreditNote(t.invoice_id, t.reason, actor, None, lines, amount_minor, to, payment_id)
     preview = await billing.preview_credit_note(uow, cmd)
     invoice = await billing.queries.invoice_view(uow, t.invoice_id)
     payments = await billing.queries.payments_of(uow, t.invoice_id)
@@ -179,7 +194,8 @@ async def preview_resolution(
     total, balance = preview.total_minor, invoice.balance_minor
     settles, refund, credit = money.split_credit(total, balance, refundable, to)
     held = (await billing.queries.account_credit_of(uow, t.customer_id)).get(invoice.currency, 0)
+    shares = tuple(refund_choice.allocation(payments, payment_id, refund))
     return ResolutionPreview(
         preview, settles, refund, credit, invoice.balance_minor, invoice.balance_minor - settles,
-        held, held + credit, tuple(sorted(payments, key=lambda p: p.id, reverse=True)),
+        held, held + credit, tuple(sorted(payments, key=lambda p: p.id, reverse=True)), shares,
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing import repo, rules
+from billing import periods, repo, rules
 from billing.commands import CreateService
 from billing.models import Service
 from billing.read_models import ServiceView
@@ -21,6 +21,7 @@ async def create_service(uow: UnitOfWork, cmd: CreateService) -> ServiceView:
         sku=cmd.sku,
         status=cmd.status,
         created_at=uow.now,
+        period_end=periods.period_end_from(uow.now),  # B5: its first month
     )
     uow.session.add(service)
     await uow.session.flush()

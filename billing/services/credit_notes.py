@@ -3,7 +3,7 @@ approval above the threshold (B11)."""
 
 from __future__ import annotations
 
-from billing import errors, repo, rules
+from billing import errors, refund_choice, repo, rules
 from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
 from billing.read_models import CreditNoteLineView, CreditNotePreview, CreditNoteView
@@ -20,6 +20,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
     """Credit chosen lines, an amount, or everything left. Above the approval threshold a
     staff member's note waits in `pending_approval`, its amount reserved (B11)."""
     invoice, lines, parts = await _plan(uow, cmd)
+    await check_refund_payment(uow, invoice, parts, cmd)
     note = await crediting.reserve(
         uow,
         invoice,
@@ -30,6 +31,7 @@ async def issue_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNote
         actor=cmd.actor,
         remainder=cmd.remainder,
     )
+    note.refund_payment_id = cmd.payment_id  # B6: kept for the issue, now or once approved
     threshold = uow.settings.billing.approval_threshold_minor
     if rules.needs_approval(cmd.actor, note.total_minor, threshold):
         crediting.requested(uow, note, cmd.actor)
@@ -44,6 +46,7 @@ async def preview_credit_note(uow: UnitOfWork, cmd: IssueCreditNote) -> CreditNo
     rules.ensure_creditable(cmd.actor, cmd.reason, invoice.status)
     lines = await repo.get_lines(uow.session, invoice.id)
     parts = rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
+    await check_refund_payment(uow, invoice, parts, cmd)
     by_id = {ln.id: ln for ln in lines}
     views = tuple(
         preview_line(position, by_id[p.line_id], p) for position, p in enumerate(parts, 1)
@@ -137,3 +140,19 @@ def preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNote
         part.tax_minor,
         part.net_minor + part.tax_minor,
     )
+
+
+async def check_refund_payment(
+    uow: UnitOfWork, invoice: Invoice, parts: list[CreditPart], cmd: IssueCreditNote
+) -> None:
+    """B6: a refund asked against one payment is refused politely before anything is written
+    when that payment is not this invoice's, not in money, or holds too little for the part
+    of the note that goes back as money."""
+    if cmd.payment_id is None:
+        return
+    payments = await repo.cash_payments(uow.session, invoice.id)
+    refund_choice.refund_order(payments, cmd.payment_id, 0)  # this invoice's, in money
+    total = sum(p.net_minor + p.tax_minor for p in parts)
+    refundable = sum(refund_choice.left(p) for p in payments)
+    _, refund, _ = rules.split_credit(total, invoice.balance_minor, refundable, cmd.remainder)
+    refund_choice.refund_order(payments, cmd.payment_id, refund)

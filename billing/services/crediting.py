@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
-from billing import errors, ledger, numbering, repo, rules
+from billing import errors, ledger, numbering, refund_choice, repo, rules
 from billing.commands import Remainder
 from billing.documents import AttachesCreditNote
 from billing.models import (
@@ -290,10 +290,12 @@ async def _refundable(uow: UnitOfWork, invoice_id: int) -> int:
 
 
 async def _refund(uow: UnitOfWork, note: CreditNote, amount: int) -> None:
-    """Refund against the payments, newest first; each capped by a conditional UPDATE (B9)."""
+    """Refund against the payments, the chosen one first (else newest first); each capped by
+    a conditional UPDATE (B9)."""
     if amount <= 0:
         return
-    for payment in await repo.cash_payments(uow.session, note.invoice_id):
+    payments = await repo.cash_payments(uow.session, note.invoice_id)
+    for payment in refund_choice.refund_order(payments, note.refund_payment_id, amount):
         take = min(amount, payment.amount_minor - payment.refunded_minor)
         if take <= 0:
             continue

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from billing import errors, ledger, numbering, repo, rules
+from billing import errors, ledger, numbering, periods, repo, rules
 from billing.commands import DeliverInvoice, IssueInvoice, NewLine, PublishInvoice, UpdateInvoice
 from billing.models import Invoice, InvoiceLine, InvoiceStatus
 from billing.money import line_amounts
@@ -231,6 +231,8 @@ async def _finalize(uow: UnitOfWork, invoice: Invoice) -> None:
     invoice.number = await numbering.next_number(uow, numbering.INVOICES)
     invoice.issued_at = uow.now
     invoice.status = InvoiceStatus.UNPAID if invoice.total_minor else InvoiceStatus.PAID
+    await uow.session.flush()  # the lines, for the services they bill
+    await repo.advance_periods(uow.session, invoice.id, periods.period_end_from(uow.now))
     await ledger.invoice_issued(
         uow,
         invoice.id,

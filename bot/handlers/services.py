@@ -78,7 +78,9 @@ async def service_picked(
     cancels = await consequences(tx, service)
     text = speech.render("requests/service_when.html", service=service, cancels=cancels)
     invoice_id = callback_data.invoice_id
-    await edit(query, text, kb.service_when(service.id, invoice_id, speech.texts, speech.locale))
+    day = billing.period_end_offered(service, tx.clock.now().date())
+    keyboard = kb.service_when(service.id, invoice_id, speech.texts, speech.locale, day)
+    await edit(query, text, keyboard)
 
 
 async def when_chosen(

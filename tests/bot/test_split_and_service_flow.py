@@ -137,7 +137,7 @@ async def test_b5_a_service_cancellation_names_what_it_cancels_and_the_agent_ter
 
     assert before == ["Cancel invoice", "Cancel a service", "Talk to a person"]
     assert older.number in when and invoice.number in when
-    assert choices == ["At period end", "Now", "Stop"]
+    assert choices == ["At period end (4 Feb) — kept until then", "Now", "Stop"]  # BOT_UX
     assert (ticket.kind, ticket.invoice_id, ticket.service_ids) == (
         "service_cancellation",
         invoice.id,
@@ -165,7 +165,7 @@ async def test_b5_from_a_compound_invoice_the_cheaper_route_comes_first(
         await delivered(tx, stack, invoice)
         await press(stack, ann, CHANGE)
         await press(stack, ann, "Cancel IP")
-        await press(stack, ann, "At period end")
+        await press(stack, ann, "At period end (4 Feb) — kept until then")
         await press(stack, ann, "Send request")
         await press(stack, ann, CHANGE)
         await press(stack, ann, "Cancel IP")

@@ -117,3 +117,20 @@ async def test_a_seed_stopped_half_way_leaves_nothing_behind(
     assert await tx.read(database_kind) is DatabaseKind.EMPTY
     monkeypatch.undo()
     assert await prepare(tx) is True  # the next start seeds the whole company
+
+
+async def test_b5_its_services_in_use_have_a_period_running_that_ends_within_a_month(
+    tx: Transactor,
+) -> None:
+    await prepare(tx)
+    today = tx.clock.now().date()
+
+    async def periods(uow: UnitOfWork) -> list[tuple[str, object, object]]:
+        rows = await uow.session.execute(select(Service.name, Service.status, Service.period_end))
+        return [tuple(r) for r in rows]
+
+    found = await tx.read(periods)
+    live = [(name, end) for name, status, end in found if status != "terminated"]
+    assert live and all(end is not None for _, end in live)
+    running = [end for _, end in live if end >= today]  # type: ignore[operator]
+    assert running and all((end - today).days <= 31 for end in running)  # type: ignore[operator]

@@ -58,3 +58,55 @@ def test_the_models_match_what_the_migrations_build(empty_database: str) -> None
     upgrade(empty_database)
 
     assert _diff(empty_database) == []
+
+
+def test_0016_gives_live_services_the_period_of_their_latest_invoice(
+    empty_database: str,
+) -> None:
+    """B5: services from before billing kept periods get the month from their latest issued
+    invoice (or from their creation); a terminated one gets none."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    upgrade(empty_database)
+    downgrade(empty_database, "0015_credit_note_files")  # every other branch stays at its head
+    inserts = [
+        "INSERT INTO customers (id, external_id, name, language, compound_invoices_allowed,"
+        " created_at) VALUES (1, 'c1', 'C', 'en', true, '2026-01-01 00:00:00+00')",
+        "INSERT INTO services (id, customer_id, name, status, created_at) VALUES"
+        " (1, 1, 'Invoiced', 'active', '2026-01-03 10:00:00+00'),"
+        " (2, 1, 'Never invoiced', 'pending', '2026-03-31 10:00:00+00'),"
+        " (3, 1, 'Ended', 'terminated', '2026-01-03 10:00:00+00')",
+        "INSERT INTO invoices (id, customer_id, series, number, status, currency,"
+        " allow_partial_payments, is_compound, discount_minor, net_minor, tax_minor,"
+        " total_minor, paid_minor, refunded_minor, credited_minor, settled_minor,"
+        " created_at, issued_at, version) VALUES"
+        " (1, 1, 'INV', 1, 'unpaid', 'EUR', true, false, 0, 100, 0, 100, 0, 0, 0, 0,"
+        " '2026-02-10 08:00:00+00', '2026-02-10 08:00:00+00', 1)",
+        "INSERT INTO invoice_lines (id, invoice_id, position, kind, name, service_id, quantity,"
+        " unit_price_minor, discount_minor, tax_rate_bp, net_minor, tax_minor, total_minor,"
+        " credited_net_minor, credited_tax_minor) VALUES"
+        " (1, 1, 1, 'item', 'Invoiced', 1, 1, 100, 0, 0, 100, 0, 100, 0, 0)",
+    ]
+
+    async def seed_then_read() -> list[Any]:
+        engine = make_engine(empty_database)
+        try:
+            async with engine.begin() as conn:
+                for statement in inserts:
+                    await conn.execute(text(statement))
+            await asyncio.to_thread(upgrade, empty_database)
+            async with engine.connect() as conn:
+                found = await conn.execute(text("SELECT id, period_end FROM services ORDER BY id"))
+                return [tuple(r) for r in found]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(seed_then_read())
+
+    assert [(i, str(end) if end else None) for i, end in rows] == [
+        (1, str(date(2026, 3, 9))),
+        (2, str(date(2026, 4, 29))),  # from 31 Mar: the next starts on 30 Apr
+        (3, None),
+    ]

@@ -22,6 +22,7 @@ from billing.messages import (
     NewInvoice,
     PaymentReceived,
     ServiceTerminated,
+    ServiceTerminationScheduled,
 )
 from bot.transport.render import Renderer
 from support_desk.core.messages import CustomerMessage, message_types
@@ -91,6 +92,9 @@ SAMPLES: dict[str, CustomerMessage] = {
             service_name="VPS S",
             cancelled_invoice_ids=(3,),
             cancelled_invoice_numbers=("INV-000003",),
+        ),
+        ServiceTerminationScheduled(
+            service_id=1, service_name="Hosting S", terminates_on=date(2027, 1, 31)
         ),
         InvoiceSplit(
             invoice_id=3,

@@ -12,6 +12,7 @@ from billing.commands import (
     IssueCreditNote,
     LineCredit,
     Remainder,
+    ScheduleTermination,
     SplitInvoice,
     TerminateService,
 )
@@ -164,9 +165,12 @@ async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
         lines,
         cmd.amount_minor,
         cmd.to,
+        cmd.payment_id,
     )
     cn = await billing.issue_credit_note(uow, issue)
-    outcome = {"action": "refund", "to": cmd.to.value}
+    outcome: dict[str, Any] = {"action": "refund", "to": cmd.to.value}
+    if cmd.payment_id is not None:
+        outcome["payment_id"] = cmd.payment_id
     return await _settle_credit(uow, t, cmd.actor, cn, outcome)
 
 
@@ -174,8 +178,10 @@ async def resolve_refund(uow: UnitOfWork, cmd: ResolveRefund) -> Resolution:
 async def resolve_service_cancellation(
     uow: UnitOfWork, cmd: ResolveServiceCancellation
 ) -> Resolution:
-    """T5, B5: terminate the services concerned (billing cancels their unpaid invoices).
-    Refusals: NotTicketHolder, WrongResolution, billing's ServiceAlreadyTerminated, ..."""
+    """T5, B5: terminate the services concerned now (billing cancels their unpaid invoices),
+    or at the end of their period (`at_period_end`: billing does it then). Refusals:
+    NotTicketHolder, WrongResolution, billing's ServiceAlreadyTerminated, NoBillingPeriod,
+    TerminationAlreadyScheduled, ..."""
     kind = TicketKind.SERVICE_CANCELLATION
     t = await workable(uow, cmd.ticket_id, cmd.actor, cmd.expected_version, kind)
     service_ids = cmd.service_ids or tuple(t.service_ids)
@@ -183,6 +189,8 @@ async def resolve_service_cancellation(
         raise InvalidTicketRequest(problem="choose the services to terminate")
     before = snapshot(t)
     reason = cmd.note.strip() or t.reason
+    if cmd.at_period_end:
+        return await _at_period_end(uow, t, cmd.actor, service_ids, reason, before)
     terminations = tuple(
         [
             await billing.terminate_service(
@@ -208,6 +216,33 @@ async def resolve_service_cancellation(
     link_credit_notes(uow, t.id, cmd.actor, [cn.id for cn in made])
     view = await close_resolved(uow, t, cmd.actor, outcome, before)
     return Resolution(view, terminations=terminations)
+
+
+async def _at_period_end(
+    uow: UnitOfWork,
+    t: Ticket,
+    actor: Actor,
+    service_ids: tuple[int, ...],
+    reason: str,
+    before: dict[str, Any],
+) -> Resolution:
+    """B5, T5: each service is kept until its period ends, then stops (billing tells the
+    customer the day and carries it out); the ticket is resolved now."""
+    scheduled = tuple(
+        [
+            await billing.schedule_termination(
+                uow, ScheduleTermination(sid, reason, actor, NESTED_KEY)
+            )
+            for sid in service_ids
+        ]
+    )
+    outcome: dict[str, Any] = {
+        "action": "terminate_at_period_end",
+        "service_ids": list(service_ids),
+        "terminates_on": {str(s.id): str(s.terminates_on) for s in scheduled},
+    }
+    view = await close_resolved(uow, t, actor, outcome, before)
+    return Resolution(view, scheduled=scheduled)
 
 
 @idempotent

@@ -21,7 +21,7 @@ async def preview_for(request: web.Request, found: TicketContext) -> dict[str, A
     query = request.query
     asked: dict[str, Any] = {
         "amount": query.get("amount", ""), "to": query.get("to", ""), "lines": (),
-        "amount_minor": None,
+        "amount_minor": None, "payment_id": None,
     }  # fmt: skip
     if query.get("preview") not in ("refund", "split"):
         return {"preview": None, "preview_refused": "", "asked": asked}
@@ -29,6 +29,7 @@ async def preview_for(request: web.Request, found: TicketContext) -> dict[str, A
         options = _options(query, found)
         asked["lines"] = options.get("line_ids", ())
         asked["amount_minor"] = options.get("amount_minor")
+        asked["payment_id"] = options.get("payment_id")
         tx, actor = console(request).tx, user(request).actor
         shown = await tx.read(preview_resolution, found.ticket.id, actor, **options)
     except DomainError as refusal:
@@ -39,7 +40,15 @@ async def preview_for(request: web.Request, found: TicketContext) -> dict[str, A
 def _options(query: Any, found: TicketContext) -> dict[str, Any]:
     if query.get("preview") == "split":
         return {"line_ids": forms.ids(query, "lines")}
-    to = Remainder(forms.choice(query, "to", DESTINATIONS))
+    to, payment_id = destination(query)
     currency = found.invoice.currency if found.invoice else None
     return {"to": to, "amount_minor": forms.amount(query, "amount", currency),
-            "line_ids": forms.ids(query, "lines")}  # fmt: skip
+            "line_ids": forms.ids(query, "lines"), "payment_id": payment_id}  # fmt: skip
+
+
+def destination(form: Any) -> tuple[Remainder, int | None]:
+    """B6: where the money goes: `refund:<payment id>` (back to that payment), `refund`
+    (the payments newest first) or `account_credit`."""
+    to, _, payment = str(form.get("to", "")).partition(":")
+    chosen = forms.number({"payment": payment}, "payment") if to == "refund" else None
+    return Remainder(forms.choice({"to": to}, "to", DESTINATIONS)), chosen

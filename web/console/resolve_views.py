@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import web
 
 import ticketing
-from billing.commands import Remainder
 from ticketing.commands import (
     ConvertQuestion,
     RejectTicket,
@@ -24,7 +23,7 @@ from ticketing.read_models import Resolution
 from web.console import forms
 from web.console.actions import act
 from web.console.context import form_key, user
-from web.console.previews import DESTINATIONS
+from web.console.previews import destination
 from web.console.routes import Access, ConsoleRoute
 
 KINDS = tuple(k.value for k in TicketKind if k is not TicketKind.QUESTION)
@@ -49,10 +48,12 @@ async def _common(request: web.Request) -> tuple[Any, dict[str, Any]]:
 async def refund(request: web.Request) -> web.Response:
     async def build() -> ResolveRefund:
         form, base = await _common(request)
-        to = Remainder(forms.choice(form, "to", DESTINATIONS))
+        to, payment_id = destination(form)
         minor = forms.number(form, "amount_minor")
         lines, note = forms.ids(form, "lines"), forms.text(form, "note")
-        return ResolveRefund(to=to, amount_minor=minor, line_ids=lines, note=note, **base)
+        return ResolveRefund(
+            to=to, amount_minor=minor, line_ids=lines, note=note, payment_id=payment_id, **base
+        )
 
     return await act(request, ticketing.resolve_refund, build, back=_back(request), done=_outcome)
 
@@ -81,18 +82,23 @@ async def reinvoice(request: web.Request) -> web.Response:
     )
 
 
+WHEN = ("now", "period_end")
+
+
 async def services(request: web.Request) -> web.Response:
     async def build() -> ResolveServiceCancellation:
         form, base = await _common(request)
         chosen, note = forms.ids(form, "services"), forms.text(form, "note")
-        return ResolveServiceCancellation(service_ids=chosen, note=note, **base)
+        later = forms.choice({"when": form.get("when", "now")}, "when", WHEN) == "period_end"
+        return ResolveServiceCancellation(
+            service_ids=chosen, note=note, at_period_end=later, **base
+        )
+
+    def done(result: Resolution) -> str:
+        return "scheduled" if result.scheduled else "resolved"
 
     return await act(
-        request,
-        ticketing.resolve_service_cancellation,
-        build,
-        back=_back(request),
-        done="resolved",
+        request, ticketing.resolve_service_cancellation, build, back=_back(request), done=done
     )
 
 

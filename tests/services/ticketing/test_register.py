@@ -9,9 +9,19 @@ from datetime import date
 
 import pytest
 
+import billing
+from billing.commands import ApproveCreditNote, IssueCreditNote, Remainder
 from billing.models import CreditNoteStatus
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
+from tests.services.ticketing.builders import (
+    line,
+    make_admin,
+    make_agent,
+    make_customer,
+    make_invoice,
+    pay,
+)
 from tests.services.ticketing.register_data import build_register
 from ticketing.errors import AdminOnly
 from ticketing.register import Origin, RegisterFilter, register_page, register_rows
@@ -27,7 +37,8 @@ async def test_every_credit_note_says_where_it_came_from_who_made_and_who_approv
     page = await tx.read(register_page, reg.admin, RegisterFilter())
 
     by_id = {r.id: r for r in page.rows}
-    assert [r.id for r in page.rows] == sorted(by_id, reverse=True)  # newest first
+    newest_first = sorted(page.rows, key=lambda r: (r.at, r.number or ""), reverse=True)
+    assert [r.id for r in page.rows] == [r.id for r in newest_first]
     assert by_id[reg.self_service].origin == Origin.SELF_SERVICE
     assert by_id[reg.api].origin == Origin.API
     issued, approved = by_id[reg.ticket_issued], by_id[reg.ticket_approved]
@@ -132,3 +143,52 @@ async def test_the_csv_holds_the_filtered_rows_exactly_and_no_formula(
     eur = next(r for r in table[1:] if r[11] == "EUR")
     assert (eur[3], eur[10], eur[14]) == ("'=HYPERLINK(1)", "'-goodwill", "5.00")
     assert eur[2] == "2026-01-05" and eur[6] == "api"
+
+
+async def test_a_note_approved_later_is_listed_above_one_issued_while_it_waited(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    """The admin reads the register newest first: a note requested first but approved after
+    another was issued has the later number and the later date, so it comes first (it came
+    second, by id, and the label said "most recently requested first")."""
+    agent, admin = await make_agent(tx), await make_admin(tx)
+    big = await pay(tx, await make_invoice(tx, await make_customer(tx), line(100000)))
+    small = await pay(tx, await make_invoice(tx, await make_customer(tx), line(1000)))
+
+    def refund(invoice_id: int) -> IssueCreditNote:
+        return IssueCreditNote(invoice_id, "goodwill", agent, remainder=Remainder.REFUND)
+
+    waiting = await tx.run(billing.issue_credit_note, refund(big.id))
+    clock.advance(minutes=5)
+    issued = await tx.run(billing.issue_credit_note, refund(small.id))
+    clock.advance(minutes=5)
+    approved = await tx.run(billing.approve_credit_note, ApproveCreditNote(waiting.id, admin))
+    assert waiting.id < issued.id and approved.number and issued.number
+    assert approved.number > issued.number
+
+    page = await tx.read(register_page, admin, RegisterFilter())
+
+    assert [r.number for r in page.rows] == [approved.number, issued.number]
+    first = await tx.read(register_page, admin, RegisterFilter(), limit=1)
+    second = await tx.read(register_page, admin, RegisterFilter(), before=first.next_before)
+    assert [r.id for r in first.rows + second.rows] == [approved.id, issued.id]
+
+
+async def test_notes_of_one_instant_are_listed_by_number_the_later_first(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    admin = await make_admin(tx)
+    notes = []
+    for _ in range(3):
+        paid = await pay(tx, await make_invoice(tx, await make_customer(tx), line(1000)))
+        cmd = IssueCreditNote(paid.id, "goodwill", admin, remainder=Remainder.REFUND)
+        notes.append(await tx.run(billing.issue_credit_note, cmd))
+
+    rows: list[str | None] = []
+    before = None
+    for _ in range(3):
+        page = await tx.read(register_page, admin, RegisterFilter(), before=before, limit=1)
+        rows.extend(r.number for r in page.rows)
+        before = page.next_before
+
+    assert rows == [n.number for n in reversed(notes)] and before is None

@@ -1,0 +1,149 @@
+"""B5: terminating a service at the end of its billing period. Scheduling records the day now
+(one schedule per service, never on a terminated one: a conditional UPDATE, backed by CHECKs);
+once the day is over the housekeeping loop carries it out through `terminate_service`, which
+cancels the invoices still unpaid then. Carrying out claims the schedule by a conditional
+UPDATE first, so two processes finding the same due schedule terminate the service once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+
+from billing import errors, periods, repo, rules
+from billing.commands import ScheduleTermination, TerminateService
+from billing.models import Service, ServiceStatus
+from billing.read_models import ServiceView, Termination
+from billing.services.cancellation import terminate_service
+from support_desk.core.actors import Actor
+from support_desk.core.idempotency import idempotent
+from support_desk.core.messages import CustomerMessage
+from support_desk.core.tx import Transactor, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = Actor.system("termination-schedule")  # who carries a due schedule out
+DUE_BATCH = 100  # schedules carried out per housekeeping round, each in its own transaction
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceTerminationScheduled(CustomerMessage, kind="service_termination_scheduled"):
+    """B5: the service is kept until the end of its period, then stops ("Hosting S will stop on
+    31 Jan"); the invoices still unpaid then are cancelled with it."""
+
+    service_id: int
+    service_name: str
+    terminates_on: date
+
+
+def period_end_offered(service: ServiceView, today: date) -> date | None:
+    """The day a termination at period end would keep the service until; None when no period
+    is running (never invoiced, or its period is over), or it is terminated or scheduled."""
+    if service.status == ServiceStatus.TERMINATED or service.terminates_on is not None:
+        return None
+    if service.period_end is None or service.period_end < today:
+        return None
+    return service.period_end
+
+
+@idempotent
+async def schedule_termination(uow: UnitOfWork, cmd: ScheduleTermination) -> ServiceView:
+    """B5: keep the service until its period ends, then terminate it. Refusals: NotYourService,
+    ServiceAlreadyTerminated, TerminationAlreadyScheduled, NoBillingPeriod."""
+    service = await repo.get_service(uow.session, cmd.service_id)
+    if cmd.actor.customer_id not in (None, service.customer_id):
+        raise errors.NotYourService()
+    rules.ensure_terminable(service.status)
+    if service.terminates_on is not None:
+        raise errors.TerminationAlreadyScheduled(day=service.terminates_on.isoformat())
+    day = period_end_offered(repo.service_view(service), uow.now.date())
+    if day is None:
+        raise errors.NoBillingPeriod()
+    claimed = await uow.session.execute(
+        update(Service)
+        .where(
+            Service.id == service.id,
+            Service.status != ServiceStatus.TERMINATED,
+            Service.terminates_on.is_(None),
+            Service.period_end == day,
+        )
+        .values(
+            terminates_on=day,
+            termination_reason=cmd.reason,
+            termination_requested_by=cmd.actor.label,
+            termination_scheduled_at=uow.now,
+        )
+        .returning(Service.id)
+    )
+    if claimed.scalar_one_or_none() is None:  # a concurrent request got there first
+        raise errors.TerminationAlreadyScheduled(day=day.isoformat())
+    uow.audit(
+        cmd.actor,
+        "service.termination_scheduled",
+        subject=("service", service.id),
+        before={"status": service.status},
+        after={"terminates_on": day.isoformat(), "reason": cmd.reason},
+    )
+    uow.notify(
+        service.customer_id,
+        ServiceTerminationScheduled(
+            service_id=service.id, service_name=service.name, terminates_on=day
+        ),
+    )
+    return repo.service_view(await repo.get_service(uow.session, service.id))
+
+
+async def due_terminations(uow: UnitOfWork, limit: int = DUE_BATCH) -> list[int]:
+    """The services whose scheduled day is over (read-only; each is claimed when carried out)."""
+    stmt = (
+        select(Service.id)
+        .where(Service.terminates_on.is_not(None), Service.terminates_on < uow.now.date())
+        .order_by(Service.terminates_on, Service.id)
+        .limit(limit)
+    )
+    return list((await uow.session.scalars(stmt)).all())
+
+
+async def carry_out_termination(uow: UnitOfWork, service_id: int) -> Termination | None:
+    """Terminate a service whose scheduled day is over, through `terminate_service` (B5: its
+    unpaid non-compound invoices are cancelled). None when there is nothing to do: not due, or
+    another process claimed it first (the conditional UPDATE below is the claim)."""
+    service = await repo.get_service(uow.session, service_id)
+    if service.terminates_on is None or not periods.is_due(service.terminates_on, uow.now):
+        return None
+    day, reason = service.terminates_on, service.termination_reason or ""
+    requested_by = service.termination_requested_by
+    claimed = await uow.session.execute(
+        update(Service)
+        .where(
+            Service.id == service_id,
+            Service.terminates_on == day,
+            Service.status != ServiceStatus.TERMINATED,
+        )
+        .values(**repo.NO_SCHEDULE)
+        .returning(Service.id)
+    )
+    if claimed.scalar_one_or_none() is None:
+        return None
+    uow.audit(
+        SCHEDULER,
+        "service.termination_due",
+        subject=("service", service_id),
+        after={"terminates_on": day.isoformat(), "requested_by": requested_by},
+    )
+    return await terminate_service(uow, TerminateService(service_id, reason, SCHEDULER))
+
+
+async def carry_out_due_terminations(tx: Transactor) -> int:
+    """One housekeeping round: each due schedule carried out in its own transaction (one user
+    action, one transaction); a failure is logged and left for the next round. The count of
+    services this process terminated."""
+    done = 0
+    for service_id in await tx.read(due_terminations):
+        try:
+            done += await tx.run(carry_out_termination, service_id) is not None
+        except Exception:
+            log.exception("scheduled termination of service %s failed", service_id)
+    return done
