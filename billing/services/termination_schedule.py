@@ -133,7 +133,10 @@ async def carry_out_termination(uow: UnitOfWork, service_id: int) -> Termination
         subject=("service", service_id),
         after={"terminates_on": day.isoformat(), "requested_by": requested_by},
     )
-    return await terminate_service(uow, TerminateService(service_id, reason, SCHEDULER))
+    # B11: carried out as its author's decision, so a staff member's large cancellations wait
+    # for an admin's approval at the period's end, as they would have now
+    author = Actor.from_label(requested_by) if requested_by else SCHEDULER
+    return await terminate_service(uow, TerminateService(service_id, reason, author))
 
 
 async def carry_out_due_terminations(tx: Transactor) -> int:

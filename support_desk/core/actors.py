@@ -53,3 +53,9 @@ class Actor:
     @property
     def label(self) -> str:
         return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def from_label(cls, label: str) -> Actor:
+        """The actor a stored `label` names (a decision carried out later, by its author)."""
+        kind, _, actor_id = label.partition(":")
+        return cls(ActorKind(kind), actor_id)

@@ -204,3 +204,28 @@ async def test_b5_a_due_schedule_found_by_several_processes_is_carried_out_once(
     kinds = [k for k, _ in await outbox(tx, customer.id)]
     assert kinds.count("service_terminated") == 1
     await audit(tx)
+
+
+async def test_b11_an_agents_termination_at_period_end_waits_for_approval_above_the_threshold(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    """Before, the schedule was carried out as the system, so a large cancellation an agent
+    decided on was issued at the period's end with no admin ever seeing it."""
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, ServiceStatus.ACTIVE, name="Dedicated L")
+    large = await make_invoice(tx, customer, line(25_000, service=vps))  # above 100.00
+    await tx.run(billing.schedule_termination, schedule(vps.id))
+
+    clock.advance(days=31)
+    done = await tx.run(billing.carry_out_termination, vps.id)
+
+    assert done is not None and (await _service(tx, vps.id)).status == "terminated"
+    invoice = await tx.read(billing.queries.invoice_view, large.id)
+    assert invoice.status == "unpaid"  # nothing is taken off until an admin approves
+    assert [c.credit_note.status for c in done.cancellations if c.credit_note] == [
+        "pending_approval"
+    ]
+    terminated = await _count(
+        tx, AuditRow, AuditRow.action == "service.terminated", AuditRow.actor_id == AGENT.id
+    )
+    assert terminated == 1  # the agent's decision, carried out at the period's end
