@@ -1,9 +1,4 @@
-"""core and billing
-
-Revision ID: 0001_billing
-Revises: 
-Create Date: 2026-11-23 11:00:23.799505
-"""
+"""core and billing"""
 
 from __future__ import annotations
 
@@ -15,8 +10,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = '0001_billing'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
-"""bot: update inbox, FSM storage, linked Telegram chats, delivery progress
-
-Revision ID: 0002_bot
-Revises: 0001_billing
-"""
+"""bot: update inbox, FSM storage, linked Telegram chats, delivery progress"""
 
 from __future__ import annotations
 
@@ -14,8 +10,6 @@ import support_desk.core.db
 
 revision = "0002_bot"
 down_revision = "0001_billing"
-branch_labels = None
-depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 UTC = support_desk.core.db.UTCDateTime

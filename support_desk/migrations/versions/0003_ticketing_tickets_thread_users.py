@@ -1,9 +1,4 @@
-"""ticketing: tickets, thread, console users
-
-Revision ID: 0003_ticketing
-Revises: 0001_billing
-
-"""
+"""ticketing: tickets, thread, console users"""
 
 from __future__ import annotations
 
@@ -15,8 +10,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = '0003_ticketing'
 down_revision = '0001_billing'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

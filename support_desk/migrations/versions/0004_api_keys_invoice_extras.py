@@ -1,8 +1,4 @@
-"""api: API keys and invoicing extras
-
-Revision ID: 0004_api
-Revises: 0001_billing
-"""
+"""api: API keys and invoicing extras"""
 
 from __future__ import annotations
 
@@ -14,8 +10,6 @@ import support_desk.core.db
 
 revision = "0004_api"
 down_revision = "0001_billing"
-branch_labels = None
-depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 UTC = support_desk.core.db.UTCDateTime

@@ -1,9 +1,5 @@
 """demo: demo_database (which database is the offline demo's) and demo_chat_state (the demo
 chat's history, kept by the Bot API emulator across restarts)
-
-Revision ID: 0014_demo
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 10:00:00
 """
 
 from __future__ import annotations
@@ -16,8 +12,6 @@ import support_desk.core.db
 
 revision = "0014_demo"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
-depends_on = None
 
 UTC = support_desk.core.db.UTCDateTime
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
