@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import support_desk.core.db
+from support_desk.migrations.schema import JSON, UTC
 
 revision = "0002_bot"
 down_revision = "0001_billing"
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = support_desk.core.db.UTCDateTime
 
 
 def upgrade() -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from support_desk.migrations.schema import JSON
 
 revision = "0009_bot_tickets"
 down_revision = "0006_billing_phone_digits"
 depends_on = "0003_ticketing"
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import support_desk.core.db
+from support_desk.migrations.schema import JSON, UTC
 
 revision = "0014_demo"
 down_revision = "0006_billing_phone_digits"
-
-UTC = support_desk.core.db.UTCDateTime
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
