@@ -27,6 +27,7 @@ from billing.read_models import (
     ServiceView,
 )
 from billing.services.customers import phone_digits, token_hash
+from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 
 MAX_PAGE = 200
@@ -169,11 +170,8 @@ async def _newest_first(
     if after is not None:
         conditions = [*conditions, id_column < after]
     stmt = select(id_column).where(*conditions).order_by(id_column.desc()).limit(size + 1)
-    ids = list((await uow.session.scalars(stmt)).all())
-    more = len(ids) > size
-    ids = ids[:size]
-    items = tuple([await load(i) for i in ids])
-    return Page(items, ids[-1] if more and ids else None)
+    ids, last = one_page((await uow.session.scalars(stmt)).all(), size)
+    return Page(tuple([await load(i) for i in ids]), last)
 
 
 async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:
