@@ -12,9 +12,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from support_desk.core.errors import DomainError
 from ticketing.errors import TicketChangedMeanwhile, TicketNotFound, UserNotFound
 from ticketing.models import CLOSED_STATUSES, Ticket, TicketMessage, TicketStatus, User
 
@@ -122,3 +124,14 @@ async def flush(session: AsyncSession, ticket_id: int) -> None:
         await session.flush()
     except StaleDataError as exc:
         raise TicketChangedMeanwhile(ticket_id=ticket_id) from exc
+
+
+async def save_unique(session: AsyncSession, row: object, taken: DomainError) -> None:
+    """Write `row` (new or changed) in a savepoint: when it breaks a unique key, the refusal is
+    `taken` and the transaction goes on as if the row had not been written."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:
+        raise taken from exc
