@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from billing import errors, repo
 from billing.models import (
@@ -26,6 +27,7 @@ from billing.read_models import (
     ServiceView,
 )
 from billing.services.customers import phone_digits, token_hash
+from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 
 MAX_PAGE = 200
@@ -53,15 +55,14 @@ async def invoices_page(
     limit: int = 50,
 ) -> Page[InvoiceView]:
     """Newest first, keyset-paged on id (`after` is the last id of the previous page)."""
-    stmt = select(Invoice.id).order_by(Invoice.id.desc()).limit(min(limit, MAX_PAGE) + 1)
-    if customer_id is not None:
-        stmt = stmt.where(Invoice.customer_id == customer_id)
-    if statuses:
-        stmt = stmt.where(Invoice.status.in_(statuses))
-    if after is not None:
-        stmt = stmt.where(Invoice.id < after)
-    ids = list((await uow.session.scalars(stmt)).all())
-    return await _page(ids, min(limit, MAX_PAGE), lambda i: repo.invoice_view(uow.session, i))
+    return await _newest_first(
+        uow,
+        Invoice.id,
+        _matching((Invoice.customer_id, customer_id), (Invoice.status, statuses)),
+        after,
+        limit,
+        lambda i: repo.invoice_view(uow.session, i),
+    )
 
 
 async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteView:
@@ -78,17 +79,18 @@ async def credit_notes_page(
     limit: int = 50,
 ) -> Page[CreditNoteView]:
     """The credit-note register, newest first, keyset-paged."""
-    stmt = select(CreditNote.id).order_by(CreditNote.id.desc()).limit(min(limit, MAX_PAGE) + 1)
-    if customer_id is not None:
-        stmt = stmt.where(CreditNote.customer_id == customer_id)
-    if invoice_id is not None:
-        stmt = stmt.where(CreditNote.invoice_id == invoice_id)
-    if statuses:
-        stmt = stmt.where(CreditNote.status.in_(statuses))
-    if after is not None:
-        stmt = stmt.where(CreditNote.id < after)
-    ids = list((await uow.session.scalars(stmt)).all())
-    return await _page(ids, min(limit, MAX_PAGE), lambda i: repo.credit_note_view(uow.session, i))
+    return await _newest_first(
+        uow,
+        CreditNote.id,
+        _matching(
+            (CreditNote.customer_id, customer_id),
+            (CreditNote.invoice_id, invoice_id),
+            (CreditNote.status, statuses),
+        ),
+        after,
+        limit,
+        lambda i: repo.credit_note_view(uow.session, i),
+    )
 
 
 async def customer_view(uow: UnitOfWork, customer_id: int) -> CustomerView:
@@ -141,11 +143,35 @@ async def account_credit_of(uow: UnitOfWork, customer_id: int) -> dict[str, int]
     return {r.currency: r.balance_minor for r in rows}
 
 
-async def _page(ids: list[int], limit: int, load: Callable[[int], Awaitable[T]]) -> Page[T]:
-    more = len(ids) > limit
-    ids = ids[:limit]
-    items = tuple([await load(i) for i in ids])
-    return Page(items, ids[-1] if more and ids else None)
+def _matching(*filters: tuple[InstrumentedAttribute[Any], object]) -> list[ColumnElement[bool]]:
+    """`column == value` for each value given, `column IN (...)` for a sequence of values; None
+    and an empty sequence leave the column unfiltered."""
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in filters:
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            if value:
+                conditions.append(column.in_(value))
+        elif value is not None:
+            conditions.append(column == value)
+    return conditions
+
+
+async def _newest_first(
+    uow: UnitOfWork,
+    id_column: InstrumentedAttribute[int],
+    conditions: list[ColumnElement[bool]],
+    after: int | None,
+    limit: int,
+    load: Callable[[int], Awaitable[T]],
+) -> Page[T]:
+    """Keyset paging on id, newest first: `after` is the last id of the previous page, and the
+    page's `next_after` is set when one more row exists."""
+    size = min(limit, MAX_PAGE)
+    if after is not None:
+        conditions = [*conditions, id_column < after]
+    stmt = select(id_column).where(*conditions).order_by(id_column.desc()).limit(size + 1)
+    ids, last = one_page((await uow.session.scalars(stmt)).all(), size)
+    return Page(tuple([await load(i) for i in ids]), last)
 
 
 async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:

@@ -6,30 +6,21 @@ from __future__ import annotations
 from ticketing.errors import TicketingError
 
 
-class OwnAccount(TicketingError):
-    code = "own_account"
+class OwnAccount(TicketingError, code="own_account", status=409):
     message = "Nobody deactivates themselves or resets their own password; another admin must."
-    http_status = 409
 
 
-class LastAdmin(TicketingError):
-    code = "last_admin"
+class LastAdmin(TicketingError, code="last_admin", status=409):
     message = "This is the last active admin; add another admin first."
-    http_status = 409
 
 
-class InvalidShortcode(TicketingError):
-    code = "invalid_shortcode"
+class InvalidShortcode(TicketingError, code="invalid_shortcode"):
     message = "A shortcode is 2 to 32 letters, digits, - or _."
 
 
-class ShortcodeTaken(TicketingError):
-    code = "shortcode_taken"
+class ShortcodeTaken(TicketingError, code="shortcode_taken", status=409):
     message = "The shortcode {shortcode} is taken."
-    http_status = 409
 
 
-class SavedReplyNotFound(TicketingError):
-    code = "saved_reply_not_found"
+class SavedReplyNotFound(TicketingError, code="saved_reply_not_found", status=404):
     message = "No such saved reply."
-    http_status = 404

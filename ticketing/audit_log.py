@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.audit import AuditRow
+from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.models import User
@@ -119,9 +120,8 @@ async def audit_page(
     stmt = select(AuditRow).where(*_where(f))
     if before is not None:
         stmt = stmt.where(AuditRow.id < before)
-    rows = list(await uow.session.scalars(stmt.order_by(AuditRow.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    found = (await uow.session.scalars(stmt.order_by(AuditRow.id.desc()).limit(limit + 1))).all()
+    rows, last = one_page(found, limit)
     staff = await _staff(uow, rows)
     entries = tuple(_entry(r, staff) for r in rows)
-    return AuditPage(entries, rows[-1].id if more and rows else None)
+    return AuditPage(entries, None if last is None else last.id)

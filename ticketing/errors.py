@@ -5,142 +5,106 @@ from __future__ import annotations
 from support_desk.core.errors import DomainError, NotFound, PermissionDenied
 
 
-class TicketingError(DomainError):
-    code = "ticketing_error"
+class TicketingError(DomainError, code="ticketing_error"):
+    """A refusal by a ticketing rule; not-found and permission refusals have their own bases in
+    `support_desk.core.errors`."""
 
 
-class TicketNotFound(NotFound):
-    code = "ticket_not_found"
+class TicketNotFound(NotFound, code="ticket_not_found"):
     message = "No such ticket."
 
 
-class UserNotFound(NotFound):
-    code = "user_not_found"
+class UserNotFound(NotFound, code="user_not_found"):
     message = "No such console user."
 
 
-class NotYourTicket(PermissionDenied):
-    code = "not_your_ticket"
+class NotYourTicket(PermissionDenied, code="not_your_ticket", status=404):
     message = "This ticket does not belong to you."
-    http_status = 404
 
 
-class StaffOnly(PermissionDenied):
-    code = "staff_only"
+class StaffOnly(PermissionDenied, code="staff_only"):
     message = "Only an agent or an admin may do that."
 
 
-class AdminOnly(PermissionDenied):
-    code = "admin_only"
+class AdminOnly(PermissionDenied, code="admin_only"):
     message = "Only an admin may do that."
 
 
-class CustomerOnly(PermissionDenied):
-    code = "customer_only"
+class CustomerOnly(PermissionDenied, code="customer_only"):
     message = "Only the customer may do that."
 
 
-class UserInactive(PermissionDenied):
-    code = "user_inactive"
+class UserInactive(PermissionDenied, code="user_inactive"):
     message = "This console user is deactivated."
 
 
-class NotTicketHolder(PermissionDenied):
-    code = "not_ticket_holder"
+class NotTicketHolder(PermissionDenied, code="not_ticket_holder"):
     message = "You do not hold this ticket; claim it first (T3)."
 
 
-class TicketAlreadyClaimed(TicketingError):
-    code = "ticket_already_claimed"
+class TicketAlreadyClaimed(TicketingError, code="ticket_already_claimed", status=409):
     message = "Another agent has already claimed this ticket (T3)."
-    http_status = 409
 
 
-class QueueEmpty(TicketingError):
-    code = "queue_empty"
+class QueueEmpty(TicketingError, code="queue_empty", status=404):
     message = "There is no open ticket to claim."
-    http_status = 404
 
 
-class InvalidTransition(TicketingError):
-    code = "invalid_transition"
+class InvalidTransition(TicketingError, code="invalid_transition", status=409):
     message = "A ticket in status {status} cannot become {target}."
-    http_status = 409
 
 
-class TicketClosed(TicketingError):
-    code = "ticket_closed"
+class TicketClosed(TicketingError, code="ticket_closed", status=409):
     message = "This ticket is closed."
-    http_status = 409
 
 
-class TicketChangedMeanwhile(TicketingError):
-    code = "ticket_changed_meanwhile"
+class TicketChangedMeanwhile(TicketingError, code="ticket_changed_meanwhile", status=409):
     message = "Someone changed this ticket meanwhile; reload it and try again (D5)."
-    http_status = 409
 
 
-class ReasonRequired(TicketingError):
-    code = "reason_required"
+class ReasonRequired(TicketingError, code="reason_required"):
     message = "A reason is required."
 
 
-class EmptyMessage(TicketingError):
-    code = "empty_message"
+class EmptyMessage(TicketingError, code="empty_message"):
     message = "The message is empty."
 
 
-class InvalidTicketRequest(TicketingError):
-    code = "invalid_ticket_request"
+class InvalidTicketRequest(TicketingError, code="invalid_ticket_request"):
     message = "The ticket request is not valid: {problem}"
 
 
-class WrongResolution(TicketingError):
-    code = "wrong_resolution"
+class WrongResolution(TicketingError, code="wrong_resolution"):
     message = "A {kind} ticket is not resolved that way."
 
 
-class AwaitingApproval(TicketingError):
-    code = "awaiting_approval"
+class AwaitingApproval(TicketingError, code="awaiting_approval", status=409):
     message = "This ticket's credit note is awaiting an admin's approval."
-    http_status = 409
 
 
-class NotAwaitingApproval(TicketingError):
-    code = "not_awaiting_approval"
+class NotAwaitingApproval(TicketingError, code="not_awaiting_approval", status=409):
     message = "This ticket is not awaiting approval."
-    http_status = 409
 
 
-class SelfApproval(PermissionDenied):
-    code = "own_credit_note"
+class SelfApproval(PermissionDenied, code="own_credit_note"):
     message = "Nobody approves their own credit note."
 
 
-class TicketNotResolved(TicketingError):
-    code = "ticket_not_resolved"
+class TicketNotResolved(TicketingError, code="ticket_not_resolved", status=409):
     message = "Only a resolved ticket can be rated."
-    http_status = 409
 
 
-class AlreadyRated(TicketingError):
-    code = "already_rated"
+class AlreadyRated(TicketingError, code="already_rated", status=409):
     message = "This ticket has already been rated."
-    http_status = 409
 
 
-class InvalidRating(TicketingError):
-    code = "invalid_rating"
+class InvalidRating(TicketingError, code="invalid_rating"):
     message = "A rating is a whole number from 1 to 5."
 
 
-class LoginTaken(TicketingError):
-    code = "login_taken"
+class LoginTaken(TicketingError, code="login_taken", status=409):
     message = "The login {login} is taken."
-    http_status = 409
 
 
-class InvalidCredentials(TicketingError):
-    code = "invalid_credentials"
+class InvalidCredentials(TicketingError, code="invalid_credentials", status=401):
     message = "Wrong login or password."
-    http_status = 401

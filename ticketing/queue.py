@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from billing.models import Customer, Invoice
 from billing.read_models import document_number
 from support_desk.core.actors import Actor
+from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.models import MessageKind, Ticket, TicketKind, TicketMessage, TicketStatus, User
@@ -163,12 +164,10 @@ async def console_queue(uow: UnitOfWork, actor: Actor, f: QueueFilter) -> Consol
     """T2: one page of the queue as the console shows it. Refusals: StaffOnly."""
     rules.ensure_staff(actor)
     found = (await uow.session.execute(queue_statement(actor, f, uow.now))).all()
-    size = max(1, min(f.limit, 200))
-    rows = tuple(_row(r, uow.now) for r in found[:size])
-    last = rows[-1] if len(found) > size else None
+    rows, last = one_page([_row(r, uow.now) for r in found], max(1, min(f.limit, 200)))
     cursor = None if last is None else QueueCursor(last.priority, last.due_at, last.id)
     newest = await uow.session.scalar(select(func.max(Ticket.id))) or 0
-    return ConsoleQueue(rows, cursor, newest, await newest_message_id(uow))
+    return ConsoleQueue(tuple(rows), cursor, newest, await newest_message_id(uow))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from billing.models import CreditNote, CreditNoteStatus, Customer, Invoice
 from billing.read_models import document_number
 from support_desk.core.actors import Actor
 from support_desk.core.db import UTCDateTime
+from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 from ticketing import rules
 from ticketing.admin_models import TicketCreditNote
@@ -231,10 +232,8 @@ async def register_page(
     rules.ensure_admin(actor)
     limit = max(1, min(limit, MAX_PAGE))
     result = await uow.session.execute(_statement(f, before, limit + 1))
-    rows = [_row(r) for r in result.all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return RegisterPage(await _named(uow, rows), rows[-1].id if more and rows else None)
+    rows, last = one_page([_row(r) for r in result.all()], limit)
+    return RegisterPage(await _named(uow, rows), None if last is None else last.id)
 
 
 async def register_rows(

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from support_desk.core.errors import DomainError
 from ticketing.errors import TicketChangedMeanwhile, TicketNotFound, UserNotFound
-from ticketing.models import Ticket, TicketMessage, TicketStatus, User
+from ticketing.models import CLOSED_STATUSES, Ticket, TicketMessage, TicketStatus, User
 
 
 def _is_pg(session: AsyncSession) -> bool:
@@ -34,19 +36,20 @@ async def ticket(session: AsyncSession, ticket_id: int, *, lock: bool = False) -
     return found
 
 
-async def live_ticket_for(session: AsyncSession, kind: str, invoice_id: int) -> Ticket | None:
-    """T1: the not yet closed ticket of this kind about this invoice, if any."""
+def _live(session: AsyncSession, *conditions: ColumnElement[bool]) -> Select[Ticket]:
+    """The not yet closed tickets matching `conditions`, fresh from the database and locked on
+    PostgreSQL: the caller joins one of them or opens a ticket beside them (T1)."""
     stmt = (
         select(Ticket)
-        .where(
-            Ticket.kind == kind,
-            Ticket.invoice_id == invoice_id,
-            Ticket.status.not_in([TicketStatus.RESOLVED, TicketStatus.REJECTED]),
-        )
+        .where(*conditions, Ticket.status.not_in(CLOSED_STATUSES))
         .execution_options(populate_existing=True)
     )
-    if _is_pg(session):
-        stmt = stmt.with_for_update()
+    return stmt.with_for_update() if _is_pg(session) else stmt
+
+
+async def live_ticket_for(session: AsyncSession, kind: str, invoice_id: int) -> Ticket | None:
+    """T1: the not yet closed ticket of this kind about this invoice, if any."""
+    stmt = _live(session, Ticket.kind == kind, Ticket.invoice_id == invoice_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -55,19 +58,8 @@ async def live_ticket_for_services(
 ) -> Ticket | None:
     """T1, B5: the customer's live ticket of this kind naming any of these services."""
     wanted = set(service_ids)
-    stmt = (
-        select(Ticket)
-        .where(
-            Ticket.customer_id == customer_id,
-            Ticket.kind == kind,
-            Ticket.status.not_in([TicketStatus.RESOLVED, TicketStatus.REJECTED]),
-        )
-        .order_by(Ticket.id)
-        .execution_options(populate_existing=True)
-    )
-    if _is_pg(session):
-        stmt = stmt.with_for_update()
-    rows = (await session.execute(stmt)).scalars()
+    stmt = _live(session, Ticket.customer_id == customer_id, Ticket.kind == kind)
+    rows = (await session.execute(stmt.order_by(Ticket.id))).scalars()
     return next((t for t in rows if wanted & set(t.service_ids)), None)
 
 
@@ -132,3 +124,14 @@ async def flush(session: AsyncSession, ticket_id: int) -> None:
         await session.flush()
     except StaleDataError as exc:
         raise TicketChangedMeanwhile(ticket_id=ticket_id) from exc
+
+
+async def save_unique(session: AsyncSession, row: object, taken: DomainError) -> None:
+    """Write `row` (new or changed) in a savepoint: when it breaks a unique key, the refusal is
+    `taken` and the transaction goes on as if the row had not been written."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:
+        raise taken from exc

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
-from ticketing import rules
+from ticketing import repo, rules
 from ticketing.admin_errors import InvalidShortcode, SavedReplyNotFound, ShortcodeTaken
 from ticketing.admin_models import SavedReply
 from ticketing.services._common import staff_user
@@ -102,12 +101,7 @@ async def save_reply(uow: UnitOfWork, cmd: SaveReply) -> SavedReplyView:
     before = None if cmd.reply_id is None else {"shortcode": row.shortcode, "title": row.title}
     for name, value in values.items():
         setattr(row, name, value)
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(row)
-            await uow.session.flush()
-    except IntegrityError as exc:
-        raise ShortcodeTaken(shortcode=code) from exc
+    await repo.save_unique(uow.session, row, ShortcodeTaken(shortcode=code))
     action = "saved_reply.created" if before is None else "saved_reply.changed"
     after = {"shortcode": code, "title": row.title}
     uow.audit(cmd.actor, action, subject=("saved_reply", row.id), before=before, after=after)

@@ -8,7 +8,6 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.idempotency import idempotent
@@ -45,12 +44,7 @@ async def create_user(uow: UnitOfWork, cmd: CreateUser) -> UserView:
         created_at=uow.now,
         session_version=1,
     )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(user)
-            await uow.session.flush()
-    except IntegrityError as exc:
-        raise LoginTaken(login=login) from exc
+    await repo.save_unique(uow.session, user, LoginTaken(login=login))
     after = {"login": login, "role": user.role, "active": True}
     uow.audit(cmd.actor, "user.created", subject=("user", user.id), after=after)
     return UserView.of(user)

@@ -6,12 +6,26 @@ from typing import Any, ClassVar
 
 
 class DomainError(Exception):
-    """A refusal every face can explain: bot and console by template, the API by `code`."""
+    """A refusal every face can explain: bot and console by template, the API by `code`.
+
+    A refusal is declared in one place: `class Refused(Base, code="refused", status=409)` gives
+    its stable code and HTTP status (both inherited when left out), and the body its English
+    `message`, a format string over the details it is raised with.
+    """
 
     code: ClassVar[str] = "domain_error"
     message: ClassVar[str] = "The request was refused."
     http_status: ClassVar[int] = 400
     audited: ClassVar[bool] = False  # security refusals are kept in the audit log
+
+    def __init_subclass__(
+        cls, *, code: str | None = None, status: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.http_status = status
 
     def __init__(self, **details: Any) -> None:
         self.details = details
@@ -25,26 +39,18 @@ class DomainError(Exception):
             return self.message
 
 
-class NotFound(DomainError):
-    code = "not_found"
+class NotFound(DomainError, code="not_found", status=404):
     message = "Nothing with that id exists."
-    http_status = 404
 
 
-class PermissionDenied(DomainError):
-    code = "permission_denied"
+class PermissionDenied(DomainError, code="permission_denied", status=403):
     message = "You are not allowed to do that."
-    http_status = 403
     audited = True
 
 
-class IdempotencyKeyReused(DomainError):
-    code = "idempotency_key_reused"
+class IdempotencyKeyReused(DomainError, code="idempotency_key_reused", status=422):
     message = "This idempotency key was already used for a different request."
-    http_status = 422
 
 
-class RequestInProgress(DomainError):
-    code = "request_in_progress"
+class RequestInProgress(DomainError, code="request_in_progress", status=409):
     message = "The same request is still being processed; try again in a moment."
-    http_status = 409

@@ -1,24 +1,14 @@
-"""bot: update inbox, FSM storage, linked Telegram chats, delivery progress
-
-Revision ID: 0002_bot
-Revises: 0001_billing
-"""
+"""bot: update inbox, FSM storage, linked Telegram chats, delivery progress"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import support_desk.core.db
+from support_desk.migrations.schema import JSON, UTC
 
 revision = "0002_bot"
 down_revision = "0001_billing"
-branch_labels = None
-depends_on = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = support_desk.core.db.UTCDateTime
 
 
 def upgrade() -> None:

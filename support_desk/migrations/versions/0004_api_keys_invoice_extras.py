@@ -1,24 +1,14 @@
-"""api: API keys and invoicing extras
-
-Revision ID: 0004_api
-Revises: 0001_billing
-"""
+"""api: API keys and invoicing extras"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import support_desk.core.db
+from support_desk.migrations.schema import JSON, UTC
 
 revision = "0004_api"
 down_revision = "0001_billing"
-branch_labels = None
-depends_on = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-UTC = support_desk.core.db.UTCDateTime
 
 
 def upgrade() -> None:

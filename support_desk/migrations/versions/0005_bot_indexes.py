@@ -1,8 +1,4 @@
-"""bot: index telegram_chats.chat_id (every /start and every block looks a chat up by it)
-
-Revision ID: 0005_bot_indexes
-Revises: 0002_bot
-"""
+"""bot: index telegram_chats.chat_id (every /start and every block looks a chat up by it)"""
 
 from __future__ import annotations
 
@@ -10,8 +6,6 @@ from alembic import op
 
 revision = "0005_bot_indexes"
 down_revision = "0002_bot"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

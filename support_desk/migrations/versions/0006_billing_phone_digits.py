@@ -1,9 +1,4 @@
-"""billing: customers.phone_digits, indexed, for matching a shared contact; invoices by status
-
-Revision ID: 0006_billing_phone_digits
-Revises: 0001_billing
-Create Date: 2026-11-23 13:00:00
-"""
+"""billing: customers.phone_digits, indexed, for matching a shared contact; invoices by status"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0006_billing_phone_digits"
 down_revision = "0001_billing"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

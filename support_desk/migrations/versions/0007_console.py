@@ -1,8 +1,4 @@
-"""console: server-side sessions, login failure counters, each user's console language
-
-Revision ID: 0007_console
-Revises: 0006_billing_phone_digits
-"""
+"""console: server-side sessions, login failure counters, each user's console language"""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ import support_desk.core.db
 
 revision = "0007_console"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
 depends_on = "0003_ticketing"
 
 

@@ -1,9 +1,4 @@
-"""console (admins): ticket_credit_notes, saved_replies, audit_log search indexes
-
-Revision ID: 0008_console_admin
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 09:40:00
-"""
+"""console (admins): ticket_credit_notes, saved_replies, audit_log search indexes"""
 
 from __future__ import annotations
 
@@ -14,7 +9,6 @@ import support_desk.core.db
 
 revision = "0008_console_admin"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
 depends_on = ("0003_ticketing",)
 
 

@@ -1,22 +1,15 @@
-"""ticketing: tickets.details, what the customer chose when asking in the bot (T1)
-
-Revision ID: 0009_bot_tickets
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 10:00:00
-"""
+"""ticketing: tickets.details, what the customer chose when asking in the bot (T1)"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from support_desk.migrations.schema import JSON
 
 revision = "0009_bot_tickets"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
 depends_on = "0003_ticketing"
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:

@@ -1,7 +1,4 @@
-"""Revision ID: 0011_money, after 0006_billing_phone_digits (2026-12-01).
-
-billing: a draft that is cancelled stays unnumbered (it was never issued).
-"""
+"""billing: a draft that is cancelled stays unnumbered (it was never issued)."""
 
 from __future__ import annotations
 
@@ -12,8 +9,6 @@ NUMBERED_BEFORE = "status = 'draft' OR number IS NOT NULL"
 
 revision = "0011_money"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
-depends_on = None
 
 
 def _numbered(condition: str) -> None:

@@ -1,9 +1,4 @@
-"""api: api_keys.admin, for keys that may list and revoke keys through the API
-
-Revision ID: 0012_api
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 10:00:00
-"""
+"""api: api_keys.admin, for keys that may list and revoke keys through the API"""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ from alembic import op
 
 revision = "0012_api"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
 depends_on = "0004_api"  # the table it alters
 
 

@@ -1,26 +1,16 @@
 """demo: demo_database (which database is the offline demo's) and demo_chat_state (the demo
 chat's history, kept by the Bot API emulator across restarts)
-
-Revision ID: 0014_demo
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 10:00:00
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import support_desk.core.db
+from support_desk.migrations.schema import JSON, UTC
 
 revision = "0014_demo"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
-depends_on = None
-
-UTC = support_desk.core.db.UTCDateTime
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""billing: credit_note_files, each credit note's PDF kept per status and language
-
-Revision ID: 0015_credit_note_files
-Revises: 0006_billing_phone_digits
-Create Date: 2026-12-01 09:40:00
-"""
+"""billing: credit_note_files, each credit note's PDF kept per status and language"""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from support_desk.core.db import UTCDateTime
 
 revision = "0015_credit_note_files"
 down_revision = "0006_billing_phone_digits"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
