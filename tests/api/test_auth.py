@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from typing import Any
 
@@ -102,21 +103,30 @@ async def test_t6_a_write_and_the_audit_of_its_call_commit_in_one_transaction(
     """Before, the key's lookup and the call's audit row each had a transaction of their own
     beside the effect's: two more commits per call, and a crash between the effect and its
     record lost the record of a change."""
-    commits: list[int] = []
-    listener = lambda _conn: commits.append(1)  # noqa: E731
-    event.listen(tx.engine.sync_engine, "commit", listener)
+    engine, current, seen = tx.engine.sync_engine, {}, []
+    begun = itertools.count()
+
+    def on_begin(conn: Any) -> None:
+        current[id(conn)] = next(begun)
+
+    def on_statement(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append((current.get(id(conn)), statement))
+
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "before_cursor_execute", on_statement)
     try:
         await create(client, auth, simple_invoice(), **{"Idempotency-Key": "one-commit"})
     finally:
-        event.remove(tx.engine.sync_engine, "commit", listener)
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "before_cursor_execute", on_statement)
 
-    assert len(commits) == 1  # the key's lookup, the invoice and its audit rows
+    def transactions(fragment: str) -> set[int | None]:
+        return {t for t, sql in seen if fragment in sql}
 
-    async def actions(uow: Any) -> list[str]:
-        rows = await uow.session.scalars(select(AuditRow.action).order_by(AuditRow.id))
-        return list(rows)
-
-    assert (await tx.read(actions))[-1] == "api.call"
+    key, invoice, audit = (
+        transactions(f) for f in ("FROM api_keys", "INSERT INTO invoices", "INSERT INTO audit_log")
+    )
+    assert len(key) == 1 and key == invoice == audit and None not in key
 
 
 async def test_w14_an_unexpected_error_is_a_bare_500_logged_with_a_request_id(
