@@ -153,8 +153,8 @@ async def _priya(story: Story, staff: Staff) -> None:
     )
     story.at(38)
     await story.pay(june)
-    await threads.end_mailboxes(story, staff, priya, june)
-    await threads.credit_for_outage(story, staff, priya, june)
+    await threads.tell(story, staff, priya, june, threads.END_MAILBOXES)
+    await threads.tell(story, staff, priya, june, threads.CREDIT_FOR_OUTAGE)
     story.at(6)
     await story.invoice(priya, "Website hosting, July", ("Website hosting", 2900))
 
@@ -178,7 +178,7 @@ async def _jonas(story: Story, staff: Staff) -> None:
         ("Managed backups", 1500),
         ("Static IP address", 500),
     )
-    await threads.split_compound(story, staff, jonas, compound)
+    await threads.tell(story, staff, jonas, compound, threads.SPLIT_COMPOUND)
 
 
 async def _maria(story: Story, staff: Staff) -> None:
@@ -197,7 +197,7 @@ async def _maria(story: Story, staff: Staff) -> None:
     rooms = await story.invoice(maria, "Meeting rooms, June", ("Meeting room hours", 12000))
     story.at(8)
     await story.pay(rooms, 5000)
-    await threads.refund_awaiting_approval(story, staff, maria, office)
+    await threads.tell(story, staff, maria, office, threads.REFUND_AWAITING_APPROVAL)
 
 
 async def _tom(story: Story, staff: Staff) -> None:
@@ -206,7 +206,7 @@ async def _tom(story: Story, staff: Staff) -> None:
     story.at(9)
     vps = await story.invoice(tom, "Cloud VPS S, July", ("Cloud VPS S", 1200))
     await story.pay(vps)
-    await threads.charged_twice(story, staff, tom, vps)
+    await threads.tell(story, staff, tom, vps, threads.CHARGED_TWICE)
     story.at(0, 2)
     await story.ticket(
         tom, TicketKind.QUESTION, "Hi! Do your cloud servers come with an IPv6 address?"
@@ -221,4 +221,4 @@ async def _lena(story: Story, staff: Staff) -> None:
         lena, "Domain renewal, 1 year", ("Domain novak-photo.example", 1500)
     )
     await story.pay(domain)
-    await threads.refund_rejected(story, staff, lena, domain)
+    await threads.tell(story, staff, lena, domain, threads.REFUND_REJECTED)
