@@ -19,7 +19,7 @@ from billing.commands import (
 from billing.document_files import credit_note_pdf_once
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
-from billing.read_models import CreditNoteView, CustomerView, ServiceView
+from billing.read_models import CreditNoteView
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
 from web.api.schemas import Empty
@@ -57,32 +57,6 @@ from web.platform.http import (
 def _texts(default_locale: str) -> Texts:
     """Built once: compiling the gettext catalogs is not per-request work."""
     return Texts(default_locale)
-
-
-def customer_out(c: CustomerView) -> CustomerOut:
-    return CustomerOut(
-        id=c.id,
-        externalId=c.external_id,
-        name=c.name,
-        email=c.email,
-        phone=c.phone,
-        company=c.company,
-        language=c.language,
-        compoundInvoicesAllowed=c.compound_invoices_allowed,
-        createdAt=c.created_at,
-    )
-
-
-def service_out(s: ServiceView) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        customerId=s.customer_id,
-        name=s.name,
-        sku=s.sku,
-        status=s.status,
-        createdAt=s.created_at,
-        terminatedAt=s.terminated_at,
-    )
 
 
 def credit_note_out(n: CreditNoteView) -> CreditNoteOut:
@@ -135,7 +109,7 @@ async def _create_customer(body: CustomerIn, uow: UnitOfWork, caller: Caller) ->
             compound_invoices_allowed=body.compoundInvoicesAllowed,
         ),
     )
-    return answer(201, customer_out(view))
+    return answer(201, CustomerOut.model_validate(view))
 
 
 async def _update_customer(
@@ -161,11 +135,13 @@ async def _update_customer(
                 customer_id, body.compoundInvoicesAllowed, caller.actor, caller.key_for("compound")
             ),
         )
-    return answer(200, customer_out(view))
+    return answer(200, CustomerOut.model_validate(view))
 
 
 async def _customer(customer_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
-    return answer(200, customer_out(await billing.queries.customer_view(uow, customer_id)))
+    return answer(
+        200, CustomerOut.model_validate(await billing.queries.customer_view(uow, customer_id))
+    )
 
 
 async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> Answer:
@@ -180,7 +156,7 @@ async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> A
             status=ServiceStatus(body.status),
         ),
     )
-    return answer(201, service_out(view))
+    return answer(201, ServiceOut.model_validate(view))
 
 
 async def _terminate(
@@ -192,7 +168,7 @@ async def _terminate(
     return answer(
         200,
         TerminationOut(
-            service=service_out(done.service),
+            service=ServiceOut.model_validate(done.service),
             canceledInvoiceIds=[c.invoice.id for c in done.cancellations],
             creditNoteIds=[c.credit_note.id for c in done.cancellations if c.credit_note],
         ),
