@@ -19,7 +19,8 @@ from bot import keyboards_requests as kb
 from bot.access import require_link
 from bot.callbacks_requests import AskAct, AskCD, RefundAct, RefundCD, RefundReason, RefundTo
 from bot.chats import ChatLink
-from bot.handlers.flow import Flow, Press, Waiting, request_router, save
+from bot.handlers.flow import Flow, Waiting, save
+from bot.handlers.press import Press, request_router
 from bot.handlers.replies import Speech
 from bot.handlers.tickets import TEXT_LIMIT
 from support_desk.core.tx import Transactor

@@ -17,7 +17,8 @@ from billing.models import ServiceStatus
 from billing.read_models import InvoiceView, ServiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, ServiceAct, ServiceCD, When
-from bot.handlers.flow import Press, request_router, save
+from bot.handlers.flow import save
+from bot.handlers.press import Press, request_router
 from bot.handlers.split import services_on
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket

@@ -16,7 +16,8 @@ from billing.read_models import InvoiceView, ServiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, SplitAct, SplitCD
 from bot.chats import ChatLink
-from bot.handlers.flow import Flow, Press, request_router, save
+from bot.handlers.flow import Flow, save
+from bot.handlers.press import Press, request_router
 from bot.handlers.replies import Speech
 from support_desk.core.tx import UnitOfWork
 from ticketing.commands import OpenTicket
