@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import Final
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
+from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import Out
 from web.platform.http import Answer, Caller, answer, parse_body, path_id, read, respond
@@ -67,3 +69,26 @@ async def revoke_key(request: web.Request) -> web.Response:
     key_id = path_id(request, "id", ApiKeyNotFound)
     await parse_body(request, Empty)
     return await respond(request, None, partial(_revoke, key_id))
+
+
+ROUTES: Final = (
+    Route(
+        "GET",
+        "/api/v1/api-keys",
+        list_keys,
+        "api-keys:list",
+        "Every API key, live and revoked (an admin key only)",
+        response=ApiKeyListOut,
+        admin_only=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/api-keys/{id}/revocation",
+        revoke_key,
+        "api-keys:revoke",
+        "Revoke an API key: its next request, in any process, is a 401 (an admin key only)",
+        Empty,
+        response=ApiKeyOut,
+        admin_only=True,
+    ),
+)

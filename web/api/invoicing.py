@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
-from typing import TypedDict
+from typing import Final, TypedDict
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -24,12 +24,14 @@ from billing.read_models import CustomerView, InvoiceView
 from support_desk.core.tx import UnitOfWork
 from web.api.plan import plan_invoice
 from web.api.render import INVOICES_PATH, invoice_out
+from web.api.route import Route
 from web.api.schemas import (
     CancelRequest,
     CustomerInformation,
     Empty,
     InvoiceInformation,
     InvoiceListOut,
+    InvoiceOut,
     InvoiceRequest,
     Link,
     Links,
@@ -264,3 +266,81 @@ async def deliver_invoice(request: web.Request) -> web.Response:
 async def cancel_invoice(request: web.Request) -> web.Response:
     invoice_id, body = _id(request), await parse_body(request, CancelRequest)
     return await respond(request, body, partial(_cancel, body, invoice_id))
+
+
+ROUTES: Final = (
+    Route(
+        "POST",
+        INVOICES_PATH,
+        create_invoice,
+        "invoices:create",
+        "Create an invoice",
+        InvoiceRequest,
+        response=InvoiceOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        INVOICES_PATH,
+        list_invoices,
+        "invoices:list",
+        "List invoices, newest first",
+        query=ListQuery,
+        response=InvoiceListOut,
+    ),
+    Route(
+        "GET",
+        INVOICES_PATH + "/{id}",
+        get_invoice,
+        "invoices:get",
+        "Read an invoice",
+        response=InvoiceOut,
+    ),
+    Route(
+        "PUT",
+        INVOICES_PATH + "/{id}",
+        update_invoice,
+        "invoices:update",
+        "Edit a draft (an issued invoice is never edited: see replacement)",
+        InvoiceRequest,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/replacement",
+        replace_invoice,
+        "invoices:replace",
+        "Correct an issued unpaid invoice: cancel it with a credit note and send a new invoice, "
+        "in one step; answers the new invoice",
+        InvoiceRequest,
+        response=InvoiceOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/publication",
+        publish_invoice,
+        "invoices:publish",
+        "Publish a draft (DRAFT -> CREATED)",
+        Empty,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/delivery",
+        deliver_invoice,
+        "invoices:deliver",
+        "Send the invoice to the customer's Telegram chat",
+        Empty,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/cancelation",
+        cancel_invoice,
+        "invoices:cancel",
+        "Cancel an unpaid invoice (B1); answers the invoice as CANCELED",
+        CancelRequest,
+        response=InvoiceOut,
+    ),
+)

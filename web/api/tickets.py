@@ -18,7 +18,7 @@ from support_desk.core.tx import UnitOfWork
 from ticketing import queries
 from ticketing.errors import TicketNotFound
 from ticketing.models import TicketKind, TicketStatus
-from web.api.routes import Route
+from web.api.route import Route
 from web.api.schemas_v1 import In, Out
 from web.api.types import Id, OutMoney, from_minor
 from web.platform.http import Answer, Caller, answer, parse_query, path_id, read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache, partial
+from typing import Final
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from billing.models import ServiceStatus
 from billing.read_models import CreditNoteView
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
+from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import (
     CreditNoteLineOut,
@@ -298,3 +300,98 @@ async def create_link_token(request: web.Request) -> web.Response:
     customer_id = path_id(request, "id", CustomerNotFound)
     await parse_body(request, Empty)
     return await respond(request, None, partial(_link_token, customer_id), idempotent=False)
+
+
+ROUTES: Final = (
+    Route(
+        "POST",
+        "/api/v1/customers",
+        create_customer,
+        "customers:create",
+        "Create a customer",
+        CustomerIn,
+        response=CustomerOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/api/v1/customers/{id}",
+        get_customer,
+        "customers:get",
+        "Read a customer",
+        response=CustomerOut,
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/customers/{id}",
+        update_customer,
+        "customers:update",
+        "Update a customer",
+        CustomerPatch,
+        response=CustomerOut,
+    ),
+    Route(
+        "POST",
+        "/api/v1/customers/{id}/link-tokens",
+        create_link_token,
+        "customers:link-token",
+        "A one-time Telegram deep link for the customer",
+        Empty,
+        response=LinkTokenOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/api/v1/services",
+        create_service,
+        "services:create",
+        "Create a service",
+        ServiceIn,
+        response=ServiceOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/api/v1/services/{id}/termination",
+        terminate_service,
+        "services:terminate",
+        "Terminate a service (B5)",
+        TerminationIn,
+        response=TerminationOut,
+    ),
+    Route(
+        "POST",
+        "/api/v1/payments",
+        record_payment,
+        "payments:create",
+        "Record a payment against an invoice",
+        PaymentIn,
+        response=PaymentOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes",
+        list_credit_notes,
+        "credit-notes:list",
+        "The credit-note register",
+        query=CreditNoteQuery,
+        response=CreditNotePageOut,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes/{id}",
+        get_credit_note,
+        "credit-notes:get",
+        "Read a credit note",
+        response=CreditNoteOut,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes/{id}/document",
+        credit_note_document,
+        "credit-notes:document",
+        "The credit note as a PDF document",
+        content_type="application/pdf",
+    ),
+)

@@ -1,0 +1,29 @@
+"""One row of the API's route table: the path and its handler, and what routing, names,
+authentication and the OpenAPI document read from it (`web.api.routes` holds the table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp.typedefs import Handler
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    name: str
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    content_type: str = "application/json"
+    admin_only: bool = False  # answers 403 to a key that is not an admin key
+
+    @property
+    def seed_shaped(self) -> bool:
+        """Under /invoicing the seed API's error bodies; elsewhere ours."""
+        return self.path.startswith("/invoicing/")
