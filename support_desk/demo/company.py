@@ -18,14 +18,11 @@ import ticketing
 from billing.commands import (
     CancelInvoice,
     CreateCustomer,
-    CreateService,
     DeliverInvoice,
-    IssueInvoice,
-    NewLine,
     RecordPayment,
 )
 from billing.read_models import CustomerView, InvoiceView
-from bot.demo import DEMO_CURRENCY, SEEDER, VAT_BP, add_demo_customer
+from bot.demo import SEEDER, add_demo_customer, demo_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from support_desk.demo import threads
@@ -79,16 +76,8 @@ class Story:
         self, customer: CustomerView, description: str, *services: tuple[str, int]
     ) -> InvoiceView:
         """Issued and delivered, one line per new service at (name, monthly price)."""
-        uow, lines = self.uow, []
-        for name, price in services:
-            service = await billing.create_service(uow, CreateService(customer.id, name, SEEDER))
-            lines.append(NewLine(name, 1, price, tax_rate_bp=VAT_BP, service_id=service.id))
-        due = uow.now.date() + timedelta(days=14)
-        issue = IssueInvoice(
-            customer.id, DEMO_CURRENCY, tuple(lines), SEEDER, None, description, due
-        )
-        invoice = await billing.issue_invoice(uow, issue)
-        return await billing.deliver_invoice(uow, DeliverInvoice(invoice.id, SEEDER))
+        invoice = await demo_invoice(self.uow, customer.id, description, *services)
+        return await billing.deliver_invoice(self.uow, DeliverInvoice(invoice.id, SEEDER))
 
     async def pay(self, invoice: InvoiceView, amount: int | None = None) -> None:
         cmd = RecordPayment(invoice.id, amount or invoice.total_minor, SEEDER, reference="demo")
