@@ -36,7 +36,7 @@ class Press:
     customer: ChatLink
 
     @property
-    def words(self) -> tuple[Texts, str]:
+    def labels(self) -> tuple[Texts, str]:
         """The texts and locale a keyboard is labelled in."""
         return self.speech.texts, self.speech.locale
 

@@ -48,7 +48,7 @@ async def refund_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> 
         await press.say(press.render("requests/nothing_to_refund.html", invoice=invoice))
         return
     text = press.render("requests/refund_why.html", invoice=invoice)
-    keyboard = kb.refund_reasons(invoice.id, *press.words)
+    keyboard = kb.refund_reasons(invoice.id, *press.labels)
     await press.begin("refund", text, keyboard, invoice_id=invoice.id)
 
 
@@ -63,7 +63,7 @@ async def reason_chosen(
     await save(press.state, flow)
     await press.state.set_state(Waiting.refund_words)
     text = press.render("requests/refund_words.html", **context(invoice, flow, press.speech))
-    await press.edit(text, kb.refund_words(invoice.id, *press.words))
+    await press.edit(text, kb.refund_words(invoice.id, *press.labels))
 
 
 async def words_typed(
@@ -113,7 +113,7 @@ async def to_chosen(
     flow["to"] = callback_data.value
     await save(press.state, flow)
     text = press.render("requests/refund_summary.html", **context(invoice, flow, press.speech))
-    await press.edit(text, kb.refund_summary(invoice.id, *press.words))
+    await press.edit(text, kb.refund_summary(invoice.id, *press.labels))
 
 
 async def back_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
@@ -121,7 +121,7 @@ async def back_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> 
         return
     await press.state.set_state(None)
     text = press.render("requests/refund_why.html", invoice=invoice)
-    await press.edit(text, kb.refund_reasons(invoice.id, *press.words))
+    await press.edit(text, kb.refund_reasons(invoice.id, *press.labels))
 
 
 async def send_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:

@@ -37,7 +37,7 @@ async def services_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -
         await press.say(press.render("requests/no_services.html", invoice=invoice))
         return
     text = press.render("requests/service_choice.html", invoice=invoice, services=services)
-    keyboard = kb.service_choice(invoice.id, services, *press.words)
+    keyboard = kb.service_choice(invoice.id, services, *press.labels)
     await press.begin("service", text, keyboard, invoice_id=invoice.id)
 
 
@@ -60,7 +60,7 @@ async def service_picked(
     cancels = await consequences(press.tx, service)
     text = press.render("requests/service_when.html", service=service, cancels=cancels)
     invoice_id = callback_data.invoice_id
-    await press.edit(text, kb.service_when(service.id, invoice_id, *press.words))
+    await press.edit(text, kb.service_when(service.id, invoice_id, *press.labels))
 
 
 async def when_chosen(
@@ -76,7 +76,7 @@ async def when_chosen(
     text = press.render(
         "requests/service_confirm.html", service=service, cancels=cancels, when=when
     )
-    keyboard = kb.service_confirm(service.id, callback_data.invoice_id, *press.words)
+    keyboard = kb.service_confirm(service.id, callback_data.invoice_id, *press.labels)
     await press.edit(text, keyboard)
 
 

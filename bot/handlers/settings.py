@@ -63,7 +63,7 @@ async def compound_chosen(_: CallbackQuery, press: Press, callback_data: Setting
 
 
 async def unlink_asked(_: CallbackQuery, press: Press) -> None:
-    keyboard = kb.confirm_unlink(*press.words)
+    keyboard = kb.confirm_unlink(*press.labels)
     await press.edit(press.render("money/unlink_confirm.html"), keyboard)
 
 

@@ -48,10 +48,10 @@ async def split_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> N
     services = await press.tx.read(services_on, press.customer, invoice)
     if services:
         text = press.render("requests/split_services.html", invoice=invoice, services=services)
-        keyboard = kb.split_services(invoice.id, services, *press.words)
+        keyboard = kb.split_services(invoice.id, services, *press.labels)
     else:
         text = lines_text(invoice, {"ticks": []}, press.speech)
-        keyboard = kb.split_lines(invoice, [], *press.words)
+        keyboard = kb.split_lines(invoice, [], *press.labels)
     await press.begin("split", text, keyboard, invoice_id=invoice.id, ticks=[])
 
 
@@ -60,7 +60,7 @@ async def show_lines(_: CallbackQuery, press: Press, invoice: InvoiceView) -> No
     flow = await press.flow(FLOW, invoice.id)
     if flow is None:
         return
-    keyboard = kb.split_lines(invoice, list(flow.get("ticks", [])), *press.words)
+    keyboard = kb.split_lines(invoice, list(flow.get("ticks", [])), *press.labels)
     await press.edit(lines_text(invoice, flow, press.speech), keyboard)
 
 
@@ -79,7 +79,7 @@ async def tick_pressed(
         ticks.discard(callback_data.line_id)
     flow["ticks"] = sorted(ticks)
     await save(press.state, flow)
-    keyboard = kb.split_lines(invoice, flow["ticks"], *press.words)
+    keyboard = kb.split_lines(invoice, flow["ticks"], *press.labels)
     await press.edit(lines_text(invoice, flow, press.speech), keyboard)
 
 
@@ -93,7 +93,7 @@ async def done_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> 
     text = press.render(
         "requests/split_confirm.html", invoice=invoice, ticked=ticked, credit=credit
     )
-    await press.edit(text, kb.split_confirm(invoice.id, *press.words))
+    await press.edit(text, kb.split_confirm(invoice.id, *press.labels))
 
 
 async def send_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
