@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Final
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from support_desk.core.errors import PermissionDenied
@@ -15,7 +13,7 @@ from support_desk.core.tx import UnitOfWork
 from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import Out
-from web.platform.http import Answer, Caller, answer, parse_body, path_id, read, respond
+from web.platform.http import Answer, Caller, View, answer
 from web.platform.keys import (
     ApiKeyNotFound,
     RevokeApiKey,
@@ -61,21 +59,11 @@ async def _revoke(key_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
     return answer(200, ApiKeyOut.model_validate(revoked))
 
 
-async def list_keys(request: web.Request) -> web.Response:
-    return await read(request, _list)
-
-
-async def revoke_key(request: web.Request) -> web.Response:
-    key_id = path_id(request, "id", ApiKeyNotFound)
-    await parse_body(request, Empty)
-    return await respond(request, None, partial(_revoke, key_id))
-
-
 ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/api-keys",
-        list_keys,
+        View(_list),
         "api-keys:list",
         "Every API key, live and revoked (an admin key only)",
         response=ApiKeyListOut,
@@ -84,7 +72,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/api-keys/{id}/revocation",
-        revoke_key,
+        View(_revoke, ApiKeyNotFound),
         "api-keys:revoke",
         "Revoke an API key: its next request, in any process, is a 401 (an admin key only)",
         Empty,

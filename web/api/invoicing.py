@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from typing import Final, TypedDict
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 import billing
@@ -43,12 +41,8 @@ from web.platform.errors import RequestInvalid, utc_stamp
 from web.platform.http import (
     Answer,
     Caller,
+    View,
     answer,
-    parse_body,
-    parse_query,
-    path_id,
-    read,
-    respond,
 )
 
 
@@ -226,53 +220,11 @@ async def _page(query: ListQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
     )
 
 
-def _id(request: web.Request) -> int:
-    return path_id(request, "id", InvoiceNotFound)
-
-
-async def create_invoice(request: web.Request) -> web.Response:
-    body = await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_create, body))
-
-
-async def list_invoices(request: web.Request) -> web.Response:
-    return await read(request, partial(_page, parse_query(request, ListQuery)))
-
-
-async def get_invoice(request: web.Request) -> web.Response:
-    return await read(request, partial(_one, _id(request)))
-
-
-async def update_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_update, body, invoice_id))
-
-
-async def replace_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_replace, body, invoice_id))
-
-
-async def publish_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, Empty)
-    return await respond(request, body, partial(_publish, invoice_id))
-
-
-async def deliver_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, Empty)
-    return await respond(request, body, partial(_deliver, invoice_id))
-
-
-async def cancel_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, CancelRequest)
-    return await respond(request, body, partial(_cancel, body, invoice_id))
-
-
 ROUTES: Final = (
     Route(
         "POST",
         INVOICES_PATH,
-        create_invoice,
+        View(_create),
         "invoices:create",
         "Create an invoice",
         InvoiceRequest,
@@ -282,7 +234,7 @@ ROUTES: Final = (
     Route(
         "GET",
         INVOICES_PATH,
-        list_invoices,
+        View(_page),
         "invoices:list",
         "List invoices, newest first",
         query=ListQuery,
@@ -291,7 +243,7 @@ ROUTES: Final = (
     Route(
         "GET",
         INVOICES_PATH + "/{id}",
-        get_invoice,
+        View(_one, InvoiceNotFound),
         "invoices:get",
         "Read an invoice",
         response=InvoiceOut,
@@ -299,7 +251,7 @@ ROUTES: Final = (
     Route(
         "PUT",
         INVOICES_PATH + "/{id}",
-        update_invoice,
+        View(_update, InvoiceNotFound),
         "invoices:update",
         "Edit a draft (an issued invoice is never edited: see replacement)",
         InvoiceRequest,
@@ -308,7 +260,7 @@ ROUTES: Final = (
     Route(
         "POST",
         INVOICES_PATH + "/{id}/replacement",
-        replace_invoice,
+        View(_replace, InvoiceNotFound),
         "invoices:replace",
         "Correct an issued unpaid invoice: cancel it with a credit note and send a new invoice, "
         "in one step; answers the new invoice",
@@ -319,7 +271,7 @@ ROUTES: Final = (
     Route(
         "POST",
         INVOICES_PATH + "/{id}/publication",
-        publish_invoice,
+        View(_publish, InvoiceNotFound),
         "invoices:publish",
         "Publish a draft (DRAFT -> CREATED)",
         Empty,
@@ -328,7 +280,7 @@ ROUTES: Final = (
     Route(
         "POST",
         INVOICES_PATH + "/{id}/delivery",
-        deliver_invoice,
+        View(_deliver, InvoiceNotFound),
         "invoices:deliver",
         "Send the invoice to the customer's Telegram chat",
         Empty,
@@ -337,7 +289,7 @@ ROUTES: Final = (
     Route(
         "POST",
         INVOICES_PATH + "/{id}/cancelation",
-        cancel_invoice,
+        View(_cancel, InvoiceNotFound),
         "invoices:cancel",
         "Cancel an unpaid invoice (B1); answers the invoice as CANCELED",
         CancelRequest,

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Annotated, Any, Final, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
 from support_desk.core.tx import UnitOfWork
@@ -21,7 +19,7 @@ from ticketing.models import TicketKind, TicketStatus
 from web.api.route import Route
 from web.api.schemas_v1 import In, Out
 from web.api.types import Id, OutMoney, from_minor
-from web.platform.http import Answer, Caller, answer, parse_query, path_id, read
+from web.platform.http import Answer, Caller, View, answer
 
 # spelled out, not taken from the enums: query parameters need inline enums in the OpenAPI
 # document (a $ref cannot be resolved there); a test keeps them equal to the enums
@@ -107,19 +105,11 @@ async def _ticket(ticket_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
     return answer(200, TicketDetailOut.model_validate(ticket))
 
 
-async def list_tickets(request: web.Request) -> web.Response:
-    return await read(request, partial(_tickets, parse_query(request, TicketQuery)))
-
-
-async def get_ticket(request: web.Request) -> web.Response:
-    return await read(request, partial(_ticket, path_id(request, "id", TicketNotFound)))
-
-
 TICKET_ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/tickets",
-        list_tickets,
+        View(_tickets),
         "tickets:list",
         "Tickets, newest first (by id), without their threads",
         query=TicketQuery,
@@ -128,7 +118,7 @@ TICKET_ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/tickets/{id}",
-        get_ticket,
+        View(_ticket, TicketNotFound),
         "tickets:get",
         "Read a ticket and its thread: customer messages and agent replies, no internal notes",
         response=TicketDetailOut,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
 from typing import Final
 
 from aiohttp import web
@@ -46,12 +46,9 @@ from web.platform.context import API_TX
 from web.platform.http import (
     Answer,
     Caller,
+    View,
     answer,
-    parse_body,
-    parse_query,
     path_id,
-    read,
-    respond,
 )
 
 
@@ -244,45 +241,6 @@ async def _link_token(customer_id: int, uow: UnitOfWork, caller: Caller) -> Answ
     )
 
 
-async def create_customer(request: web.Request) -> web.Response:
-    body = await parse_body(request, CustomerIn)
-    return await respond(request, body, partial(_create_customer, body))
-
-
-async def get_customer(request: web.Request) -> web.Response:
-    return await read(request, partial(_customer, path_id(request, "id", CustomerNotFound)))
-
-
-async def update_customer(request: web.Request) -> web.Response:
-    customer_id = path_id(request, "id", CustomerNotFound)
-    body = await parse_body(request, CustomerPatch)
-    return await respond(request, body, partial(_update_customer, body, customer_id))
-
-
-async def create_service(request: web.Request) -> web.Response:
-    body = await parse_body(request, ServiceIn)
-    return await respond(request, body, partial(_create_service, body))
-
-
-async def terminate_service(request: web.Request) -> web.Response:
-    service_id = path_id(request, "id", ServiceNotFound)
-    body = await parse_body(request, TerminationIn)
-    return await respond(request, body, partial(_terminate, body, service_id))
-
-
-async def record_payment(request: web.Request) -> web.Response:
-    body = await parse_body(request, PaymentIn)
-    return await respond(request, body, partial(_pay, body))
-
-
-async def list_credit_notes(request: web.Request) -> web.Response:
-    return await read(request, partial(_credit_notes, parse_query(request, CreditNoteQuery)))
-
-
-async def get_credit_note(request: web.Request) -> web.Response:
-    return await read(request, partial(_credit_note, path_id(request, "id", CreditNoteNotFound)))
-
-
 async def credit_note_document(request: web.Request) -> web.Response:
     note_id = path_id(request, "id", CreditNoteNotFound)
     tx = request.config_dict[API_TX]
@@ -296,17 +254,11 @@ async def credit_note_document(request: web.Request) -> web.Response:
     )
 
 
-async def create_link_token(request: web.Request) -> web.Response:
-    customer_id = path_id(request, "id", CustomerNotFound)
-    await parse_body(request, Empty)
-    return await respond(request, None, partial(_link_token, customer_id), idempotent=False)
-
-
 ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/customers",
-        create_customer,
+        View(_create_customer),
         "customers:create",
         "Create a customer",
         CustomerIn,
@@ -316,7 +268,7 @@ ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/customers/{id}",
-        get_customer,
+        View(_customer, CustomerNotFound),
         "customers:get",
         "Read a customer",
         response=CustomerOut,
@@ -324,7 +276,7 @@ ROUTES: Final = (
     Route(
         "PATCH",
         "/api/v1/customers/{id}",
-        update_customer,
+        View(_update_customer, CustomerNotFound),
         "customers:update",
         "Update a customer",
         CustomerPatch,
@@ -333,7 +285,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/customers/{id}/link-tokens",
-        create_link_token,
+        View(_link_token, CustomerNotFound, idempotent=False),
         "customers:link-token",
         "A one-time Telegram deep link for the customer",
         Empty,
@@ -343,7 +295,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/services",
-        create_service,
+        View(_create_service),
         "services:create",
         "Create a service",
         ServiceIn,
@@ -353,7 +305,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/services/{id}/termination",
-        terminate_service,
+        View(_terminate, ServiceNotFound),
         "services:terminate",
         "Terminate a service (B5)",
         TerminationIn,
@@ -362,7 +314,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/payments",
-        record_payment,
+        View(_pay),
         "payments:create",
         "Record a payment against an invoice",
         PaymentIn,
@@ -372,7 +324,7 @@ ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/credit-notes",
-        list_credit_notes,
+        View(_credit_notes),
         "credit-notes:list",
         "The credit-note register",
         query=CreditNoteQuery,
@@ -381,7 +333,7 @@ ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/credit-notes/{id}",
-        get_credit_note,
+        View(_credit_note, CreditNoteNotFound),
         "credit-notes:get",
         "Read a credit note",
         response=CreditNoteOut,
