@@ -138,14 +138,14 @@ async def add_demo_customer(uow: UnitOfWork) -> bool:
             compound_invoices_allowed=True,
         ),
     )
-    unpaid = await _invoice(
+    unpaid = await demo_invoice(
         uow, customer.id, "Backup storage, July", ("Backup storage 100 GB", 1200)
     )
-    compound = await _invoice(
+    compound = await demo_invoice(
         uow, customer.id, "Online shop, July", ("Managed database", 2500), ("Domain name", 1500)
     )
-    paid = await _invoice(uow, customer.id, "Coworking, July", ("Coworking desk", 9900))
-    partly = await _invoice(uow, customer.id, "Cloud server, Q3", ("Cloud VPS M", 6000))
+    paid = await demo_invoice(uow, customer.id, "Coworking, July", ("Coworking desk", 9900))
+    partly = await demo_invoice(uow, customer.id, "Cloud server, Q3", ("Cloud VPS M", 6000))
     await billing.record_payment(uow, RecordPayment(paid.id, paid.total_minor, SEEDER))
     await billing.record_payment(uow, RecordPayment(partly.id, partly.total_minor // 3, SEEDER))
     for invoice in (unpaid, compound, paid, partly):  # reach the chat once it is linked
@@ -153,10 +153,11 @@ async def add_demo_customer(uow: UnitOfWork) -> bool:
     return True
 
 
-async def _invoice(
+async def demo_invoice(
     uow: UnitOfWork, customer_id: int, description: str, *services: tuple[str, int]
 ) -> InvoiceView:
-    """An invoice with one line per new (pending) service, at `(name, monthly price)`."""
+    """An invoice with one line per new (pending) service, at `(name, monthly price)`, with
+    VAT, due in 14 days (the demo company's invoices are made the same way)."""
     lines = []
     for name, price in services:
         service = await billing.create_service(uow, CreateService(customer_id, name, SEEDER))

@@ -147,12 +147,17 @@ def split_services(
     invoice_id: int, services: Iterable[ServiceView], texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
     """B7 step 1: the cheaper route first, cancelling a service no longer needed."""
-    labels = Labels(texts, locale)
+    labels = _cancel_buttons(Labels(texts, locale), invoice_id, services)
+    labels.add("No, change only this invoice", SplitCD(act=SplitAct.ONLY, invoice_id=invoice_id))
+    return labels.stop().markup()
+
+
+def _cancel_buttons(labels: Labels, invoice_id: int, services: Iterable[ServiceView]) -> Labels:
+    """B5: "Cancel <service>" for each service, from the invoice the request started on."""
     for service in services:
         data = ServiceCD(act=ServiceAct.PICK, service_id=service.id, invoice_id=invoice_id)
         labels.add("Cancel %(service)s", data, service=service.name[:40])
-    labels.add("No, change only this invoice", SplitCD(act=SplitAct.ONLY, invoice_id=invoice_id))
-    return labels.stop().markup()
+    return labels
 
 
 def split_lines(
@@ -187,11 +192,7 @@ def split_confirm(invoice_id: int, texts: Texts, locale: str) -> InlineKeyboardM
 def service_choice(
     invoice_id: int, services: Iterable[ServiceView], texts: Texts, locale: str
 ) -> InlineKeyboardMarkup | None:
-    labels = Labels(texts, locale)
-    for service in services:
-        data = ServiceCD(act=ServiceAct.PICK, service_id=service.id, invoice_id=invoice_id)
-        labels.add("Cancel %(service)s", data, service=service.name[:40])
-    return labels.stop().markup()
+    return _cancel_buttons(Labels(texts, locale), invoice_id, services).stop().markup()
 
 
 def service_when(

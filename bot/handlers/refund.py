@@ -19,11 +19,10 @@ from bot import keyboards_requests as kb
 from bot.access import require_link
 from bot.callbacks_requests import AskAct, AskCD, RefundAct, RefundCD, RefundReason, RefundTo
 from bot.chats import ChatLink
-from bot.handlers.flow import Flow, Waiting, begin, current, save, send_new, stale
-from bot.handlers.middlewares import CallbackGuard
-from bot.handlers.replies import Speech, button_key, edit, say
+from bot.handlers.flow import Flow, Waiting, save
+from bot.handlers.press import Press, request_router
+from bot.handlers.replies import Speech
 from bot.handlers.tickets import TEXT_LIMIT
-from bot.requests_access import authorise_request
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket
 from ticketing.rules import refundable_minor
@@ -43,37 +42,28 @@ def context(invoice: InvoiceView, flow: Flow, speech: Speech) -> dict[str, objec
     }
 
 
-async def refund_asked(
-    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
-) -> None:
+async def refund_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 1, in a new message (the invoice's message stays as it was): why?"""
     if refundable_minor(invoice) <= 0:
-        await say(query, speech.render("requests/nothing_to_refund.html", invoice=invoice))
+        await press.say(press.render("requests/nothing_to_refund.html", invoice=invoice))
         return
-    text = speech.render("requests/refund_why.html", invoice=invoice)
-    message_id = await send_new(
-        query, text, kb.refund_reasons(invoice.id, speech.texts, speech.locale)
-    )
-    await begin(state, "refund", message_id, invoice_id=invoice.id)
+    text = press.render("requests/refund_why.html", invoice=invoice)
+    keyboard = kb.refund_reasons(invoice.id, *press.labels)
+    await press.begin("refund", text, keyboard, invoice_id=invoice.id)
 
 
 async def reason_chosen(
-    query: CallbackQuery,
-    callback_data: RefundCD,
-    invoice: InvoiceView,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: RefundCD, invoice: InvoiceView
 ) -> None:
     """Step 2: a few words, typed below (the flow waits for them), or Skip."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or callback_data.value not in set(RefundReason):
-        await stale(query, speech)
+    flow = await press.flow(FLOW, invoice.id, valid=callback_data.value in set(RefundReason))
+    if flow is None:
         return
     flow["reason"] = callback_data.value
-    await save(state, flow)
-    await state.set_state(Waiting.refund_words)
-    text = speech.render("requests/refund_words.html", **context(invoice, flow, speech))
-    await edit(query, text, kb.refund_words(invoice.id, speech.texts, speech.locale))
+    await save(press.state, flow)
+    await press.state.set_state(Waiting.refund_words)
+    text = press.render("requests/refund_words.html", **context(invoice, flow, press.speech))
+    await press.edit(text, kb.refund_words(invoice.id, *press.labels))
 
 
 async def words_typed(
@@ -104,85 +94,61 @@ def step_to(
     return text, kb.refund_to(invoice.id, speech.texts, speech.locale)
 
 
-async def words_skipped(
-    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
-) -> None:
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or not flow.get("reason"):
-        await stale(query, speech)
+async def words_skipped(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
+    flow = await press.flow(FLOW, invoice.id, needs=("reason",))
+    if flow is None:
         return
-    await state.set_state(None)
-    await edit(query, *step_to(invoice, flow, speech))
+    await press.state.set_state(None)
+    await press.edit(*step_to(invoice, flow, press.speech))
 
 
 async def to_chosen(
-    query: CallbackQuery,
-    callback_data: RefundCD,
-    invoice: InvoiceView,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: RefundCD, invoice: InvoiceView
 ) -> None:
     """Step 4: the summary, with Send request, Change and Stop."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or not flow.get("reason") or callback_data.value not in set(RefundTo):
-        await stale(query, speech)
+    valid = callback_data.value in set(RefundTo)
+    flow = await press.flow(FLOW, invoice.id, needs=("reason",), valid=valid)
+    if flow is None:
         return
     flow["to"] = callback_data.value
-    await save(state, flow)
-    text = speech.render("requests/refund_summary.html", **context(invoice, flow, speech))
-    await edit(query, text, kb.refund_summary(invoice.id, speech.texts, speech.locale))
+    await save(press.state, flow)
+    text = press.render("requests/refund_summary.html", **context(invoice, flow, press.speech))
+    await press.edit(text, kb.refund_summary(invoice.id, *press.labels))
 
 
-async def back_pressed(
-    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
-) -> None:
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None:
-        await stale(query, speech)
+async def back_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
+    if await press.flow(FLOW, invoice.id) is None:
         return
-    await state.set_state(None)
-    text = speech.render("requests/refund_why.html", invoice=invoice)
-    await edit(query, text, kb.refund_reasons(invoice.id, speech.texts, speech.locale))
+    await press.state.set_state(None)
+    text = press.render("requests/refund_why.html", invoice=invoice)
+    await press.edit(text, kb.refund_reasons(invoice.id, *press.labels))
 
 
-async def send_pressed(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
-) -> None:
+async def send_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 5: one `refund` ticket (T1); a double tap is the same request (its key)."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or not flow.get("reason") or not flow.get("to"):
-        await stale(query, speech)
+    flow = await press.flow(FLOW, invoice.id, needs=("reason", "to"))
+    if flow is None:
         return
-    command = refund_request(flow, invoice, customer, button_key(query), speech)
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
+    await press.send(refund_request(flow, invoice, press), invoice=invoice)
 
 
-def refund_request(
-    flow: Flow, invoice: InvoiceView, customer: ChatLink, key: str | None, speech: Speech
-) -> OpenTicket:
+def refund_request(flow: Flow, invoice: InvoiceView, press: Press) -> OpenTicket:
     """T1: the ticket as the agent will read it: the reason and the customer's own words."""
-    shown = context(invoice, flow, speech)
+    shown, customer = context(invoice, flow, press.speech), press.customer
     reason = "\n".join(str(part) for part in (shown["reason"], flow.get("words")) if part)
     return OpenTicket(
         customer_id=customer.customer_id,
         kind=ticketing.TicketKind.REFUND,
         reason=reason,
         actor=customer.actor,
-        idempotency_key=key,
+        idempotency_key=press.key,
         invoice_id=invoice.id,
         details={"reason": flow["reason"], "to": flow["to"]},
     )
 
 
 def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.middleware(CallbackGuard(authorise_request))
+    router = request_router(__name__)
     router.message.register(words_typed, Waiting.refund_words, F.text, ~F.text.startswith("/"))
     on_press = router.callback_query.register
     on_press(refund_asked, AskCD.filter(F.act == AskAct.REFUND))

@@ -9,7 +9,6 @@ every press; the choice lives in FSM state, keyed to the flow's message.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 import billing
@@ -18,39 +17,28 @@ from billing.models import ServiceStatus
 from billing.read_models import InvoiceView, ServiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, ServiceAct, ServiceCD, When
-from bot.chats import ChatLink
-from bot.handlers.flow import Flow, begin, current, save, send_new, stale
-from bot.handlers.middlewares import CallbackGuard
-from bot.handlers.replies import Speech, button_key, edit, say
+from bot.handlers.flow import save
+from bot.handlers.press import Press, request_router
 from bot.handlers.split import services_on
-from bot.requests_access import authorise_request
-from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket
 
+SERVICE = ("service",)  # the flow's name, once a service is picked
 REASONS = {
     When.NOW: "Please cancel %(service)s now.",
     When.PERIOD_END: "Please cancel %(service)s at the end of the period.",
 }
 
 
-async def services_asked(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
-) -> None:
+async def services_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """From an invoice: which of the services it bills should stop? (a new message)"""
-    services = await tx.read(services_on, customer, invoice)
+    services = await press.tx.read(services_on, press.customer, invoice)
     if not services:
-        await say(query, speech.render("requests/no_services.html", invoice=invoice))
+        await press.say(press.render("requests/no_services.html", invoice=invoice))
         return
-    text = speech.render("requests/service_choice.html", invoice=invoice, services=services)
-    keyboard = kb.service_choice(invoice.id, services, speech.texts, speech.locale)
-    message_id = await send_new(query, text, keyboard)
-    await begin(state, "service", message_id, invoice_id=invoice.id)
+    text = press.render("requests/service_choice.html", invoice=invoice, services=services)
+    keyboard = kb.service_choice(invoice.id, services, *press.labels)
+    await press.begin("service", text, keyboard, invoice_id=invoice.id)
 
 
 async def consequences(tx: Transactor, service: ServiceView) -> tuple[InvoiceView, ...]:
@@ -58,108 +46,69 @@ async def consequences(tx: Transactor, service: ServiceView) -> tuple[InvoiceVie
 
 
 async def service_picked(
-    query: CallbackQuery,
-    callback_data: ServiceCD,
-    service: ServiceView,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: ServiceCD, service: ServiceView
 ) -> None:
     """When? Both choices with what they do; the invoices a termination cancels, by number."""
-    flow = await current(state, query, ("service", "split"), callback_data.invoice_id)
+    flow = await press.flow(("service", "split"), callback_data.invoice_id)
     if flow is None:
-        await stale(query, speech)
         return
     if service.status == ServiceStatus.TERMINATED:
-        await edit(query, speech.render("requests/service_gone.html", service=service))
+        await press.edit(press.render("requests/service_gone.html", service=service))
         return
     flow.update(name="service", service_id=service.id)
-    await save(state, flow)
-    cancels = await consequences(tx, service)
-    text = speech.render("requests/service_when.html", service=service, cancels=cancels)
+    await save(press.state, flow)
+    cancels = await consequences(press.tx, service)
+    text = press.render("requests/service_when.html", service=service, cancels=cancels)
     invoice_id = callback_data.invoice_id
-    day = billing.period_end_offered(service, tx.clock.now().date())
-    keyboard = kb.service_when(service.id, invoice_id, speech.texts, speech.locale, day)
-    await edit(query, text, keyboard)
+    day = billing.period_end_offered(service, press.tx.clock.now().date())
+    await press.edit(text, kb.service_when(service.id, invoice_id, *press.labels, day))
 
 
 async def when_chosen(
-    query: CallbackQuery,
-    callback_data: ServiceCD,
-    service: ServiceView,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: ServiceCD, service: ServiceView
 ) -> None:
-    flow = await service_flow(state, query, service, callback_data)
-    if flow is None or callback_data.value not in set(When):
-        await stale(query, speech)
+    valid = callback_data.value in set(When)
+    flow = await press.flow(SERVICE, callback_data.invoice_id, valid=valid, service_id=service.id)
+    if flow is None:
         return
     flow["when"] = callback_data.value
-    await save(state, flow)
-    cancels, when = await consequences(tx, service), flow["when"]
-    text = speech.render(
+    await save(press.state, flow)
+    cancels, when = await consequences(press.tx, service), flow["when"]
+    text = press.render(
         "requests/service_confirm.html", service=service, cancels=cancels, when=when
     )
-    keyboard = kb.service_confirm(service.id, callback_data.invoice_id, *speech_of(speech))
-    await edit(query, text, keyboard)
-
-
-async def service_flow(
-    state: FSMContext, query: CallbackQuery, service: ServiceView, data: ServiceCD
-) -> Flow | None:
-    """The service flow this press belongs to, about this very service."""
-    flow = await current(state, query, ("service",), data.invoice_id)
-    return flow if flow is not None and flow.get("service_id") == service.id else None
-
-
-def speech_of(speech: Speech) -> tuple[Texts, str]:
-    return speech.texts, speech.locale
+    keyboard = kb.service_confirm(service.id, callback_data.invoice_id, *press.labels)
+    await press.edit(text, keyboard)
 
 
 async def send_pressed(
-    query: CallbackQuery,
-    callback_data: ServiceCD,
-    service: ServiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: ServiceCD, service: ServiceView
 ) -> None:
     """One `service_cancellation` ticket with the service (T1); a double tap is one."""
-    flow = await service_flow(state, query, service, callback_data)
-    if flow is None or not flow.get("when"):
-        await stale(query, speech)
+    invoice_id = callback_data.invoice_id
+    flow = await press.flow(SERVICE, invoice_id, needs=("when",), service_id=service.id)
+    if flow is None:
         return
-    command = service_request(When(flow["when"]), service, callback_data, customer, query, speech)
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, service=service))
+    request = service_request(When(flow["when"]), service, invoice_id, press)
+    await press.send(request, service=service)
 
 
-def service_request(
-    when: When,
-    service: ServiceView,
-    data: ServiceCD,
-    customer: ChatLink,
-    query: CallbackQuery,
-    speech: Speech,
-) -> OpenTicket:
+def service_request(when: When, service: ServiceView, invoice_id: int, press: Press) -> OpenTicket:
     """T1, B5: the service, when, and the invoice the request started from (if any)."""
     return OpenTicket(
-        customer_id=customer.customer_id,
+        customer_id=press.customer.customer_id,
         kind=ticketing.TicketKind.SERVICE_CANCELLATION,
-        reason=speech.gettext(REASONS[when]) % {"service": service.name},
-        actor=customer.actor,
-        idempotency_key=button_key(query),
-        invoice_id=data.invoice_id or None,
+        reason=press.speech.gettext(REASONS[when]) % {"service": service.name},
+        actor=press.customer.actor,
+        idempotency_key=press.key,
+        invoice_id=invoice_id or None,
         service_ids=(service.id,),
         details={"when": when.value},
     )
 
 
 def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.middleware(CallbackGuard(authorise_request))
+    router = request_router(__name__)
     on_press = router.callback_query.register
     on_press(services_asked, AskCD.filter(F.act == AskAct.SERVICES))
     on_press(service_picked, ServiceCD.filter(F.act == ServiceAct.PICK))

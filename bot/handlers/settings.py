@@ -18,8 +18,8 @@ from bot.access import require_link
 from bot.chat_settings import ChatSettings, chat_settings, set_chat_language, unlink_chat
 from bot.chats import ChatLink
 from bot.commands import set_chat_commands
-from bot.handlers.middlewares import CallbackGuard
-from bot.handlers.replies import Speech, button_key, edit
+from bot.handlers.press import Press, guarded_router
+from bot.handlers.replies import Speech
 from bot.money_access import check
 from bot.money_callbacks import MenuCD, Screen, SettingAct, SettingsCD
 from support_desk.core.tx import Transactor
@@ -41,58 +41,39 @@ async def show_settings(
     await message.answer(text, reply_markup=keyboard)
 
 
-async def settings_pressed(
-    query: CallbackQuery, customer: ChatLink, tx: Transactor, speech: Speech
-) -> None:
-    text, keyboard = screen(await tx.read(chat_settings, customer), speech)
-    await edit(query, text, keyboard)
+async def settings_pressed(_: CallbackQuery, press: Press) -> None:
+    await press.edit(*screen(await press.tx.read(chat_settings, press.customer), press.speech))
 
 
-async def language_chosen(
-    query: CallbackQuery,
-    callback_data: SettingsCD,
-    customer: ChatLink,
-    tx: Transactor,
-    speech: Speech,
-) -> None:
-    current = await tx.run(set_chat_language, customer, callback_data.value)
-    spoken = Speech(speech.texts, current.language)
-    await edit(query, *screen(current, spoken))
-    if query.bot is not None:  # after the transaction: a network call
-        await set_chat_commands(query.bot, speech.texts, customer.chat_id, current.language)
+async def language_chosen(_: CallbackQuery, press: Press, callback_data: SettingsCD) -> None:
+    current = await press.tx.run(set_chat_language, press.customer, callback_data.value)
+    await press.edit(*screen(current, Speech(press.speech.texts, current.language)))
+    if (bot := press.query.bot) is not None:  # after the transaction: a network call
+        await set_chat_commands(bot, press.speech.texts, press.customer.chat_id, current.language)
 
 
-async def compound_chosen(
-    query: CallbackQuery,
-    callback_data: SettingsCD,
-    customer: ChatLink,
-    tx: Transactor,
-    speech: Speech,
-) -> None:
-    allowed = callback_data.value == "1"
+async def compound_chosen(_: CallbackQuery, press: Press, callback_data: SettingsCD) -> None:
+    customer, allowed = press.customer, callback_data.value == "1"
     command = SetCompoundInvoicesAllowed(
-        customer.customer_id, allowed, customer.actor, idempotency_key=button_key(query)
+        customer.customer_id, allowed, customer.actor, idempotency_key=press.key
     )
-    changed = await tx.run(billing.set_compound_invoices_allowed, command)
+    changed = await press.tx.run(billing.set_compound_invoices_allowed, command)
     current = ChatSettings(customer.language, changed.compound_invoices_allowed)
-    await edit(query, *screen(current, speech))
+    await press.edit(*screen(current, press.speech))
 
 
-async def unlink_asked(query: CallbackQuery, speech: Speech) -> None:
-    keyboard = kb.confirm_unlink(speech.texts, speech.locale)
-    await edit(query, speech.render("money/unlink_confirm.html"), keyboard)
+async def unlink_asked(_: CallbackQuery, press: Press) -> None:
+    keyboard = kb.confirm_unlink(*press.labels)
+    await press.edit(press.render("money/unlink_confirm.html"), keyboard)
 
 
-async def unlink_confirmed(
-    query: CallbackQuery, customer: ChatLink, tx: Transactor, speech: Speech
-) -> None:
-    await tx.run(unlink_chat, customer)
-    await edit(query, speech.render("money/unlinked.html"))
+async def unlink_confirmed(_: CallbackQuery, press: Press) -> None:
+    await press.tx.run(unlink_chat, press.customer)
+    await press.edit(press.render("money/unlinked.html"))
 
 
 def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.middleware(CallbackGuard(check))
+    router = guarded_router(__name__, check)
     router.message.register(show_settings, Command("settings"))
     on_press = router.callback_query.register
     on_press(settings_pressed, MenuCD.filter(F.to == Screen.SETTINGS))

@@ -7,7 +7,6 @@ flow's message; a button says "set on" or "set off", so a double tap cannot undo
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
 import billing
@@ -17,11 +16,10 @@ from billing.read_models import InvoiceView, ServiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, SplitAct, SplitCD
 from bot.chats import ChatLink
-from bot.handlers.flow import Flow, begin, current, save, send_new, stale
-from bot.handlers.middlewares import CallbackGuard
-from bot.handlers.replies import Speech, button_key, edit, say
-from bot.requests_access import authorise_request
-from support_desk.core.tx import Transactor, UnitOfWork
+from bot.handlers.flow import Flow, save
+from bot.handlers.press import Press, request_router
+from bot.handlers.replies import Speech
+from support_desk.core.tx import UnitOfWork
 from ticketing.commands import OpenTicket
 
 FLOW = ("split",)
@@ -42,54 +40,37 @@ def lines_text(invoice: InvoiceView, flow: Flow, speech: Speech) -> str:
     )
 
 
-async def split_asked(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
-) -> None:
+async def split_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 1, in a new message: cancel a service first, or change only this invoice."""
     if not invoice.is_compound or invoice.status == "canceled":
-        await say(query, speech.render("requests/not_compound.html", invoice=invoice))
+        await press.say(press.render("requests/not_compound.html", invoice=invoice))
         return
-    services = await tx.read(services_on, customer, invoice)
-    flow: Flow = {"ticks": []}
+    services = await press.tx.read(services_on, press.customer, invoice)
     if services:
-        text = speech.render("requests/split_services.html", invoice=invoice, services=services)
-        keyboard = kb.split_services(invoice.id, services, speech.texts, speech.locale)
+        text = press.render("requests/split_services.html", invoice=invoice, services=services)
+        keyboard = kb.split_services(invoice.id, services, *press.labels)
     else:
-        text = lines_text(invoice, flow, speech)
-        keyboard = kb.split_lines(invoice, [], speech.texts, speech.locale)
-    message_id = await send_new(query, text, keyboard)
-    await begin(state, "split", message_id, invoice_id=invoice.id, ticks=[])
+        text = lines_text(invoice, {"ticks": []}, press.speech)
+        keyboard = kb.split_lines(invoice, [], *press.labels)
+    await press.begin("split", text, keyboard, invoice_id=invoice.id, ticks=[])
 
 
-async def show_lines(
-    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
-) -> None:
+async def show_lines(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 2 (also Back from the confirmation): the lines, ticked or not."""
-    flow = await current(state, query, FLOW, invoice.id)
+    flow = await press.flow(FLOW, invoice.id)
     if flow is None:
-        await stale(query, speech)
         return
-    ticks = list(flow.get("ticks", []))
-    keyboard = kb.split_lines(invoice, ticks, speech.texts, speech.locale)
-    await edit(query, lines_text(invoice, flow, speech), keyboard)
+    keyboard = kb.split_lines(invoice, list(flow.get("ticks", [])), *press.labels)
+    await press.edit(lines_text(invoice, flow, press.speech), keyboard)
 
 
 async def tick_pressed(
-    query: CallbackQuery,
-    callback_data: SplitCD,
-    invoice: InvoiceView,
-    state: FSMContext,
-    speech: Speech,
+    _: CallbackQuery, press: Press, callback_data: SplitCD, invoice: InvoiceView
 ) -> None:
     """Step 3: set a line on or off; the summary and the keyboard follow."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or callback_data.line_id not in {line.id for line in invoice.lines}:
-        await stale(query, speech)
+    valid = callback_data.line_id in {line.id for line in invoice.lines}
+    flow = await press.flow(FLOW, invoice.id, valid=valid)
+    if flow is None:
         return
     ticks = set(flow.get("ticks", []))
     if callback_data.act == SplitAct.ON:
@@ -97,68 +78,52 @@ async def tick_pressed(
     else:
         ticks.discard(callback_data.line_id)
     flow["ticks"] = sorted(ticks)
-    await save(state, flow)
-    keyboard = kb.split_lines(invoice, flow["ticks"], speech.texts, speech.locale)
-    await edit(query, lines_text(invoice, flow, speech), keyboard)
+    await save(press.state, flow)
+    keyboard = kb.split_lines(invoice, flow["ticks"], *press.labels)
+    await press.edit(lines_text(invoice, flow, press.speech), keyboard)
 
 
-async def done_pressed(
-    query: CallbackQuery, invoice: InvoiceView, state: FSMContext, speech: Speech
-) -> None:
+async def done_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 4: what will be asked; the invoice stays as it is until an agent decides."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or not flow.get("ticks"):
-        await stale(query, speech)
+    flow = await press.flow(FLOW, invoice.id, needs=("ticks",))
+    if flow is None:
         return
     ticked = [line for line in invoice.lines if line.id in flow["ticks"]]
     credit = sum(line.creditable_minor for line in ticked)
-    text = speech.render(
+    text = press.render(
         "requests/split_confirm.html", invoice=invoice, ticked=ticked, credit=credit
     )
-    await edit(query, text, kb.split_confirm(invoice.id, speech.texts, speech.locale))
+    await press.edit(text, kb.split_confirm(invoice.id, *press.labels))
 
 
-async def send_pressed(
-    query: CallbackQuery,
-    invoice: InvoiceView,
-    customer: ChatLink,
-    tx: Transactor,
-    state: FSMContext,
-    speech: Speech,
-) -> None:
+async def send_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 5: one `compound_split` ticket with the ticked lines (T1)."""
-    flow = await current(state, query, FLOW, invoice.id)
-    if flow is None or not flow.get("ticks"):
-        await stale(query, speech)
+    flow = await press.flow(FLOW, invoice.id, needs=("ticks",))
+    if flow is None:
         return
-    command = split_request(flow, invoice, customer, button_key(query), speech)
-    ticket = await tx.run(ticketing.open_ticket, command)
-    await edit(query, speech.render("requests/sent.html", ticket=ticket, invoice=invoice))
+    await press.send(split_request(flow, invoice, press), invoice=invoice)
 
 
-def split_request(
-    flow: Flow, invoice: InvoiceView, customer: ChatLink, key: str | None, speech: Speech
-) -> OpenTicket:
+def split_request(flow: Flow, invoice: InvoiceView, press: Press) -> OpenTicket:
     """T1, B7: the ticked lines, named in the customer's language for the agent."""
     names = ", ".join(line.name for line in invoice.lines if line.id in flow["ticks"])
-    reason = speech.gettext("Please drop from invoice %(invoice)s: %(lines)s") % {
+    reason = press.speech.gettext("Please drop from invoice %(invoice)s: %(lines)s") % {
         "invoice": invoice.number or invoice.id,
         "lines": names,
     }
     return OpenTicket(
-        customer_id=customer.customer_id,
+        customer_id=press.customer.customer_id,
         kind=ticketing.TicketKind.COMPOUND_SPLIT,
         reason=reason,
-        actor=customer.actor,
-        idempotency_key=key,
+        actor=press.customer.actor,
+        idempotency_key=press.key,
         invoice_id=invoice.id,
         line_ids=tuple(flow["ticks"]),
     )
 
 
 def make_router() -> Router:
-    router = Router(name=__name__)
-    router.callback_query.middleware(CallbackGuard(authorise_request))
+    router = request_router(__name__)
     on_press = router.callback_query.register
     on_press(split_asked, AskCD.filter(F.act == AskAct.SPLIT))
     on_press(show_lines, SplitCD.filter(F.act.in_({SplitAct.ONLY, SplitAct.BACK})))

@@ -18,14 +18,11 @@ import ticketing
 from billing.commands import (
     CancelInvoice,
     CreateCustomer,
-    CreateService,
     DeliverInvoice,
-    IssueInvoice,
-    NewLine,
     RecordPayment,
 )
 from billing.read_models import CustomerView, InvoiceView
-from bot.demo import DEMO_CURRENCY, SEEDER, VAT_BP, add_demo_customer
+from bot.demo import SEEDER, add_demo_customer, demo_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.tx import UnitOfWork
 from support_desk.demo import threads
@@ -79,16 +76,8 @@ class Story:
         self, customer: CustomerView, description: str, *services: tuple[str, int]
     ) -> InvoiceView:
         """Issued and delivered, one line per new service at (name, monthly price)."""
-        uow, lines = self.uow, []
-        for name, price in services:
-            service = await billing.create_service(uow, CreateService(customer.id, name, SEEDER))
-            lines.append(NewLine(name, 1, price, tax_rate_bp=VAT_BP, service_id=service.id))
-        due = uow.now.date() + timedelta(days=14)
-        issue = IssueInvoice(
-            customer.id, DEMO_CURRENCY, tuple(lines), SEEDER, None, description, due
-        )
-        invoice = await billing.issue_invoice(uow, issue)
-        return await billing.deliver_invoice(uow, DeliverInvoice(invoice.id, SEEDER))
+        invoice = await demo_invoice(self.uow, customer.id, description, *services)
+        return await billing.deliver_invoice(self.uow, DeliverInvoice(invoice.id, SEEDER))
 
     async def pay(self, invoice: InvoiceView, amount: int | None = None) -> None:
         cmd = RecordPayment(invoice.id, amount or invoice.total_minor, SEEDER, reference="demo")
@@ -153,8 +142,8 @@ async def _priya(story: Story, staff: Staff) -> None:
     )
     story.at(38)
     await story.pay(june)
-    await threads.end_mailboxes(story, staff, priya, june)
-    await threads.credit_for_outage(story, staff, priya, june)
+    await threads.tell(story, staff, priya, june, threads.END_MAILBOXES)
+    await threads.tell(story, staff, priya, june, threads.CREDIT_FOR_OUTAGE)
     story.at(6)
     await story.invoice(priya, "Website hosting, July", ("Website hosting", 2900))
 
@@ -178,7 +167,7 @@ async def _jonas(story: Story, staff: Staff) -> None:
         ("Managed backups", 1500),
         ("Static IP address", 500),
     )
-    await threads.split_compound(story, staff, jonas, compound)
+    await threads.tell(story, staff, jonas, compound, threads.SPLIT_COMPOUND)
 
 
 async def _maria(story: Story, staff: Staff) -> None:
@@ -197,7 +186,7 @@ async def _maria(story: Story, staff: Staff) -> None:
     rooms = await story.invoice(maria, "Meeting rooms, June", ("Meeting room hours", 12000))
     story.at(8)
     await story.pay(rooms, 5000)
-    await threads.refund_awaiting_approval(story, staff, maria, office)
+    await threads.tell(story, staff, maria, office, threads.REFUND_AWAITING_APPROVAL)
 
 
 async def _tom(story: Story, staff: Staff) -> None:
@@ -206,7 +195,7 @@ async def _tom(story: Story, staff: Staff) -> None:
     story.at(9)
     vps = await story.invoice(tom, "Cloud VPS S, July", ("Cloud VPS S", 1200))
     await story.pay(vps)
-    await threads.charged_twice(story, staff, tom, vps)
+    await threads.tell(story, staff, tom, vps, threads.CHARGED_TWICE)
     story.at(0, 2)
     await story.ticket(
         tom, TicketKind.QUESTION, "Hi! Do your cloud servers come with an IPv6 address?"
@@ -221,4 +210,4 @@ async def _lena(story: Story, staff: Staff) -> None:
         lena, "Domain renewal, 1 year", ("Domain novak-photo.example", 1500)
     )
     await story.pay(domain)
-    await threads.refund_rejected(story, staff, lena, domain)
+    await threads.tell(story, staff, lena, domain, threads.REFUND_REJECTED)

@@ -10,12 +10,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+import billing
 from billing.models import Invoice
 from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor
 from tests.api.conftest import create, simple_invoice
-from web.api import invoicing
 
 
 async def _count(tx: Transactor, stmt: object) -> int:
@@ -144,15 +144,15 @@ async def test_m5_two_requests_with_one_key_in_flight_together_execute_once(
     """The first is held inside its transaction while the twin arrives: the twin waits and
     gets the first's answer, or a 409 to retry; the work never runs a second time."""
     held, release, runs = asyncio.Event(), asyncio.Event(), []
-    original = invoicing._create
+    original = billing.issue_invoice
 
-    async def held_create(*args: Any) -> Any:
+    async def held_issue(*args: Any) -> Any:  # the work, inside the request's transaction
         runs.append(1)
         held.set()
         await release.wait()
         return await original(*args)
 
-    monkeypatch.setattr(invoicing, "_create", held_create)
+    monkeypatch.setattr(billing, "issue_invoice", held_issue)
     headers = {**auth, "Idempotency-Key": "m5"}
     twin_client = client if where == "same process" else second_process
     first = asyncio.ensure_future(

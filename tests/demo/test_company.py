@@ -4,6 +4,7 @@ the printed logins work, and it goes only into an empty database (on SQLite and 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -106,10 +107,14 @@ async def test_a_seed_stopped_half_way_leaves_nothing_behind(
     """Ctrl-C (or any failure) during the first start: one transaction, so all or nothing."""
     from support_desk.demo import threads
 
-    async def interrupted(*args: object) -> None:
-        raise KeyboardInterrupt
+    tell = threads.tell
 
-    monkeypatch.setattr(threads, "refund_rejected", interrupted)  # the last customer's story
+    async def interrupted(*args: Any) -> None:
+        if args[-1] is threads.REFUND_REJECTED:  # the last customer's story
+            raise KeyboardInterrupt
+        await tell(*args)
+
+    monkeypatch.setattr(threads, "tell", interrupted)
 
     with pytest.raises(KeyboardInterrupt):
         await prepare(tx)

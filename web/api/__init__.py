@@ -45,7 +45,7 @@ def setup_api(app: web.Application, tx: Transactor, extra_routes: Sequence[Route
         for route in routes:
             if route.path.startswith(prefix + "/"):
                 sub.router.add_route(
-                    route.method, route.path.removeprefix(prefix), route.handler, name=route.name
+                    route.method, route.path.removeprefix(prefix), route.serve(), name=route.name
                 )
         if prefix == "/api":
             sub.router.add_get("/openapi.json", openapi_json, name="api:openapi")

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from typing import Final
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from support_desk.core.errors import PermissionDenied
 from support_desk.core.tx import UnitOfWork
+from web.api.route import Route
 from web.api.schemas import Empty
-from web.platform.http import Answer, Caller, answer, parse_body, path_id, read, respond
+from web.api.schemas_v1 import Out
+from web.platform.http import Answer, Caller, View, answer
 from web.platform.keys import (
-    ApiKeyInfo,
     ApiKeyNotFound,
     RevokeApiKey,
     list_api_keys,
@@ -27,7 +27,7 @@ class AdminKeyNeeded(PermissionDenied):
     message = "Only an admin API key may manage API keys."
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(Out):
     id: int
     name: str
     kind: str = Field(description="bearer or signing")
@@ -42,19 +42,6 @@ class ApiKeyListOut(BaseModel):
     apiKeys: list[ApiKeyOut]
 
 
-def _out(key: ApiKeyInfo) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=key.id,
-        name=key.name,
-        kind=key.kind,
-        admin=key.admin,
-        merchantId=key.merchant_id,
-        keyId=key.key_id,
-        createdAt=key.created_at,
-        revokedAt=key.revoked_at,
-    )
-
-
 def _admin(caller: Caller) -> None:
     if not caller.key.admin:
         raise AdminKeyNeeded(key=caller.key.name)
@@ -63,19 +50,33 @@ def _admin(caller: Caller) -> None:
 async def _list(uow: UnitOfWork, caller: Caller) -> Answer:
     _admin(caller)
     keys = await list_api_keys(uow)
-    return answer(200, ApiKeyListOut(apiKeys=[_out(key) for key in keys]))
+    return answer(200, ApiKeyListOut(apiKeys=[ApiKeyOut.model_validate(key) for key in keys]))
 
 
 async def _revoke(key_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
     _admin(caller)
-    return answer(200, _out(await revoke_api_key(uow, RevokeApiKey(key_id, caller.actor))))
+    revoked = await revoke_api_key(uow, RevokeApiKey(key_id, caller.actor))
+    return answer(200, ApiKeyOut.model_validate(revoked))
 
 
-async def list_keys(request: web.Request) -> web.Response:
-    return await read(request, _list)
-
-
-async def revoke_key(request: web.Request) -> web.Response:
-    key_id = path_id(request, "id", ApiKeyNotFound)
-    await parse_body(request, Empty)
-    return await respond(request, None, partial(_revoke, key_id))
+ROUTES: Final = (
+    Route(
+        "GET",
+        "/api/v1/api-keys",
+        View(_list),
+        "api-keys:list",
+        "Every API key, live and revoked (an admin key only)",
+        response=ApiKeyListOut,
+        admin_only=True,
+    ),
+    Route(
+        "POST",
+        "/api/v1/api-keys/{id}/revocation",
+        View(_revoke, ApiKeyNotFound),
+        "api-keys:revoke",
+        "Revoke an API key: its next request, in any process, is a 401 (an admin key only)",
+        Empty,
+        response=ApiKeyOut,
+        admin_only=True,
+    ),
+)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
-from typing import TypedDict
+from typing import Final, TypedDict
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 import billing
@@ -24,12 +22,14 @@ from billing.read_models import CustomerView, InvoiceView
 from support_desk.core.tx import UnitOfWork
 from web.api.plan import plan_invoice
 from web.api.render import INVOICES_PATH, invoice_out
+from web.api.route import Route
 from web.api.schemas import (
     CancelRequest,
     CustomerInformation,
     Empty,
     InvoiceInformation,
     InvoiceListOut,
+    InvoiceOut,
     InvoiceRequest,
     Link,
     Links,
@@ -41,12 +41,8 @@ from web.platform.errors import RequestInvalid, utc_stamp
 from web.platform.http import (
     Answer,
     Caller,
+    View,
     answer,
-    parse_body,
-    parse_query,
-    path_id,
-    read,
-    respond,
 )
 
 
@@ -224,43 +220,79 @@ async def _page(query: ListQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
     )
 
 
-def _id(request: web.Request) -> int:
-    return path_id(request, "id", InvoiceNotFound)
-
-
-async def create_invoice(request: web.Request) -> web.Response:
-    body = await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_create, body))
-
-
-async def list_invoices(request: web.Request) -> web.Response:
-    return await read(request, partial(_page, parse_query(request, ListQuery)))
-
-
-async def get_invoice(request: web.Request) -> web.Response:
-    return await read(request, partial(_one, _id(request)))
-
-
-async def update_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_update, body, invoice_id))
-
-
-async def replace_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, InvoiceRequest)
-    return await respond(request, body, partial(_replace, body, invoice_id))
-
-
-async def publish_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, Empty)
-    return await respond(request, body, partial(_publish, invoice_id))
-
-
-async def deliver_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, Empty)
-    return await respond(request, body, partial(_deliver, invoice_id))
-
-
-async def cancel_invoice(request: web.Request) -> web.Response:
-    invoice_id, body = _id(request), await parse_body(request, CancelRequest)
-    return await respond(request, body, partial(_cancel, body, invoice_id))
+ROUTES: Final = (
+    Route(
+        "POST",
+        INVOICES_PATH,
+        View(_create),
+        "invoices:create",
+        "Create an invoice",
+        InvoiceRequest,
+        response=InvoiceOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        INVOICES_PATH,
+        View(_page),
+        "invoices:list",
+        "List invoices, newest first",
+        query=ListQuery,
+        response=InvoiceListOut,
+    ),
+    Route(
+        "GET",
+        INVOICES_PATH + "/{id}",
+        View(_one, InvoiceNotFound),
+        "invoices:get",
+        "Read an invoice",
+        response=InvoiceOut,
+    ),
+    Route(
+        "PUT",
+        INVOICES_PATH + "/{id}",
+        View(_update, InvoiceNotFound),
+        "invoices:update",
+        "Edit a draft (an issued invoice is never edited: see replacement)",
+        InvoiceRequest,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/replacement",
+        View(_replace, InvoiceNotFound),
+        "invoices:replace",
+        "Correct an issued unpaid invoice: cancel it with a credit note and send a new invoice, "
+        "in one step; answers the new invoice",
+        InvoiceRequest,
+        response=InvoiceOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/publication",
+        View(_publish, InvoiceNotFound),
+        "invoices:publish",
+        "Publish a draft (DRAFT -> CREATED)",
+        Empty,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/delivery",
+        View(_deliver, InvoiceNotFound),
+        "invoices:deliver",
+        "Send the invoice to the customer's Telegram chat",
+        Empty,
+        response=InvoiceOut,
+    ),
+    Route(
+        "POST",
+        INVOICES_PATH + "/{id}/cancelation",
+        View(_cancel, InvoiceNotFound),
+        "invoices:cancel",
+        "Cancel an unpaid invoice (B1); answers the invoice as CANCELED",
+        CancelRequest,
+        response=InvoiceOut,
+    ),
+)

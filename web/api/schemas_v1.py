@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_snake
 
 from web.api.types import (
     Email,
@@ -30,6 +31,18 @@ from web.api.types import (
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Out(BaseModel):
+    """An answer read straight from a read model: `CustomerOut.model_validate(view)` fills
+    each camelCase field from the view's snake_case attribute (the published names stay
+    camelCase; the snake_case ones are only where a field is read from)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        alias_generator=AliasGenerator(validation_alias=to_snake),
+        validate_by_name=True,
+    )
 
 
 class CustomerIn(In):
@@ -80,7 +93,7 @@ class CreditNoteQuery(In):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Out):
     id: int
     externalId: str
     name: str
@@ -92,7 +105,7 @@ class CustomerOut(BaseModel):
     createdAt: datetime
 
 
-class ServiceOut(BaseModel):
+class ServiceOut(Out):
     id: int
     customerId: int
     name: str

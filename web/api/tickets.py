@@ -7,21 +7,19 @@ API's own."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
-from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from support_desk.core.tx import UnitOfWork
 from ticketing import queries
 from ticketing.errors import TicketNotFound
 from ticketing.models import TicketKind, TicketStatus
-from ticketing.read_models import MessageView, TicketView
-from web.api.routes import Route
-from web.api.schemas_v1 import In
+from web.api.route import Route
+from web.api.schemas_v1 import In, Out
 from web.api.types import Id, OutMoney, from_minor
-from web.platform.http import Answer, Caller, answer, parse_query, path_id, read
+from web.platform.http import Answer, Caller, View, answer
 
 # spelled out, not taken from the enums: query parameters need inline enums in the OpenAPI
 # document (a $ref cannot be resolved there); a test keeps them equal to the enums
@@ -37,7 +35,7 @@ class TicketQuery(In):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class TicketMessageOut(BaseModel):
+class TicketMessageOut(Out):
     id: int
     kind: str = Field(description="customer (through the bot) or reply (from an agent)")
     authorKind: str
@@ -46,7 +44,7 @@ class TicketMessageOut(BaseModel):
     createdAt: datetime
 
 
-class TicketOut(BaseModel):
+class TicketOut(Out):
     id: int
     kind: str
     status: str
@@ -57,7 +55,7 @@ class TicketOut(BaseModel):
     serviceIds: list[int]
     reason: str
     currency: str | None = None
-    amount: OutMoney | None = None
+    amount: OutMoney | None = Field(default=None, validation_alias="amount_minor")
     assigneeId: int | None = None
     createdAt: datetime
     updatedAt: datetime
@@ -73,6 +71,12 @@ class TicketOut(BaseModel):
     closedAt: datetime | None = None
     rating: int | None = None
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _major(cls, minor: int | None) -> Decimal | None:
+        """A ticket's amount at stake is read in minor units (B12)."""
+        return None if minor is None else from_minor(minor)
+
 
 class TicketDetailOut(TicketOut):
     messages: list[TicketMessageOut]
@@ -81,47 +85,6 @@ class TicketDetailOut(TicketOut):
 class TicketPageOut(BaseModel):
     items: list[TicketOut]
     nextAfter: int | None = None
-
-
-def _fields(t: TicketView) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "status": t.status,
-        "priority": t.priority,
-        "customerId": t.customer_id,
-        "invoiceId": t.invoice_id,
-        "lineIds": list(t.line_ids),
-        "serviceIds": list(t.service_ids),
-        "reason": t.reason,
-        "currency": t.currency,
-        "amount": None if t.amount_minor is None else from_minor(t.amount_minor),
-        "assigneeId": t.assignee_id,
-        "createdAt": t.created_at,
-        "updatedAt": t.updated_at,
-        "firstResponseDueAt": t.first_response_due_at,
-        "resolutionDueAt": t.resolution_due_at,
-        "firstRespondedAt": t.first_responded_at,
-        "paused": t.paused,
-        "overdue": t.overdue,
-        "awaitingApproval": t.awaiting_approval,
-        "creditNoteId": t.credit_note_id,
-        "resolution": t.resolution,
-        "rejectionReason": t.rejection_reason,
-        "closedAt": t.closed_at,
-        "rating": t.rating,
-    }
-
-
-def _message(m: MessageView) -> TicketMessageOut:
-    return TicketMessageOut(
-        id=m.id,
-        kind=m.kind,
-        authorKind=m.author_kind,
-        authorName=m.author_name,
-        text=m.text,
-        createdAt=m.created_at,
-    )
 
 
 async def _tickets(query: TicketQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
@@ -133,28 +96,20 @@ async def _tickets(query: TicketQuery, uow: UnitOfWork, _caller: Caller) -> Answ
         after=query.after,
         limit=query.limit,
     )
-    items = [TicketOut(**_fields(t)) for t in page.items]
+    items = [TicketOut.model_validate(t) for t in page.items]
     return answer(200, TicketPageOut(items=items, nextAfter=page.next_after))
 
 
 async def _ticket(ticket_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
-    t = await queries.external_ticket_view(uow, ticket_id)
-    return answer(200, TicketDetailOut(**_fields(t), messages=[_message(m) for m in t.messages]))
-
-
-async def list_tickets(request: web.Request) -> web.Response:
-    return await read(request, partial(_tickets, parse_query(request, TicketQuery)))
-
-
-async def get_ticket(request: web.Request) -> web.Response:
-    return await read(request, partial(_ticket, path_id(request, "id", TicketNotFound)))
+    ticket = await queries.external_ticket_view(uow, ticket_id)
+    return answer(200, TicketDetailOut.model_validate(ticket))
 
 
 TICKET_ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/tickets",
-        list_tickets,
+        View(_tickets),
         "tickets:list",
         "Tickets, newest first (by id), without their threads",
         query=TicketQuery,
@@ -163,7 +118,7 @@ TICKET_ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/tickets/{id}",
-        get_ticket,
+        View(_ticket, TicketNotFound),
         "tickets:get",
         "Read a ticket and its thread: customer messages and agent replies, no internal notes",
         response=TicketDetailOut,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
+from typing import Final
 
 from aiohttp import web
 
@@ -19,9 +20,10 @@ from billing.commands import (
 from billing.document_files import credit_note_pdf_once
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
-from billing.read_models import CreditNoteView, CustomerView, ServiceView
+from billing.read_models import CreditNoteView
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
+from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import (
     CreditNoteLineOut,
@@ -44,12 +46,9 @@ from web.platform.context import API_TX
 from web.platform.http import (
     Answer,
     Caller,
+    View,
     answer,
-    parse_body,
-    parse_query,
     path_id,
-    read,
-    respond,
 )
 
 
@@ -57,32 +56,6 @@ from web.platform.http import (
 def _texts(default_locale: str) -> Texts:
     """Built once: compiling the gettext catalogs is not per-request work."""
     return Texts(default_locale)
-
-
-def customer_out(c: CustomerView) -> CustomerOut:
-    return CustomerOut(
-        id=c.id,
-        externalId=c.external_id,
-        name=c.name,
-        email=c.email,
-        phone=c.phone,
-        company=c.company,
-        language=c.language,
-        compoundInvoicesAllowed=c.compound_invoices_allowed,
-        createdAt=c.created_at,
-    )
-
-
-def service_out(s: ServiceView) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        customerId=s.customer_id,
-        name=s.name,
-        sku=s.sku,
-        status=s.status,
-        createdAt=s.created_at,
-        terminatedAt=s.terminated_at,
-    )
 
 
 def credit_note_out(n: CreditNoteView) -> CreditNoteOut:
@@ -135,7 +108,7 @@ async def _create_customer(body: CustomerIn, uow: UnitOfWork, caller: Caller) ->
             compound_invoices_allowed=body.compoundInvoicesAllowed,
         ),
     )
-    return answer(201, customer_out(view))
+    return answer(201, CustomerOut.model_validate(view))
 
 
 async def _update_customer(
@@ -161,11 +134,13 @@ async def _update_customer(
                 customer_id, body.compoundInvoicesAllowed, caller.actor, caller.key_for("compound")
             ),
         )
-    return answer(200, customer_out(view))
+    return answer(200, CustomerOut.model_validate(view))
 
 
 async def _customer(customer_id: int, uow: UnitOfWork, _caller: Caller) -> Answer:
-    return answer(200, customer_out(await billing.queries.customer_view(uow, customer_id)))
+    return answer(
+        200, CustomerOut.model_validate(await billing.queries.customer_view(uow, customer_id))
+    )
 
 
 async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> Answer:
@@ -180,7 +155,7 @@ async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> A
             status=ServiceStatus(body.status),
         ),
     )
-    return answer(201, service_out(view))
+    return answer(201, ServiceOut.model_validate(view))
 
 
 async def _terminate(
@@ -192,7 +167,7 @@ async def _terminate(
     return answer(
         200,
         TerminationOut(
-            service=service_out(done.service),
+            service=ServiceOut.model_validate(done.service),
             canceledInvoiceIds=[c.invoice.id for c in done.cancellations],
             creditNoteIds=[c.credit_note.id for c in done.cancellations if c.credit_note],
         ),
@@ -266,45 +241,6 @@ async def _link_token(customer_id: int, uow: UnitOfWork, caller: Caller) -> Answ
     )
 
 
-async def create_customer(request: web.Request) -> web.Response:
-    body = await parse_body(request, CustomerIn)
-    return await respond(request, body, partial(_create_customer, body))
-
-
-async def get_customer(request: web.Request) -> web.Response:
-    return await read(request, partial(_customer, path_id(request, "id", CustomerNotFound)))
-
-
-async def update_customer(request: web.Request) -> web.Response:
-    customer_id = path_id(request, "id", CustomerNotFound)
-    body = await parse_body(request, CustomerPatch)
-    return await respond(request, body, partial(_update_customer, body, customer_id))
-
-
-async def create_service(request: web.Request) -> web.Response:
-    body = await parse_body(request, ServiceIn)
-    return await respond(request, body, partial(_create_service, body))
-
-
-async def terminate_service(request: web.Request) -> web.Response:
-    service_id = path_id(request, "id", ServiceNotFound)
-    body = await parse_body(request, TerminationIn)
-    return await respond(request, body, partial(_terminate, body, service_id))
-
-
-async def record_payment(request: web.Request) -> web.Response:
-    body = await parse_body(request, PaymentIn)
-    return await respond(request, body, partial(_pay, body))
-
-
-async def list_credit_notes(request: web.Request) -> web.Response:
-    return await read(request, partial(_credit_notes, parse_query(request, CreditNoteQuery)))
-
-
-async def get_credit_note(request: web.Request) -> web.Response:
-    return await read(request, partial(_credit_note, path_id(request, "id", CreditNoteNotFound)))
-
-
 async def credit_note_document(request: web.Request) -> web.Response:
     note_id = path_id(request, "id", CreditNoteNotFound)
     tx = request.config_dict[API_TX]
@@ -318,7 +254,96 @@ async def credit_note_document(request: web.Request) -> web.Response:
     )
 
 
-async def create_link_token(request: web.Request) -> web.Response:
-    customer_id = path_id(request, "id", CustomerNotFound)
-    await parse_body(request, Empty)
-    return await respond(request, None, partial(_link_token, customer_id), idempotent=False)
+ROUTES: Final = (
+    Route(
+        "POST",
+        "/api/v1/customers",
+        View(_create_customer),
+        "customers:create",
+        "Create a customer",
+        CustomerIn,
+        response=CustomerOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/api/v1/customers/{id}",
+        View(_customer, CustomerNotFound),
+        "customers:get",
+        "Read a customer",
+        response=CustomerOut,
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/customers/{id}",
+        View(_update_customer, CustomerNotFound),
+        "customers:update",
+        "Update a customer",
+        CustomerPatch,
+        response=CustomerOut,
+    ),
+    Route(
+        "POST",
+        "/api/v1/customers/{id}/link-tokens",
+        View(_link_token, CustomerNotFound, idempotent=False),
+        "customers:link-token",
+        "A one-time Telegram deep link for the customer",
+        Empty,
+        response=LinkTokenOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/api/v1/services",
+        View(_create_service),
+        "services:create",
+        "Create a service",
+        ServiceIn,
+        response=ServiceOut,
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/api/v1/services/{id}/termination",
+        View(_terminate, ServiceNotFound),
+        "services:terminate",
+        "Terminate a service (B5)",
+        TerminationIn,
+        response=TerminationOut,
+    ),
+    Route(
+        "POST",
+        "/api/v1/payments",
+        View(_pay),
+        "payments:create",
+        "Record a payment against an invoice",
+        PaymentIn,
+        response=PaymentOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes",
+        View(_credit_notes),
+        "credit-notes:list",
+        "The credit-note register",
+        query=CreditNoteQuery,
+        response=CreditNotePageOut,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes/{id}",
+        View(_credit_note, CreditNoteNotFound),
+        "credit-notes:get",
+        "Read a credit note",
+        response=CreditNoteOut,
+    ),
+    Route(
+        "GET",
+        "/api/v1/credit-notes/{id}/document",
+        credit_note_document,
+        "credit-notes:document",
+        "The credit note as a PDF document",
+        content_type="application/pdf",
+    ),
+)

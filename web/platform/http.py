@@ -13,9 +13,11 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
 from support_desk.core.actors import Actor
@@ -275,3 +277,37 @@ def path_id(request: web.Request, name: str, missing: type[NotFound]) -> int:
     if not _ID.match(value) or int(value) > 2**31 - 1:
         raise missing()
     return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a route runs: `work(*given, uow, caller)`, where `given` is the query or the body
+    the route declares (a body with no fields is checked, not passed), then the id in its
+    path (`missing` when it cannot be one; read first). A GET reads in a read-only
+    transaction; anything else writes once per idempotency key (`idempotent=False`: never
+    stored)."""
+
+    work: Callable[..., Awaitable[Answer]]
+    missing: type[NotFound] | None = None
+    idempotent: bool = True
+
+    def handler(
+        self, method: str, body: type[BaseModel] | None, query: type[BaseModel] | None
+    ) -> Handler:
+        """The aiohttp handler that parses what the route declares (the published schema is
+        the one enforced) and runs the work."""
+
+        async def handle(request: web.Request) -> web.Response:
+            found = [] if self.missing is None else [path_id(request, "id", self.missing)]
+            given: BaseModel | None = None
+            if query is not None:
+                given = parse_query(request, query)
+            elif body is not None:
+                given = await parse_body(request, body)
+            passed = [given] if given is not None and type(given).model_fields else []
+            work = partial(self.work, *passed, *found)
+            if method == "GET":
+                return await read(request, work)
+            return await respond(request, given, work, idempotent=self.idempotent)
+
+        return handle

@@ -4,10 +4,14 @@ URL); a repeated submit says the password was already shown instead of showing a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from aiohttp import web
 
 import ticketing
 from support_desk.core.errors import DomainError
+from support_desk.core.tx import UnitOfWork
 from ticketing.commands import SetUserActive
 from ticketing.models import Role
 from ticketing.people import (
@@ -28,6 +32,7 @@ from web.console.context import console, form_key, user
 from web.console.render import render
 from web.console.routes import Access, ConsoleRoute
 
+C = TypeVar("C", AddPerson, ResetPassword)
 BACK = "/console/people"
 ADMIN = Access.ADMIN
 
@@ -52,14 +57,10 @@ async def add(request: web.Request) -> web.Response:
         role = Role(await field(request, "role"))
     except (BadForm, ValueError):
         return refused(BACK)
-    password = one_time_password()
-    digest = Secret(await ticketing.hash_password(password))  # in a thread, before the write
-    cmd = AddPerson(login, name, role, digest, user(request).actor, form_key(request))
-    try:
-        change = await console(request).tx.run(add_person, cmd)
-    except DomainError as refusal:
-        return refused(BACK, refusal.code)
-    return _shown(request, change, password)
+    actor, key = user(request).actor, form_key(request)
+    return await _with_password(
+        request, add_person, lambda digest: AddPerson(login, name, role, digest, actor, key)
+    )
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -67,11 +68,23 @@ async def reset(request: web.Request) -> web.Response:
         user_id = path_id(request)
     except BadForm:
         return refused(BACK)
+    actor, key = user(request).actor, form_key(request)
+    return await _with_password(
+        request, reset_password, lambda digest: ResetPassword(user_id, digest, actor, key)
+    )
+
+
+async def _with_password(
+    request: web.Request,
+    use_case: Callable[[UnitOfWork, C], Awaitable[PersonChange]],
+    command: Callable[[Secret], C],
+) -> web.Response:
+    """A new one-time password (hashed in a thread, before the write) goes into `command`;
+    the answer shows it once, or a refusal lands back on the page."""
     password = one_time_password()
     digest = Secret(await ticketing.hash_password(password))
-    cmd = ResetPassword(user_id, digest, user(request).actor, form_key(request))
     try:
-        change = await console(request).tx.run(reset_password, cmd)
+        change = await console(request).tx.run(use_case, command(digest))
     except DomainError as refusal:
         return refused(BACK, refusal.code)
     return _shown(request, change, password)
