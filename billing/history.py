@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 
-from billing import errors, repo, rules
+from billing import errors, repo, rules, statements
 from billing.models import (
     AccountCredit,
     CreditNote,
@@ -101,8 +101,7 @@ async def invoice_history(uow: UnitOfWork, invoice_id: int, customer_id: int) ->
         if n.number is not None
     )
     credit = await _credit(uow, customer_id, invoice.currency)
-    lines = await repo.get_lines(uow.session, invoice.id)
-    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
+    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in invoice.lines])
     refusal = rules.customer_cancel_refusal(invoice, in_use)
     return InvoiceHistory(
         invoice,
@@ -115,10 +114,11 @@ async def invoice_history(uow: UnitOfWork, invoice_id: int, customer_id: int) ->
 
 async def own(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own issued invoice; a stranger's or a draft is refused the same way."""
-    invoice = await uow.session.get(Invoice, invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.read_invoice_view(conn, invoice_id)
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise errors.NotYourInvoice()
-    return await repo.invoice_view(uow.session, invoice_id)
+    return invoice
 
 
 def _invoice_events(invoice: InvoiceView) -> list[HistoryEvent]:
@@ -233,9 +233,8 @@ async def preview_cancellation(
     """The credit note cancelling this invoice would issue now: every line's remaining net and
     tax, by the rule the cancellation itself applies (B2)."""
     invoice = await own(uow, invoice_id, customer_id)
-    lines = await repo.get_lines(uow.session, invoice.id)
-    parts = rules.remaining_parts(lines)
-    by_id = {ln.id: ln for ln in lines}
+    parts = rules.remaining_parts(invoice.lines)
+    by_id = {ln.id: ln for ln in invoice.lines}
     views = tuple(preview_line(n, by_id[p.line_id], p) for n, p in enumerate(parts, 1))
     net, tax = sum(p.net_minor for p in parts), sum(p.tax_minor for p in parts)
     return CreditNotePreview(invoice.id, invoice.currency, views, net, tax, net + tax, False)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from billing import errors, repo
+from billing import errors, repo, statements
 from billing.models import (
     AccountCredit,
     CreditNote,
@@ -38,10 +38,11 @@ async def invoice_view(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
 
 async def customer_invoice(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own invoice; anyone else's is refused as if it did not exist."""
-    invoice = await uow.session.get(Invoice, invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.read_invoice_view(conn, invoice_id)
     if invoice is None or invoice.customer_id != customer_id:
         raise errors.NotYourInvoice()
-    return await repo.invoice_view(uow.session, invoice_id)
+    return invoice
 
 
 async def invoices_page(
@@ -65,7 +66,11 @@ async def invoices_page(
 
 
 async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteView:
-    return await repo.credit_note_view(uow.session, credit_note_id)
+    conn = await statements.connection(uow.session)
+    note = await statements.read_credit_note_view(conn, credit_note_id)
+    if note is None:
+        raise errors.CreditNoteNotFound(id=credit_note_id)
+    return note
 
 
 async def credit_notes_page(

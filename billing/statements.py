@@ -106,6 +106,7 @@ LOCK_INVOICE = (  # the invoice's row lock (a version bump), the fresh row in th
 SELECT_LINES = (
     select(*LINE_COLUMNS).where(LINES.c.invoice_id == _INVOICE_ID).order_by(LINES.c.position)
 )
+SELECT_INVOICE = select(*INVOICE_COLUMNS).where(INVOICES.c.id == _INVOICE_ID)
 SERVICES_IN_USE = select(SERVICES.c.name).where(
     SERVICES.c.id.in_(bindparam("b_service_ids", expanding=True)), SERVICES.c.status == "active"
 )
@@ -123,6 +124,15 @@ NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
 INSERT_NOTE = insert(NOTES).returning(NOTES.c.id)
 INSERT_NOTE_LINES = insert(NOTE_LINES)
 SELECT_NOTE = select(*NOTE_COLUMNS).where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+SELECT_NOTE_WITH_INVOICE = (  # a credit note and the number of the invoice it credits
+    select(
+        *NOTE_COLUMNS,
+        INVOICES.c.series.label("invoice_series"),
+        INVOICES.c.number.label("invoice_document_number"),
+    )
+    .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
+    .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+)
 SELECT_NOTE_LINES = (
     select(*NOTE_LINE_COLUMNS)
     .where(NOTE_LINES.c.credit_note_id == _param("b_note_id", NOTES.c.id))
@@ -237,6 +247,16 @@ async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> InvoiceView:
     return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
 
 
+async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
+    """An invoice's read model, lines included, in two prebuilt SELECTs (no ORM entities, no
+    identity map); None when there is no such invoice. The read side's `repo.invoice_view`."""
+    row = (await conn.execute(SELECT_INVOICE, {"b_invoice_id": invoice_id})).one_or_none()
+    if row is None:
+        return None
+    lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
+    return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+
+
 async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | None]) -> list[str]:
     ids = [s for s in service_ids if s is not None]
     if not ids:
@@ -346,6 +366,19 @@ async def read_note_view(
     """A stored credit note's read model (its invoice's number given: fixed once issued)."""
     row = (await conn.execute(SELECT_NOTE, {"b_note_id": note_id})).one()
     values = dict(row._mapping)
+    lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
+    views = tuple(CreditNoteLineView(*ln) for ln in lines)
+    return note_view(note_id, values, invoice_number, views)
+
+
+async def read_credit_note_view(conn: AsyncConnection, note_id: int) -> CreditNoteView | None:
+    """A credit note's read model in two prebuilt SELECTs (its invoice's number joined in);
+    None when there is no such note. The read side's `repo.credit_note_view`."""
+    row = (await conn.execute(SELECT_NOTE_WITH_INVOICE, {"b_note_id": note_id})).one_or_none()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
     lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
     views = tuple(CreditNoteLineView(*ln) for ln in lines)
     return note_view(note_id, values, invoice_number, views)
