@@ -232,7 +232,14 @@ async def preview_cancellation(
 ) -> CreditNotePreview:
     """The credit note cancelling this invoice would issue now: every line's remaining net and
     tax, by the rule the cancellation itself applies (B2)."""
-    invoice = await own(uow, invoice_id, customer_id)
+    return cancellation_preview(await own(uow, invoice_id, customer_id))
+
+
+def cancellation_preview(invoice: InvoiceView) -> CreditNotePreview:
+    """`preview_cancellation` of an invoice view the caller has just read as the customer's own
+    (the bot's guard did): no second read. A draft is refused as `own` refuses it."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise errors.NotYourInvoice()
     parts = rules.remaining_parts(invoice.lines)
     by_id = {ln.id: ln for ln in invoice.lines}
     views = tuple(preview_line(n, by_id[p.line_id], p) for n, p in enumerate(parts, 1))

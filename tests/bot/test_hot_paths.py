@@ -14,6 +14,8 @@ from aiogram.dispatcher.event.handler import FilterObject
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing.errors import NotYourInvoice
+from billing.history import cancellation_preview, preview_cancellation
 from bot.emulator import BotApiEmulator
 from bot.handlers import menu, my_tickets, tickets
 from bot.models import FsmRow, InboxRow
@@ -28,8 +30,11 @@ from support_desk.core.outbox import OutboxRow
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.bot.conftest import linked_user, notify
+from tests.bot.customer_bot import customer_bot
 from tests.bot.test_delivery import FAST, outbox
+from tests.bot.test_invoice_flow import CANCEL, delivered
 from tests.bot.test_transport_fixes import GatedHandler, updates
+from tests.factories import line, make_customer, make_invoice
 
 
 def statements(engine: AsyncEngine, start: str) -> list[str]:
@@ -264,3 +269,26 @@ async def test_a_single_statement_write_commits_by_itself_and_leaves_transaction
 
     assert await tx.read(ids) == [first["update_id"]]
     assert sent_begin == []
+
+
+async def test_a_cancel_press_reads_the_invoice_once_and_previews_what_the_read_model_does(
+    tx: Transactor, engine: AsyncEngine, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    """The guard reads the invoice as the customer's own; the confirmation's credit-note
+    preview is computed from that view (history.cancellation_preview), not read again, and is
+    the preview `preview_cancellation` reads. A draft is refused by both alike."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        invoice = await delivered(tx, stack, customer, line(1000, 2), line(555, rate_bp=825))
+        reads = statements(engine, "SELECT invoices.id")
+        await stack.settle(ann.press(CANCEL))
+
+    assert len(reads) == 1
+    read = await tx.read(preview_cancellation, invoice.id, customer.id)
+    assert cancellation_preview(invoice) == read and read.total_minor == invoice.total_minor
+    draft = await make_invoice(tx, customer, line(50), draft=True)
+    with pytest.raises(NotYourInvoice):
+        cancellation_preview(draft)
+    with pytest.raises(NotYourInvoice):
+        await tx.read(preview_cancellation, draft.id, customer.id)
