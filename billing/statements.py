@@ -107,6 +107,13 @@ SELECT_LINES = (
     select(*LINE_COLUMNS).where(LINES.c.invoice_id == _INVOICE_ID).order_by(LINES.c.position)
 )
 SELECT_INVOICE = select(*INVOICE_COLUMNS).where(INVOICES.c.id == _INVOICE_ID)
+_INVOICE_IDS: Any = bindparam("b_invoice_ids", expanding=True)
+SELECT_INVOICES = select(*INVOICE_COLUMNS).where(INVOICES.c.id.in_(_INVOICE_IDS))
+SELECT_LINES_OF = (  # the lines of several invoices, each invoice's in position order
+    select(LINES.c.invoice_id, *LINE_COLUMNS)
+    .where(LINES.c.invoice_id.in_(_INVOICE_IDS))
+    .order_by(LINES.c.invoice_id, LINES.c.position)
+)
 SERVICES_IN_USE = select(SERVICES.c.name).where(
     SERVICES.c.id.in_(bindparam("b_service_ids", expanding=True)), SERVICES.c.status == "active"
 )
@@ -255,6 +262,21 @@ async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceVi
         return None
     lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
     return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+
+
+async def read_invoice_views(
+    conn: AsyncConnection, invoice_ids: Sequence[int]
+) -> list[InvoiceView]:
+    """The read models of several invoices in `invoice_ids`' order, in two SELECTs whatever
+    their number (not one pair per invoice); ids that name no invoice are left out."""
+    if not invoice_ids:
+        return []
+    ids = {"b_invoice_ids": list(invoice_ids)}
+    lines: dict[int, list[InvoiceLineView]] = {}
+    for ln in await conn.execute(SELECT_LINES_OF, ids):
+        lines.setdefault(ln[0], []).append(InvoiceLineView(*ln[1:]))
+    rows = {r.id: r for r in await conn.execute(SELECT_INVOICES, ids)}
+    return [invoice_view(rows[i], tuple(lines.get(i, ()))) for i in invoice_ids if i in rows]
 
 
 async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | None]) -> list[str]:

@@ -7,14 +7,24 @@ notes pass through, and the same refusal for what is not there or not the custom
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 import billing
-from billing import errors, history, repo, statements
-from billing.commands import CancelInvoice, IssueCreditNote, LineCredit, UndoCancellation
-from billing.read_models import CreditNoteView, InvoiceView
+from billing import errors, history, repo, rules, statements
+from billing.commands import (
+    CancelInvoice,
+    IssueCreditNote,
+    LineCredit,
+    Remainder,
+    UndoCancellation,
+)
+from billing.history import HistoryEvent, InvoiceHistory
+from billing.models import CreditNote, Payment, Refund
+from billing.read_models import CreditNoteView, InvoiceView, document_number
 from support_desk.core.actors import Actor
+from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor, UnitOfWork
-from tests.factories import ADMIN, line, make_customer, make_invoice, pay
+from tests.factories import ADMIN, line, make_customer, make_invoice, make_service, pay
 
 
 async def _both_invoice(uow: UnitOfWork, invoice_id: int) -> tuple[InvoiceView | None, ...]:
@@ -100,3 +110,99 @@ async def _both_invoice_missing(uow: UnitOfWork, invoice_id: int) -> tuple[objec
     except errors.InvoiceNotFound:
         orm = None
     return core, orm
+
+
+async def _orm_history(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceHistory:
+    """`history.invoice_history` as it read through ORM entities before issue 13."""
+    invoice = await repo.invoice_view(uow.session, invoice_id)
+    notes = list(
+        (
+            await uow.session.scalars(
+                select(CreditNote)
+                .where(CreditNote.invoice_id == invoice.id)
+                .order_by(CreditNote.id)
+            )
+        ).all()
+    )
+    payments = await uow.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id))
+    events = [*history._invoice_events(invoice)]
+    events += [
+        HistoryEvent(p.received_at, "payment", p.amount_minor, method=p.method) for p in payments
+    ]
+    for note in notes:
+        events.extend(history._note_events(note))  # type: ignore[arg-type]
+    if notes:
+        rows = await uow.session.execute(
+            select(Refund, Payment.method)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Refund.credit_note_id.in_([n.id for n in notes]))
+            .order_by(Refund.id)
+        )
+        events += [
+            HistoryEvent(r.created_at, "refund", r.amount_minor, method=m, state="sent")
+            for r, m in rows.all()
+        ]
+    documents = tuple(
+        history.Document(n.id, document_number(n.series, n.number) or "", n.status)
+        for n in notes
+        if n.number is not None
+    )
+    credit = await history._credit(uow, customer_id, invoice.currency)
+    lines = await repo.get_lines(uow.session, invoice.id)
+    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
+    refusal = rules.customer_cancel_refusal(invoice, in_use)
+    return InvoiceHistory(
+        invoice,
+        tuple(sorted(events, key=lambda e: e.at)),
+        documents,
+        credit,
+        refusal.code if refusal else None,
+    )
+
+
+async def test_an_invoice_history_and_the_list_read_what_the_orm_read(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    customer = await make_customer(tx)
+    me = Actor.customer(customer.id)
+    service = await make_service(tx, customer)
+    undone = await make_invoice(tx, customer, line(700))
+    done = await tx.run(billing.cancel_invoice, CancelInvoice(undone.id, "no", me))
+    clock.advance(minutes=1)
+    await tx.run(billing.undo_cancellation, UndoCancellation(done.credit_note.id, me))
+    cancelled = await make_invoice(tx, customer, line(900))
+    await tx.run(billing.cancel_invoice, CancelInvoice(cancelled.id, "no", me))
+    fresh = await make_invoice(tx, customer, line(50, 3))
+    paid = await make_invoice(tx, customer, line(1000, 2), line(300, service=service))
+    await pay(tx, paid, 1000)
+    clock.advance(hours=1)
+    await pay(tx, paid, paid.total_minor - 1000)
+    for remainder, amount in ((Remainder.REFUND, 500), (Remainder.ACCOUNT_CREDIT, 400)):
+        clock.advance(hours=1)
+        await tx.run(
+            billing.issue_credit_note,
+            IssueCreditNote(paid.id, "goodwill", ADMIN, amount_minor=amount, remainder=remainder),
+        )
+
+    for invoice in (paid, undone, cancelled, fresh):
+        core = await tx.read(history.invoice_history, invoice.id, customer.id)
+        assert core == await tx.read(_orm_history, invoice.id, customer.id)
+        assert core.events and core.invoice == await tx.read(_invoice_orm, invoice.id)
+    kinds = {e.kind for e in (await tx.read(history.invoice_history, paid.id, customer.id)).events}
+    assert kinds >= {"issued", "payment", "credit_note", "refund", "account_credit"}
+    undone_kinds = (await tx.read(history.invoice_history, undone.id, customer.id)).events
+    assert "voided" in {e.kind for e in undone_kinds}
+    shown = await tx.read(history.invoice_list, customer.id, 1, 3)
+    assert [i.id for i in shown.items] == [fresh.id, undone.id, paid.id]  # open first
+    assert list(shown.items) == [await tx.read(_invoice_orm, i.id) for i in shown.items]
+    ids = [fresh.id, 999_999, paid.id, undone.id]
+    views = await tx.read(_views, ids)
+    assert views == [await tx.read(_invoice_orm, i) for i in (fresh.id, paid.id, undone.id)]
+
+
+async def _invoice_orm(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
+    return await repo.invoice_view(uow.session, invoice_id)
+
+
+async def _views(uow: UnitOfWork, ids: list[int]) -> list[InvoiceView]:
+    return await statements.read_invoice_views(await statements.connection(uow.session), ids)
