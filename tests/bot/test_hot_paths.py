@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.errors import NotYourInvoice
 from billing.history import cancellation_preview, preview_cancellation
+from bot.chats import ChatLink, link_of_user, read_link
 from bot.emulator import BotApiEmulator
 from bot.handlers import menu, my_tickets, tickets
 from bot.models import FsmRow, InboxRow
@@ -292,3 +293,22 @@ async def test_a_cancel_press_reads_the_invoice_once_and_previews_what_the_read_
         cancellation_preview(draft)
     with pytest.raises(NotYourInvoice):
         await tx.read(preview_cancellation, draft.id, customer.id)
+
+
+async def test_the_chat_link_every_update_reads_is_one_statement_without_a_transaction(
+    tx: Transactor, engine: AsyncEngine, emulator: BotApiEmulator
+) -> None:
+    """CustomerMiddleware reads the link with one prebuilt SELECT on a bare connection
+    (tx.read_statement): no BEGIN or COMMIT around it, and the link the ORM read gives."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id, language="ru")
+    begins = statements(engine, "BEGIN")
+    selects = statements(engine, "SELECT telegram_chats.customer_id")
+
+    linked = await tx.read_statement(read_link, ann.id)
+    stranger = await tx.read_statement(read_link, 424242)
+
+    assert (linked, stranger) == (ChatLink(customer.id, ann.id, "ru"), None)
+    assert len(selects) == 2 and begins == []
+    assert linked == await tx.read(link_of_user, ann.id)
+    assert await tx.read(link_of_user, 424242) is None
