@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing import errors, repo, statements
 from billing.models import (
@@ -41,6 +42,19 @@ async def customer_invoice(uow: UnitOfWork, invoice_id: int, customer_id: int) -
     conn = await statements.connection(uow.session)
     invoice = await statements.read_invoice_view(conn, invoice_id)
     if invoice is None or invoice.customer_id != customer_id:
+        raise errors.NotYourInvoice()
+    return invoice
+
+
+async def own_invoice_at_once(
+    conn: AsyncConnection, invoice_id: int, customer_id: int, *, drafts: bool = True
+) -> InvoiceView:
+    """`customer_invoice` (or, without drafts, `history.own`) as one statement on a bare
+    connection, for `tx.read_statement`: what the bot's guard reads on every press."""
+    invoice = await statements.read_invoice_view_at_once(conn, invoice_id)
+    if invoice is None or invoice.customer_id != customer_id:
+        raise errors.NotYourInvoice()
+    if not drafts and invoice.status == "draft":
         raise errors.NotYourInvoice()
     return invoice
 

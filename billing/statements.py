@@ -107,6 +107,13 @@ SELECT_LINES = (
     select(*LINE_COLUMNS).where(LINES.c.invoice_id == _INVOICE_ID).order_by(LINES.c.position)
 )
 SELECT_INVOICE = select(*INVOICE_COLUMNS).where(INVOICES.c.id == _INVOICE_ID)
+SELECT_INVOICE_WITH_LINES = (  # one statement, so one read is consistent without a transaction
+    select(*INVOICE_COLUMNS, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS))
+    .select_from(INVOICES)
+    .outerjoin(LINES, LINES.c.invoice_id == INVOICES.c.id)
+    .where(INVOICES.c.id == _INVOICE_ID)
+    .order_by(LINES.c.position)
+)
 _INVOICE_IDS: Any = bindparam("b_invoice_ids", expanding=True)
 SELECT_INVOICES = select(*INVOICE_COLUMNS).where(INVOICES.c.id.in_(_INVOICE_IDS))
 SELECT_LINES_OF = (  # the lines of several invoices, each invoice's in position order
@@ -262,6 +269,17 @@ async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceVi
         return None
     lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
     return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+
+
+async def read_invoice_view_at_once(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
+    """`read_invoice_view` in ONE statement (the invoice joined to its lines), for a read on a
+    bare connection (`Transactor.read_statement`), which a single statement keeps consistent."""
+    rows = (await conn.execute(SELECT_INVOICE_WITH_LINES, {"b_invoice_id": invoice_id})).all()
+    if not rows:
+        return None
+    width = len(INVOICE_COLUMNS)
+    lines = tuple(InvoiceLineView(*r[width:]) for r in rows if r[width] is not None)
+    return invoice_view(rows[0], lines)
 
 
 async def read_invoice_views(

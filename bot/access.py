@@ -37,15 +37,14 @@ async def authorise(
     link = require_link(link)
     try:
         if isinstance(data, InvoiceCD):
-            return {"invoice": await tx.read(own_invoice, link.customer_id, data.invoice_id)}
+            invoice = await tx.read_statement(
+                billing.queries.own_invoice_at_once, data.invoice_id, link.customer_id
+            )
+            return {"invoice": invoice}
         return {"credit_note": await tx.read(own_credit_note, link.customer_id, data)}
     except PermissionDenied as refusal:
         await tx.run(record_refusal, link.actor, data.pack(), refusal)
         raise
-
-
-async def own_invoice(uow: UnitOfWork, customer_id: int, invoice_id: int) -> InvoiceView:
-    return await billing.queries.customer_invoice(uow, invoice_id, customer_id)
 
 
 async def own_credit_note(uow: UnitOfWork, customer_id: int, data: UndoCD) -> CreditNoteView:

@@ -11,7 +11,6 @@ from typing import Any
 
 import billing
 from billing.errors import NotYourInvoice
-from billing.history import own
 from billing.read_models import CreditNoteView, InvoiceView
 from bot.access import authorise, record_refusal, require_link
 from bot.callbacks import InvoiceCD, UndoCD
@@ -31,7 +30,11 @@ async def check(
     link = require_link(link)
     try:
         if isinstance(data, OpenCD):
-            return {"invoice": await tx.read(own, data.invoice_id, link.customer_id)}
+            own_issued = billing.queries.own_invoice_at_once  # history.own, in one statement
+            invoice = await tx.read_statement(
+                own_issued, data.invoice_id, link.customer_id, drafts=False
+            )
+            return {"invoice": invoice}
         if isinstance(data, DocumentCD):
             return {"credit_note": await tx.read(own_note, link.customer_id, data.credit_note_id)}
     except PermissionDenied as refusal:

@@ -30,7 +30,9 @@ from tests.factories import ADMIN, line, make_customer, make_invoice, make_servi
 async def _both_invoice(uow: UnitOfWork, invoice_id: int) -> tuple[InvoiceView | None, ...]:
     conn = await statements.connection(uow.session)
     core = await statements.read_invoice_view(conn, invoice_id)
+    at_once = await statements.read_invoice_view_at_once(conn, invoice_id)
     orm = await repo.invoice_view(uow.session, invoice_id)
+    assert at_once == core
     return core, orm
 
 
@@ -95,8 +97,16 @@ async def test_what_is_missing_or_someone_elses_is_refused_the_same_way(tx: Tran
             await tx.read(billing.queries.customer_invoice, invoice_id, mine.id)
         with pytest.raises(errors.NotYourInvoice):
             await tx.read(history.own, invoice_id, mine.id)
+        with pytest.raises(errors.NotYourInvoice):
+            await tx.read_statement(billing.queries.own_invoice_at_once, invoice_id, mine.id)
     with pytest.raises(errors.NotYourInvoice):  # a draft is nobody's to see
         await tx.read(history.own, draft.id, mine.id)
+    with pytest.raises(errors.NotYourInvoice):
+        await tx.read_statement(
+            billing.queries.own_invoice_at_once, draft.id, mine.id, drafts=False
+        )
+    seen = await tx.read_statement(billing.queries.own_invoice_at_once, draft.id, mine.id)
+    assert seen == await tx.read(billing.queries.customer_invoice, draft.id, mine.id)
     assert (await tx.read(billing.queries.customer_invoice, draft.id, mine.id)).id == draft.id
     with pytest.raises(errors.CreditNoteNotFound):
         await tx.read(billing.queries.credit_note_view, 999_999)
