@@ -87,6 +87,14 @@ async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteVi
     return note
 
 
+async def credit_note_at_once(conn: AsyncConnection, credit_note_id: int) -> CreditNoteView:
+    """`credit_note_view` as one statement on a bare connection, for `tx.read_statement`."""
+    note = await statements.read_credit_note_view_at_once(conn, credit_note_id)
+    if note is None:
+        raise errors.CreditNoteNotFound(id=credit_note_id)
+    return note
+
+
 async def credit_notes_page(
     uow: UnitOfWork,
     *,

@@ -147,6 +147,17 @@ SELECT_NOTE_WITH_INVOICE = (  # a credit note and the number of the invoice it c
     .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
     .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
 )
+SELECT_NOTE_WITH_LINES = (  # the same and its lines, in one statement (see read_statement)
+    select(
+        *SELECT_NOTE_WITH_INVOICE.selected_columns,
+        *(c.label(f"line_{c.name}") for c in NOTE_LINE_COLUMNS),
+    )
+    .select_from(NOTES)
+    .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
+    .outerjoin(NOTE_LINES, NOTE_LINES.c.credit_note_id == NOTES.c.id)
+    .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+    .order_by(NOTE_LINES.c.position)
+)
 SELECT_NOTE_LINES = (
     select(*NOTE_LINE_COLUMNS)
     .where(NOTE_LINES.c.credit_note_id == _param("b_note_id", NOTES.c.id))
@@ -422,6 +433,20 @@ async def read_credit_note_view(conn: AsyncConnection, note_id: int) -> CreditNo
     lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
     views = tuple(CreditNoteLineView(*ln) for ln in lines)
     return note_view(note_id, values, invoice_number, views)
+
+
+async def read_credit_note_view_at_once(
+    conn: AsyncConnection, note_id: int
+) -> CreditNoteView | None:
+    """`read_credit_note_view` in ONE statement, for a read on a bare connection."""
+    rows = (await conn.execute(SELECT_NOTE_WITH_LINES, {"b_note_id": note_id})).all()
+    if not rows:
+        return None
+    width = len(SELECT_NOTE_WITH_INVOICE.selected_columns)
+    values = dict(rows[0]._mapping)
+    invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
+    lines = tuple(CreditNoteLineView(*r[width:]) for r in rows if r[width] is not None)
+    return note_view(note_id, values, invoice_number, lines)
 
 
 def keep_session_current(session: AsyncSession, invoice: InvoiceView) -> None:

@@ -39,6 +39,7 @@ async def _both_invoice(uow: UnitOfWork, invoice_id: int) -> tuple[InvoiceView |
 async def _both_note(uow: UnitOfWork, note_id: int) -> tuple[CreditNoteView | None, ...]:
     conn = await statements.connection(uow.session)
     core = await statements.read_credit_note_view(conn, note_id)
+    assert await statements.read_credit_note_view_at_once(conn, note_id) == core
     orm = await repo.credit_note_view(uow.session, note_id)
     return core, orm
 
@@ -110,6 +111,8 @@ async def test_what_is_missing_or_someone_elses_is_refused_the_same_way(tx: Tran
     assert (await tx.read(billing.queries.customer_invoice, draft.id, mine.id)).id == draft.id
     with pytest.raises(errors.CreditNoteNotFound):
         await tx.read(billing.queries.credit_note_view, 999_999)
+    with pytest.raises(errors.CreditNoteNotFound):
+        await tx.read_statement(billing.queries.credit_note_at_once, 999_999)
 
 
 async def _both_invoice_missing(uow: UnitOfWork, invoice_id: int) -> tuple[object, object]:
