@@ -14,6 +14,8 @@ from aiogram.dispatcher.event.handler import FilterObject
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing import document_files, documents
+from billing.commands import Remainder
 from billing.errors import NotYourInvoice
 from billing.history import cancellation_preview, preview_cancellation
 from bot.chats import ChatLink, link_of_user, read_link
@@ -30,12 +32,13 @@ from support_desk.core.clock import FrozenClock
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
+from tests.bot import test_money_flow as money_flow
 from tests.bot.conftest import linked_user, notify
 from tests.bot.customer_bot import customer_bot
 from tests.bot.test_delivery import FAST, outbox
 from tests.bot.test_invoice_flow import CANCEL, delivered
 from tests.bot.test_transport_fixes import GatedHandler, updates
-from tests.factories import line, make_customer, make_invoice
+from tests.factories import line, make_customer, make_invoice, pay
 
 
 def statements(engine: AsyncEngine, start: str) -> list[str]:
@@ -312,3 +315,40 @@ async def test_the_chat_link_every_update_reads_is_one_statement_without_a_trans
     assert len(selects) == 2 and begins == []
     assert linked == await tx.read(link_of_user, ann.id)
     assert await tx.read(link_of_user, 424242) is None
+
+
+async def test_a_pdf_pressed_twice_is_drawn_once_and_sent_the_same(
+    tx: Transactor,
+    emulator: BotApiEmulator,
+    bot: Bot,
+    texts: Texts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The invoice page's PDF button sends the kept PDF of the note's status and the chat's
+    language (billing.document_files), drawn the first time only, like the delivery worker."""
+    drawn: list[str] = []
+    real = document_files.credit_note_pdf
+
+    def counting(doc: documents.CreditNoteDocument, shown: Texts, locale: str) -> bytes:
+        drawn.append(f"{doc.credit_note.status}/{locale}")
+        return real(doc, shown, locale)
+
+    monkeypatch.setattr(document_files, "credit_note_pdf", counting)
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    invoice = await money_flow.delivered(tx, customer, line(10000, rate_bp=0))
+    await pay(tx, invoice, 10000)
+    note = await money_flow.credited(tx, invoice, 3000, Remainder.REFUND)
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await money_flow.send(stack, ann, "/invoices")
+        await money_flow.press(
+            stack, ann, money_flow.starting(money_flow.last(ann), invoice.number or "")
+        )
+        page = ann.received()[-1]
+        sent = []
+        for _ in range(2):
+            await money_flow.press(stack, ann, f"{note.number} PDF", page)
+            sent.append(money_flow.last(ann).document)
+
+    assert drawn == ["issued/en"]
+    assert sent[0] is not None and sent[0].startswith(b"%PDF") and sent[0] == sent[1]
