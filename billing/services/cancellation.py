@@ -404,8 +404,8 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
             ),
         )
     conn = await statements.connection(uow.session)  # flushed: the answer reads what was written
-    answer_invoice = await statements.read_invoice_view(conn, invoice.id)
-    answer_note = await statements.read_credit_note_view(conn, note.id)
+    answer_invoice = await statements.read_invoice_view_at_once(conn, invoice.id)
+    answer_note = await statements.read_credit_note_view_at_once(conn, note.id)
     assert answer_invoice is not None and answer_note is not None  # locked and read above
     return Undo(answer_invoice, answer_note, already_undone=already)
 
