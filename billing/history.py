@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, Table, bindparam, case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from billing import errors, repo, rules
+from billing import errors, rules, statements
 from billing.models import (
     AccountCredit,
     CreditNote,
@@ -28,6 +30,43 @@ from support_desk.core.tx import UnitOfWork
 
 OPEN = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
 SHOWN = (*OPEN, InvoiceStatus.PAID, InvoiceStatus.CANCELED)  # never a draft
+
+
+_NOTES = cast(Table, CreditNote.__table__)
+_PAYMENTS = cast(Table, Payment.__table__)
+_REFUNDS = cast(Table, Refund.__table__)
+_BY_INVOICE = bindparam("b_invoice_id", type_=_NOTES.c.invoice_id.type)
+# what an invoice's history shows, as columns (no ORM entities), built once
+_NOTES_OF_INVOICE = (
+    select(
+        *(
+            _NOTES.c[name]
+            for name in (
+                "id",
+                "series",
+                "number",
+                "status",
+                "total_minor",
+                "issued_at",
+                "created_at",
+                "account_credit_minor",
+                "remainder",
+                "voided_at",
+            )
+        )  # fmt: skip
+    )
+    .where(_NOTES.c.invoice_id == _BY_INVOICE)
+    .order_by(_NOTES.c.id)
+)
+_PAYMENTS_OF_INVOICE = select(
+    _PAYMENTS.c.received_at, _PAYMENTS.c.amount_minor, _PAYMENTS.c.method
+).where(_PAYMENTS.c.invoice_id == _BY_INVOICE)
+_REFUNDS_OF_NOTES = (
+    select(_REFUNDS.c.created_at, _REFUNDS.c.amount_minor, _PAYMENTS.c.method)
+    .join(_PAYMENTS, _PAYMENTS.c.id == _REFUNDS.c.payment_id)
+    .where(_REFUNDS.c.credit_note_id.in_(bindparam("b_note_ids", expanding=True)))
+    .order_by(_REFUNDS.c.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +121,19 @@ class MoneySummary:
 async def invoice_history(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceHistory:
     """The customer's own invoice with every money step on it, oldest first."""
     invoice = await own(uow, invoice_id, customer_id)
-    notes = list(
-        (
-            await uow.session.scalars(
-                select(CreditNote)
-                .where(CreditNote.invoice_id == invoice.id)
-                .order_by(CreditNote.id)
-            )
-        ).all()
-    )
-    events = [*_invoice_events(invoice), *await _payment_events(uow, invoice.id)]
+    conn = await statements.connection(uow.session)
+    notes = list(await conn.execute(_NOTES_OF_INVOICE, {"b_invoice_id": invoice.id}))
+    events = [*_invoice_events(invoice), *await _payment_events(conn, invoice.id)]
     for note in notes:
         events.extend(_note_events(note))
-    events.extend(await _refund_events(uow, [n.id for n in notes]))
+    events.extend(await _refund_events(conn, [n.id for n in notes]))
     documents = tuple(
         Document(n.id, document_number(n.series, n.number) or "", n.status)
         for n in notes
         if n.number is not None
     )
     credit = await _credit(uow, customer_id, invoice.currency)
-    lines = await repo.get_lines(uow.session, invoice.id)
-    in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
+    in_use = await statements.services_in_use(conn, [ln.service_id for ln in invoice.lines])
     refusal = rules.customer_cancel_refusal(invoice, in_use)
     return InvoiceHistory(
         invoice,
@@ -115,10 +146,11 @@ async def invoice_history(uow: UnitOfWork, invoice_id: int, customer_id: int) ->
 
 async def own(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own issued invoice; a stranger's or a draft is refused the same way."""
-    invoice = await uow.session.get(Invoice, invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.read_invoice_view(conn, invoice_id)
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise errors.NotYourInvoice()
-    return await repo.invoice_view(uow.session, invoice_id)
+    return invoice
 
 
 def _invoice_events(invoice: InvoiceView) -> list[HistoryEvent]:
@@ -132,12 +164,13 @@ def _invoice_events(invoice: InvoiceView) -> list[HistoryEvent]:
     return events
 
 
-async def _payment_events(uow: UnitOfWork, invoice_id: int) -> list[HistoryEvent]:
-    rows = await uow.session.scalars(select(Payment).where(Payment.invoice_id == invoice_id))
+async def _payment_events(conn: AsyncConnection, invoice_id: int) -> list[HistoryEvent]:
+    rows = await conn.execute(_PAYMENTS_OF_INVOICE, {"b_invoice_id": invoice_id})
     return [HistoryEvent(p.received_at, "payment", p.amount_minor, method=p.method) for p in rows]
 
 
-def _note_events(note: CreditNote) -> list[HistoryEvent]:
+def _note_events(note: Row[Any]) -> list[HistoryEvent]:
+    """The steps of one credit note (a row of `_NOTES_OF_INVOICE`)."""
     number = document_number(note.series, note.number)
     at = note.issued_at or note.created_at
     events = [
@@ -154,18 +187,13 @@ def _note_events(note: CreditNote) -> list[HistoryEvent]:
     return events
 
 
-async def _refund_events(uow: UnitOfWork, note_ids: list[int]) -> list[HistoryEvent]:
+async def _refund_events(conn: AsyncConnection, note_ids: list[int]) -> list[HistoryEvent]:
     if not note_ids:
         return []
-    rows = await uow.session.execute(
-        select(Refund, Payment.method)
-        .join(Payment, Payment.id == Refund.payment_id)
-        .where(Refund.credit_note_id.in_(note_ids))
-        .order_by(Refund.id)
-    )
+    rows = await conn.execute(_REFUNDS_OF_NOTES, {"b_note_ids": note_ids})
     return [
-        HistoryEvent(r.created_at, "refund", r.amount_minor, method=method, state="sent")
-        for r, method in rows.all()
+        HistoryEvent(r.created_at, "refund", r.amount_minor, method=r.method, state="sent")
+        for r in rows
     ]
 
 
@@ -200,7 +228,9 @@ async def invoice_list(
         .limit(per_page)
     )
     ids = list((await uow.session.scalars(stmt)).all())
-    items = tuple([await repo.invoice_view(uow.session, i) for i in ids])
+    items = tuple(
+        await statements.read_invoice_views(await statements.connection(uow.session), ids)
+    )
     return InvoiceListPage(items, page, pages, total)
 
 
@@ -232,10 +262,16 @@ async def preview_cancellation(
 ) -> CreditNotePreview:
     """The credit note cancelling this invoice would issue now: every line's remaining net and
     tax, by the rule the cancellation itself applies (B2)."""
-    invoice = await own(uow, invoice_id, customer_id)
-    lines = await repo.get_lines(uow.session, invoice.id)
-    parts = rules.remaining_parts(lines)
-    by_id = {ln.id: ln for ln in lines}
+    return cancellation_preview(await own(uow, invoice_id, customer_id))
+
+
+def cancellation_preview(invoice: InvoiceView) -> CreditNotePreview:
+    """`preview_cancellation` of an invoice view the caller has just read as the customer's own
+    (the bot's guard did): no second read. A draft is refused as `own` refuses it."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise errors.NotYourInvoice()
+    parts = rules.remaining_parts(invoice.lines)
+    by_id = {ln.id: ln for ln in invoice.lines}
     views = tuple(preview_line(n, by_id[p.line_id], p) for n, p in enumerate(parts, 1))
     net, tax = sum(p.net_minor for p in parts), sum(p.tax_minor for p in parts)
     return CreditNotePreview(invoice.id, invoice.currency, views, net, tax, net + tax, False)

@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from billing import errors, repo
+from billing import errors, repo, statements
 from billing.models import (
     AccountCredit,
     CreditNote,
@@ -40,10 +41,24 @@ async def invoice_view(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
 
 async def customer_invoice(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own invoice; anyone else's is refused as if it did not exist."""
-    invoice = await uow.session.get(Invoice, invoice_id)
+    conn = await statements.connection(uow.session)
+    invoice = await statements.read_invoice_view(conn, invoice_id)
     if invoice is None or invoice.customer_id != customer_id:
         raise errors.NotYourInvoice()
-    return await repo.invoice_view(uow.session, invoice_id)
+    return invoice
+
+
+async def own_invoice_at_once(
+    conn: AsyncConnection, invoice_id: int, customer_id: int, *, drafts: bool = True
+) -> InvoiceView:
+    """`customer_invoice` (or, without drafts, `history.own`) as one statement on a bare
+    connection, for `tx.read_statement`: what the bot's guard reads on every press."""
+    invoice = await statements.read_invoice_view_at_once(conn, invoice_id)
+    if invoice is None or invoice.customer_id != customer_id:
+        raise errors.NotYourInvoice()
+    if not drafts and invoice.status == "draft":
+        raise errors.NotYourInvoice()
+    return invoice
 
 
 async def invoices_page(
@@ -66,7 +81,19 @@ async def invoices_page(
 
 
 async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteView:
-    return await repo.credit_note_view(uow.session, credit_note_id)
+    conn = await statements.connection(uow.session)
+    note = await statements.read_credit_note_view(conn, credit_note_id)
+    if note is None:
+        raise errors.CreditNoteNotFound(id=credit_note_id)
+    return note
+
+
+async def credit_note_at_once(conn: AsyncConnection, credit_note_id: int) -> CreditNoteView:
+    """`credit_note_view` as one statement on a bare connection, for `tx.read_statement`."""
+    note = await statements.read_credit_note_view_at_once(conn, credit_note_id)
+    if note is None:
+        raise errors.CreditNoteNotFound(id=credit_note_id)
+    return note
 
 
 async def credit_notes_page(

@@ -106,6 +106,21 @@ LOCK_INVOICE = (  # the invoice's row lock (a version bump), the fresh row in th
 SELECT_LINES = (
     select(*LINE_COLUMNS).where(LINES.c.invoice_id == _INVOICE_ID).order_by(LINES.c.position)
 )
+SELECT_INVOICE = select(*INVOICE_COLUMNS).where(INVOICES.c.id == _INVOICE_ID)
+SELECT_INVOICE_WITH_LINES = (  # one statement, so one read is consistent without a transaction
+    select(*INVOICE_COLUMNS, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS))
+    .select_from(INVOICES)
+    .outerjoin(LINES, LINES.c.invoice_id == INVOICES.c.id)
+    .where(INVOICES.c.id == _INVOICE_ID)
+    .order_by(LINES.c.position)
+)
+_INVOICE_IDS: Any = bindparam("b_invoice_ids", expanding=True)
+SELECT_INVOICES = select(*INVOICE_COLUMNS).where(INVOICES.c.id.in_(_INVOICE_IDS))
+SELECT_LINES_OF = (  # the lines of several invoices, each invoice's in position order
+    select(LINES.c.invoice_id, *LINE_COLUMNS)
+    .where(LINES.c.invoice_id.in_(_INVOICE_IDS))
+    .order_by(LINES.c.invoice_id, LINES.c.position)
+)
 SERVICES_IN_USE = select(SERVICES.c.name).where(
     SERVICES.c.id.in_(bindparam("b_service_ids", expanding=True)), SERVICES.c.status == "active"
 )
@@ -123,6 +138,26 @@ NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
 INSERT_NOTE = insert(NOTES).returning(NOTES.c.id)
 INSERT_NOTE_LINES = insert(NOTE_LINES)
 SELECT_NOTE = select(*NOTE_COLUMNS).where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+SELECT_NOTE_WITH_INVOICE = (  # a credit note and the number of the invoice it credits
+    select(
+        *NOTE_COLUMNS,
+        INVOICES.c.series.label("invoice_series"),
+        INVOICES.c.number.label("invoice_document_number"),
+    )
+    .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
+    .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+)
+SELECT_NOTE_WITH_LINES = (  # the same and its lines, in one statement (see read_statement)
+    select(
+        *SELECT_NOTE_WITH_INVOICE.selected_columns,
+        *(c.label(f"line_{c.name}") for c in NOTE_LINE_COLUMNS),
+    )
+    .select_from(NOTES)
+    .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
+    .outerjoin(NOTE_LINES, NOTE_LINES.c.credit_note_id == NOTES.c.id)
+    .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+    .order_by(NOTE_LINES.c.position)
+)
 SELECT_NOTE_LINES = (
     select(*NOTE_LINE_COLUMNS)
     .where(NOTE_LINES.c.credit_note_id == _param("b_note_id", NOTES.c.id))
@@ -237,6 +272,42 @@ async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> InvoiceView:
     return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
 
 
+async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
+    """An invoice's read model, lines included, in two prebuilt SELECTs (no ORM entities, no
+    identity map); None when there is no such invoice. The read side's `repo.invoice_view`."""
+    row = (await conn.execute(SELECT_INVOICE, {"b_invoice_id": invoice_id})).one_or_none()
+    if row is None:
+        return None
+    lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
+    return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+
+
+async def read_invoice_view_at_once(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
+    """`read_invoice_view` in ONE statement (the invoice joined to its lines), for a read on a
+    bare connection (`Transactor.read_statement`), which a single statement keeps consistent."""
+    rows = (await conn.execute(SELECT_INVOICE_WITH_LINES, {"b_invoice_id": invoice_id})).all()
+    if not rows:
+        return None
+    width = len(INVOICE_COLUMNS)
+    lines = tuple(InvoiceLineView(*r[width:]) for r in rows if r[width] is not None)
+    return invoice_view(rows[0], lines)
+
+
+async def read_invoice_views(
+    conn: AsyncConnection, invoice_ids: Sequence[int]
+) -> list[InvoiceView]:
+    """The read models of several invoices in `invoice_ids`' order, in two SELECTs whatever
+    their number (not one pair per invoice); ids that name no invoice are left out."""
+    if not invoice_ids:
+        return []
+    ids = {"b_invoice_ids": list(invoice_ids)}
+    lines: dict[int, list[InvoiceLineView]] = {}
+    for ln in await conn.execute(SELECT_LINES_OF, ids):
+        lines.setdefault(ln[0], []).append(InvoiceLineView(*ln[1:]))
+    rows = {r.id: r for r in await conn.execute(SELECT_INVOICES, ids)}
+    return [invoice_view(rows[i], tuple(lines.get(i, ()))) for i in invoice_ids if i in rows]
+
+
 async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | None]) -> list[str]:
     ids = [s for s in service_ids if s is not None]
     if not ids:
@@ -349,6 +420,33 @@ async def read_note_view(
     lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
     views = tuple(CreditNoteLineView(*ln) for ln in lines)
     return note_view(note_id, values, invoice_number, views)
+
+
+async def read_credit_note_view(conn: AsyncConnection, note_id: int) -> CreditNoteView | None:
+    """A credit note's read model in two prebuilt SELECTs (its invoice's number joined in);
+    None when there is no such note. The read side's `repo.credit_note_view`."""
+    row = (await conn.execute(SELECT_NOTE_WITH_INVOICE, {"b_note_id": note_id})).one_or_none()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
+    lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
+    views = tuple(CreditNoteLineView(*ln) for ln in lines)
+    return note_view(note_id, values, invoice_number, views)
+
+
+async def read_credit_note_view_at_once(
+    conn: AsyncConnection, note_id: int
+) -> CreditNoteView | None:
+    """`read_credit_note_view` in ONE statement, for a read on a bare connection."""
+    rows = (await conn.execute(SELECT_NOTE_WITH_LINES, {"b_note_id": note_id})).all()
+    if not rows:
+        return None
+    width = len(SELECT_NOTE_WITH_INVOICE.selected_columns)
+    values = dict(rows[0]._mapping)
+    invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
+    lines = tuple(CreditNoteLineView(*r[width:]) for r in rows if r[width] is not None)
+    return note_view(note_id, values, invoice_number, lines)
 
 
 def keep_session_current(session: AsyncSession, invoice: InvoiceView) -> None:

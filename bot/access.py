@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 import billing
 from billing.read_models import CreditNoteView, InvoiceView
 from bot.callbacks import InvoiceCD, UndoCD
@@ -37,20 +39,20 @@ async def authorise(
     link = require_link(link)
     try:
         if isinstance(data, InvoiceCD):
-            return {"invoice": await tx.read(own_invoice, link.customer_id, data.invoice_id)}
-        return {"credit_note": await tx.read(own_credit_note, link.customer_id, data)}
+            invoice = await tx.read_statement(
+                billing.queries.own_invoice_at_once, data.invoice_id, link.customer_id
+            )
+            return {"invoice": invoice}
+        return {"credit_note": await tx.read_statement(own_credit_note, link.customer_id, data)}
     except PermissionDenied as refusal:
         await tx.run(record_refusal, link.actor, data.pack(), refusal)
         raise
 
 
-async def own_invoice(uow: UnitOfWork, customer_id: int, invoice_id: int) -> InvoiceView:
-    return await billing.queries.customer_invoice(uow, invoice_id, customer_id)
-
-
-async def own_credit_note(uow: UnitOfWork, customer_id: int, data: UndoCD) -> CreditNoteView:
+async def own_credit_note(conn: AsyncConnection, customer_id: int, data: UndoCD) -> CreditNoteView:
+    """The credit note an Undo names, in one statement (`tx.read_statement`)."""
     try:
-        note = await billing.queries.credit_note_view(uow, data.credit_note_id)
+        note = await billing.queries.credit_note_at_once(conn, data.credit_note_id)
     except NotFound:
         raise PermissionDenied() from None
     if note.customer_id != customer_id:

@@ -30,6 +30,7 @@ from bot.transport.inbox import InboxPolicy, InboxProcessor
 from bot.transport.polling import Poller
 from bot.transport.ratelimit import Limits, RateLimiter, SendingLimiter, SharedRateLimiter
 from bot.transport.render import DocumentLoader, Renderer
+from bot.transport.responses import keep_response_models
 from bot.transport.storage import SqlStorage
 from bot.transport.webhook import check_secret, setup_webhook
 from support_desk.core.settings import Settings
@@ -74,6 +75,7 @@ def build_dispatcher(
     routers: Iterable[Router] | None = None,
 ) -> Dispatcher:
     """The Dispatcher; `tx` and `texts` reach every handler by name (aiogram DI)."""
+    keep_response_models()  # parsing a Bot API answer never rebuilds its model (responses.py)
     dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation, tx=tx, texts=texts)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())  # answer first (TG13)
     dispatcher.include_routers(*(get_routers() if routers is None else routers))

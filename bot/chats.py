@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import TelegramChat
 from support_desk.core.actors import Actor
@@ -73,6 +75,19 @@ async def link_of_user(uow: UnitOfWork, telegram_user_id: int) -> ChatLink | Non
             )
         )
     ).one_or_none()
+    return None if row is None else ChatLink(row.customer_id, row.chat_id, row.language)
+
+
+_CHATS = cast(Table, TelegramChat.__table__)
+LINK_OF_USER = select(_CHATS.c.customer_id, _CHATS.c.chat_id, _CHATS.c.language).where(
+    _CHATS.c.telegram_user_id == bindparam("b_user_id", type_=_CHATS.c.telegram_user_id.type)
+)
+
+
+async def read_link(conn: AsyncConnection, telegram_user_id: int) -> ChatLink | None:
+    """`link_of_user` as one prebuilt SELECT on a bare connection, for `tx.read_statement`: what
+    every update reads first (bot.handlers.middlewares.CustomerMiddleware)."""
+    row = (await conn.execute(LINK_OF_USER, {"b_user_id": telegram_user_id})).one_or_none()
     return None if row is None else ChatLink(row.customer_id, row.chat_id, row.language)
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 import billing
 from billing.errors import NotYourInvoice
-from billing.history import own
 from billing.read_models import CreditNoteView, InvoiceView
 from bot.access import authorise, record_refusal, require_link
 from bot.callbacks import InvoiceCD, UndoCD
 from bot.chats import ChatLink
 from bot.money_callbacks import DocumentCD, OpenCD
 from support_desk.core.errors import NotFound, PermissionDenied
-from support_desk.core.tx import Transactor, UnitOfWork
+from support_desk.core.tx import Transactor
 
 
 async def check(
@@ -31,19 +32,25 @@ async def check(
     link = require_link(link)
     try:
         if isinstance(data, OpenCD):
-            return {"invoice": await tx.read(own, data.invoice_id, link.customer_id)}
+            own_issued = billing.queries.own_invoice_at_once  # history.own, in one statement
+            invoice = await tx.read_statement(
+                own_issued, data.invoice_id, link.customer_id, drafts=False
+            )
+            return {"invoice": invoice}
         if isinstance(data, DocumentCD):
-            return {"credit_note": await tx.read(own_note, link.customer_id, data.credit_note_id)}
+            note_id = data.credit_note_id
+            return {"credit_note": await tx.read_statement(own_note, link.customer_id, note_id)}
     except PermissionDenied as refusal:
         await tx.run(record_refusal, link.actor, data.pack(), refusal)
         raise
     return {}
 
 
-async def own_note(uow: UnitOfWork, customer_id: int, credit_note_id: int) -> CreditNoteView:
-    """An issued or void credit note of the customer's (a pending one has no document yet)."""
+async def own_note(conn: AsyncConnection, customer_id: int, credit_note_id: int) -> CreditNoteView:
+    """An issued or void credit note of the customer's (a pending one has no document yet), in
+    one statement (`tx.read_statement`)."""
     try:
-        note = await billing.queries.credit_note_view(uow, credit_note_id)
+        note = await billing.queries.credit_note_at_once(conn, credit_note_id)
     except NotFound:
         raise NotYourInvoice() from None
     if note.customer_id != customer_id or note.number is None:

@@ -403,12 +403,11 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
                 currency=invoice.currency,
             ),
         )
-    await uow.session.flush()
-    return Undo(
-        await repo.invoice_view(uow.session, invoice.id),
-        await repo.credit_note_view(uow.session, note.id),
-        already_undone=already,
-    )
+    conn = await statements.connection(uow.session)  # flushed: the answer reads what was written
+    answer_invoice = await statements.read_invoice_view_at_once(conn, invoice.id)
+    answer_note = await statements.read_credit_note_view_at_once(conn, note.id)
+    assert answer_invoice is not None and answer_note is not None  # locked and read above
+    return Undo(answer_invoice, answer_note, already_undone=already)
 
 
 @dataclass(frozen=True, kw_only=True)

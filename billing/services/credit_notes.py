@@ -6,7 +6,12 @@ from __future__ import annotations
 from billing import errors, refund_choice, repo, rules
 from billing.commands import ApproveCreditNote, IssueCreditNote, RejectCreditNote
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceLine
-from billing.read_models import CreditNoteLineView, CreditNotePreview, CreditNoteView
+from billing.read_models import (
+    CreditNoteLineView,
+    CreditNotePreview,
+    CreditNoteView,
+    InvoiceLineView,
+)
 from billing.rules import CreditPart
 from billing.services import crediting
 from billing.services.cancellation import approve_cancellation
@@ -127,7 +132,9 @@ async def _plan(
     return invoice, lines, rules.credit_parts(lines, cmd.lines, cmd.amount_minor)
 
 
-def preview_line(position: int, ln: InvoiceLine, part: CreditPart) -> CreditNoteLineView:
+def preview_line(
+    position: int, ln: InvoiceLine | InvoiceLineView, part: CreditPart
+) -> CreditNoteLineView:
     return CreditNoteLineView(
         ln.id,
         position,

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery
 
 import billing
 from billing.commands import CancelInvoice, UndoCancellation
-from billing.history import preview_cancellation
+from billing.history import cancellation_preview
 from billing.read_models import InvoiceView
 from bot import keyboards
 from bot.callbacks import InvoiceAct, InvoiceCD, UndoCD
@@ -32,13 +32,11 @@ from bot.handlers.replies import (
 from support_desk.core.tx import Transactor
 
 
-async def cancel_pressed(
-    query: CallbackQuery, invoice: InvoiceView, customer: ChatLink, tx: Transactor, speech: Speech
-) -> None:
+async def cancel_pressed(query: CallbackQuery, invoice: InvoiceView, speech: Speech) -> None:
     """Never cancel on the first tap: a new message asks, showing the credit note it will issue
     (a new message, so a later cancel, after an undo, is a new press with a new idempotency
-    key)."""
-    preview = await tx.read(preview_cancellation, invoice.id, customer.customer_id)
+    key). The preview is computed from the invoice the guard has just read as theirs."""
+    preview = cancellation_preview(invoice)
     keyboard = keyboards.confirm_cancel(invoice, speech.texts, speech.locale)
     text = speech.render("flows/confirm_cancel.html", invoice=invoice, preview=preview)
     await say(query, text, keyboard)

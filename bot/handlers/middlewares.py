@@ -21,7 +21,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, TelegramObject, User
 
 from bot.access import authorise
-from bot.chats import ChatLink, link_of_user
+from bot.chats import ChatLink, read_link
 from bot.handlers.refusals import refuse
 from bot.handlers.replies import Speech
 from support_desk.core.errors import DomainError
@@ -43,7 +43,7 @@ def locale_for(link: ChatLink | None, user: User | None, texts: Texts) -> str:
 class CustomerMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        link = await data["tx"].read(link_of_user, user.id) if user is not None else None
+        link = await data["tx"].read_statement(read_link, user.id) if user is not None else None
         data["customer"] = link
         data["locale"] = locale = locale_for(link, user, data["texts"])
         data["speech"] = Speech(data["texts"], locale)

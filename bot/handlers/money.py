@@ -8,14 +8,12 @@ against the chat link (bot.money_access) before it gets here.
 
 from __future__ import annotations
 
-import asyncio
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from billing.documents import credit_note_document, credit_note_pdf
+from billing.document_files import credit_note_pdf_once
 from billing.history import invoice_list
 from billing.read_models import CreditNoteView, InvoiceView
 from bot import money_keyboards as kb
@@ -76,12 +74,12 @@ async def open_invoice(
 async def send_document(
     query: CallbackQuery, credit_note: CreditNoteView, tx: Transactor, speech: Speech
 ) -> None:
-    """The PDF as a new message (a record to keep), made off the event loop."""
+    """The PDF as a new message (a record to keep): the kept one for the note's status and the
+    chat's language, drawn off the event loop (and kept) only the first time it is asked for."""
     if query.bot is None:
         return
-    document = await tx.read(credit_note_document, credit_note.id)
     async with ChatActionSender.upload_document(query.from_user.id, query.bot):
-        pdf = await asyncio.to_thread(credit_note_pdf, document, speech.texts, speech.locale)
+        _, pdf = await credit_note_pdf_once(tx, speech.texts, credit_note.id, speech.locale)
     caption = speech.render("money/document_caption.html", note=credit_note)
     name = f"credit-note-{credit_note.number}.pdf"
     await query.bot.send_document(

@@ -22,7 +22,7 @@ def credit_note_loader(tx: Transactor, texts: Texts) -> DocumentLoader:
         if not isinstance(message, AttachesCreditNote):
             return None
         credit_note_id = message.credit_note_id
-        document, pdf = await credit_note_pdf_once(tx, texts, credit_note_id, locale)
-        return f"credit-note-{document.credit_note.number or credit_note_id}.pdf", pdf
+        number, pdf = await credit_note_pdf_once(tx, texts, credit_note_id, locale)
+        return f"credit-note-{number or credit_note_id}.pdf", pdf
 
     return load

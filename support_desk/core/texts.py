@@ -44,6 +44,7 @@ def load_translations(locale: str) -> NullTranslations:
     return merged if merged is not None else NullTranslations()
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of its arguments; Babel's is not cheap
 def format_money(minor: int, currency: str, *, locale: str = "en") -> str:
     """Integer minor units shown the locale's way (12.34 EUR -> "€12.34" / "12,34 €"); the
     amount goes through Decimal, never float."""
@@ -51,6 +52,7 @@ def format_money(minor: int, currency: str, *, locale: str = "en") -> str:
     return format_currency(Decimal(minor).scaleb(-digits), currency, locale=locale)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of its arguments (dates are immutable)
 def format_day(value: date | datetime | str, *, locale: str = "en") -> str:
     """A day in the locale's medium form ("Dec 14, 2026"); a moment adds its minute and UTC
     ("Dec 14, 2026, 3:37 PM UTC"). ISO strings from outbox payloads are accepted, a bare
@@ -92,6 +94,7 @@ class Texts:
     def _environment(self, locale: str) -> Environment:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
+            auto_reload=False,  # templates ship with the code: no stat() per template per render
             autoescape=select_autoescape(["html", "xml"]),
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],

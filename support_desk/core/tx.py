@@ -245,6 +245,23 @@ class Transactor:
         finally:
             _IN_TRANSACTION.reset(token)
 
+    async def read_statement(
+        self,
+        query: Callable[Concatenate[AsyncConnection, P], Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`read` for a function that runs exactly ONE SELECT, consistent by itself: on a bare
+        connection, no ORM session, no BEGIN and COMMIT around it (two of SQLite's thread round
+        trips, two of PostgreSQL's network ones), no write turn. The D9 flag is set."""
+        token = _IN_TRANSACTION.set(True)
+        try:
+            async with self._single.connect() as connection:
+                return await query(connection, *args, **kwargs)
+        finally:
+            _IN_TRANSACTION.reset(token)
+
     def _retries(self) -> int:
         if self.engine.dialect.name == "postgresql":
             return min(PG_RETRIES, self._attempts - 1)

@@ -14,6 +14,11 @@ from aiogram.dispatcher.event.handler import FilterObject
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing import document_files, documents
+from billing.commands import Remainder
+from billing.errors import NotYourInvoice
+from billing.history import cancellation_preview, preview_cancellation
+from bot.chats import ChatLink, link_of_user, read_link
 from bot.emulator import BotApiEmulator
 from bot.handlers import menu, my_tickets, tickets
 from bot.models import FsmRow, InboxRow
@@ -27,9 +32,13 @@ from support_desk.core.clock import FrozenClock
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor, UnitOfWork
+from tests.bot import test_money_flow as money_flow
 from tests.bot.conftest import linked_user, notify
+from tests.bot.customer_bot import customer_bot
 from tests.bot.test_delivery import FAST, outbox
+from tests.bot.test_invoice_flow import CANCEL, delivered
 from tests.bot.test_transport_fixes import GatedHandler, updates
+from tests.factories import line, make_customer, make_invoice, pay
 
 
 def statements(engine: AsyncEngine, start: str) -> list[str]:
@@ -264,3 +273,82 @@ async def test_a_single_statement_write_commits_by_itself_and_leaves_transaction
 
     assert await tx.read(ids) == [first["update_id"]]
     assert sent_begin == []
+
+
+async def test_a_cancel_press_reads_the_invoice_once_and_previews_what_the_read_model_does(
+    tx: Transactor, engine: AsyncEngine, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    """The guard reads the invoice as the customer's own; the confirmation's credit-note
+    preview is computed from that view (history.cancellation_preview), not read again, and is
+    the preview `preview_cancellation` reads. A draft is refused by both alike."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        invoice = await delivered(tx, stack, customer, line(1000, 2), line(555, rate_bp=825))
+        reads = statements(engine, "SELECT invoices.id")
+        await stack.settle(ann.press(CANCEL))
+
+    assert len(reads) == 1
+    read = await tx.read(preview_cancellation, invoice.id, customer.id)
+    assert cancellation_preview(invoice) == read and read.total_minor == invoice.total_minor
+    draft = await make_invoice(tx, customer, line(50), draft=True)
+    with pytest.raises(NotYourInvoice):
+        cancellation_preview(draft)
+    with pytest.raises(NotYourInvoice):
+        await tx.read(preview_cancellation, draft.id, customer.id)
+
+
+async def test_the_chat_link_every_update_reads_is_one_statement_without_a_transaction(
+    tx: Transactor, engine: AsyncEngine, emulator: BotApiEmulator
+) -> None:
+    """CustomerMiddleware reads the link with one prebuilt SELECT on a bare connection
+    (tx.read_statement): no BEGIN or COMMIT around it, and the link the ORM read gives."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id, language="ru")
+    begins = statements(engine, "BEGIN")
+    selects = statements(engine, "SELECT telegram_chats.customer_id")
+
+    linked = await tx.read_statement(read_link, ann.id)
+    stranger = await tx.read_statement(read_link, 424242)
+
+    assert (linked, stranger) == (ChatLink(customer.id, ann.id, "ru"), None)
+    assert len(selects) == 2 and begins == []
+    assert linked == await tx.read(link_of_user, ann.id)
+    assert await tx.read(link_of_user, 424242) is None
+
+
+async def test_a_pdf_pressed_twice_is_drawn_once_and_sent_the_same(
+    tx: Transactor,
+    emulator: BotApiEmulator,
+    bot: Bot,
+    texts: Texts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The invoice page's PDF button sends the kept PDF of the note's status and the chat's
+    language (billing.document_files), drawn the first time only, like the delivery worker."""
+    drawn: list[str] = []
+    real = document_files.credit_note_pdf
+
+    def counting(doc: documents.CreditNoteDocument, shown: Texts, locale: str) -> bytes:
+        drawn.append(f"{doc.credit_note.status}/{locale}")
+        return real(doc, shown, locale)
+
+    monkeypatch.setattr(document_files, "credit_note_pdf", counting)
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    invoice = await money_flow.delivered(tx, customer, line(10000, rate_bp=0))
+    await pay(tx, invoice, 10000)
+    note = await money_flow.credited(tx, invoice, 3000, Remainder.REFUND)
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        await money_flow.send(stack, ann, "/invoices")
+        await money_flow.press(
+            stack, ann, money_flow.starting(money_flow.last(ann), invoice.number or "")
+        )
+        page = ann.received()[-1]
+        sent = []
+        for _ in range(2):
+            await money_flow.press(stack, ann, f"{note.number} PDF", page)
+            sent.append(money_flow.last(ann).document)
+
+    assert drawn == ["issued/en"]
+    assert sent[0] is not None and sent[0].startswith(b"%PDF") and sent[0] == sent[1]

@@ -245,8 +245,8 @@ async def credit_note_document(request: web.Request) -> web.Response:
     note_id = path_id(request, "id", CreditNoteNotFound)
     tx = request.config_dict[API_TX]
     texts = _texts(tx.settings.default_locale)
-    doc, body = await credit_note_pdf_once(tx, texts, note_id)  # drawn once, off the loop
-    name = doc.credit_note.number or f"credit-note-{note_id}"
+    number, body = await credit_note_pdf_once(tx, texts, note_id)  # drawn once, off the loop
+    name = number or f"credit-note-{note_id}"
     return web.Response(
         body=body,
         content_type="application/pdf",

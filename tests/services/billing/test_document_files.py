@@ -76,3 +76,28 @@ async def test_two_first_sends_at_once_keep_one_file(tx: Transactor, renders: li
 
     assert all(pdf.startswith(b"%PDF-") for _, pdf in both)
     assert await _files(tx) == 1
+
+
+async def test_a_kept_pdf_is_found_without_building_the_document(
+    tx: Transactor, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send of a kept PDF looks it up by (note, status, language) first: no document view is
+    read, in the customer's language (None) or an explicit one, until the status changes."""
+    doc = await cancelled(tx)
+    number, _ = await credit_note_pdf_once(tx, TEXTS, doc.credit_note.id)
+    built: list[int] = []
+    real = document_files.credit_note_document
+
+    async def counting(uow: UnitOfWork, credit_note_id: int) -> documents.CreditNoteDocument:
+        built.append(credit_note_id)
+        return await real(uow, credit_note_id)
+
+    monkeypatch.setattr(document_files, "credit_note_document", counting)
+
+    again = await credit_note_pdf_once(tx, TEXTS, doc.credit_note.id)
+    explicit = await credit_note_pdf_once(tx, TEXTS, doc.credit_note.id, "en")
+
+    assert number == doc.credit_note.number == again[0] == explicit[0] == "CN-000001"
+    assert built == [] and renders == ["issued/en"]
+    await credit_note_pdf_once(tx, TEXTS, doc.credit_note.id, "ru")  # not kept yet: built once
+    assert built == [doc.credit_note.id] and renders == ["issued/en", "issued/ru"]
