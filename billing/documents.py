@@ -230,8 +230,8 @@ class _ParsedFont:
 
 @cache
 def _parsed_font(path: Path, style: str) -> _ParsedFont:
-    """fpdf2's `add_font` parses the whole font with fontTools (cmap, widths, glyph names):
-    most of a PDF's cost when done for every document, and the same every time."""
+    """fpdf2's `add_font` parses the font with fontTools (cmap, widths, glyph names): a
+    quarter of a PDF's cost when done for every document, and the same every time."""
     scratch = FPDF()
     scratch.add_font(FONT_FAMILY, style, path)
     template = scratch.fonts[_fontkey(style)]
