@@ -8,15 +8,18 @@ formatted rows and the same gettext labels. Money is formatted from integer mino
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 
 from babel.dates import format_date
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from billing import repo
 from billing.models import CreditNoteStatus
@@ -198,6 +201,7 @@ GREY = (110, 110, 110)
 
 
 FONTS_DIR = TEMPLATES_DIR / "fonts"
+FONT_FAMILY = "DejaVu"
 SHIPPED_FONTS = (FONTS_DIR / "DejaVuSans-subset.ttf", FONTS_DIR / "DejaVuSans-Bold-subset.ttf")
 
 
@@ -215,6 +219,60 @@ def unicode_font() -> tuple[Path, Path] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedFont:
+    """What fpdf2 reads from a font file, read once per process and never changed after."""
+
+    template: TTFFont  # metrics, character widths, cmap: shared by every document
+    data: bytes  # the file, for each document's own fontTools copy
+    glyph_order: tuple[str, ...]
+
+
+@cache
+def _parsed_font(path: Path, style: str) -> _ParsedFont:
+    """fpdf2's `add_font` parses the font with fontTools (cmap, widths, glyph names): a
+    quarter of a PDF's cost when done for every document, and the same every time."""
+    scratch = FPDF()
+    scratch.add_font(FONT_FAMILY, style, path)
+    template = scratch.fonts[_fontkey(style)]
+    assert isinstance(template, TTFFont)
+    glyph_order = tuple(template.ttfont.getGlyphOrder())
+    template.ttfont.close()  # each document opens its own copy, below
+    return _ParsedFont(template, path.read_bytes(), glyph_order)
+
+
+def _fontkey(style: str) -> str:
+    return f"{FONT_FAMILY.lower()}{style}"  # as `FPDF.add_font` names it
+
+
+def _document_font(pdf: FPDF, path: Path, style: str) -> TTFFont:
+    """What `pdf.add_font(FONT_FAMILY, style, path)` adds, from the parse made once.
+
+    Shared with the template: what fpdf2 only reads after `add_font` (metrics, cmap, glyph ids;
+    its own `TTFFont.__deepcopy__` shares them too). The document's own: the glyphs it uses
+    (`subset`, `missing_glyphs`), the widths table (a defaultdict that records unknown
+    characters when measured), the font descriptor (`output` numbers it and hangs the
+    document's font file on it, so two documents written at once in two threads must not share
+    it), and the fontTools font, which `output` cuts down in place to the used glyphs.
+    That copy is opened lazily from bytes in memory with the glyph names already known, and
+    with `recalcBBoxes=False` as fontTools' own subsetter opens fonts: the outlines are written
+    back as read instead of being decoded and re-encoded only to recompute bounding boxes the
+    file already holds."""
+    parsed = _parsed_font(path, style)
+    font = copy.copy(parsed.template)
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = TTFont(
+        BytesIO(parsed.data), lazy=True, recalcTimestamp=False, recalcBBoxes=False
+    )
+    font.ttfont.setGlyphOrder(list(parsed.glyph_order))
+    font.cw = parsed.template.cw.copy()  # a defaultdict still, with the same default width
+    font.desc = copy.copy(parsed.template.desc)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font.subset = SubsetMap(font)
+    return font
+
+
 class _Pdf(FPDF):
     """An A4 page in DejaVu Sans, or in core Helvetica with latin-1 text when it is absent."""
 
@@ -225,9 +283,9 @@ class _Pdf(FPDF):
         fonts = unicode_font()
         self.unicode = fonts is not None
         if fonts is not None:
-            self.add_font("DejaVu", "", fonts[0])
-            self.add_font("DejaVu", "B", fonts[1])
-        self.family = "DejaVu" if self.unicode else "Helvetica"
+            for style, path in zip(("", "B"), fonts, strict=True):
+                self.fonts[_fontkey(style)] = _document_font(self, path, style)
+        self.family = FONT_FAMILY if self.unicode else "Helvetica"
         self.footer_text = ""
 
     def normalize_text(self, text: str) -> str:

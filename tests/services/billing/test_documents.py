@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from babel.dates import format_date
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 import billing
 from billing import documents
@@ -187,6 +194,82 @@ async def test_b11_a_note_awaiting_approval_says_so_and_has_no_number(tx: Transa
     for rendered in (html, text):
         assert "Awaiting approval" in rendered
         assert "Credit note (not yet numbered)" in rendered
+
+
+class _SameDate(documents._Pdf):
+    """A fixed creation date, so that two drawings of one document can be compared byte by byte."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _add_font(pdf: FPDF, path: Path, style: str) -> TTFFont:
+    """fpdf2's own way: parse the file for this document (as fontTools' subsetter opens fonts)."""
+    pdf.add_font(documents.FONT_FAMILY, style, path)
+    font = pdf.fonts[documents._fontkey(style)]
+    assert isinstance(font, TTFFont)
+    font.ttfont.recalcBBoxes = False
+    return font
+
+
+@pytest.mark.skipif(documents.unicode_font() is None, reason="no DejaVu Sans on this system")
+async def test_pdf_from_the_font_parsed_once_is_byte_for_byte_what_add_font_draws(
+    tx: Transactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The font is parsed once per process and shared by every document; each document still
+    embeds only the glyphs it prints, and nothing of the documents drawn before it."""
+    monkeypatch.setattr(documents, "_Pdf", _SameDate)
+    docs = [
+        await cancelled(tx, await make_customer(tx, name="Жанна Щукина")),
+        await cancelled(tx, await make_customer(tx, name="Zoë Quaxley")),
+    ]
+    drawings = [(d, locale) for d in docs for locale in ("ru", "en")]
+    shared = [documents.credit_note_pdf(d, TEXTS, loc, compress=False) for d, loc in drawings]
+    monkeypatch.setattr(documents, "_document_font", _add_font)
+    own = [documents.credit_note_pdf(d, TEXTS, loc, compress=False) for d, loc in drawings]
+
+    assert shared == own
+    assert "Жанна Щукина" in pdf_text(shared[0])
+    assert "Zoë Quaxley" in pdf_text(shared[3])
+    printed = {ch for data in shared[2:] for ch in _printable(data)}
+    assert not {"Ж", "Щ"} & printed  # the second customer's documents carry no glyph of the first
+
+
+def _printable(data: bytes) -> set[str]:
+    """Every character a PDF's fonts can print (their ToUnicode CMaps)."""
+    streams = re.findall(rb"/ToUnicode (\d+) 0 R", data)
+    return {ch for n in streams for ch in _cmap(_object(data, n)).values()}
+
+
+@pytest.mark.skipif(documents.unicode_font() is None, reason="no DejaVu Sans on this system")
+async def test_documents_drawn_at_once_in_threads_are_each_what_it_is_drawn_alone(
+    tx: Transactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents are drawn off the event loop: the font shared between them must not carry one
+    document's state into another drawn at the same time."""
+    monkeypatch.setattr(documents, "_Pdf", _SameDate)
+    docs = [
+        await cancelled(tx, await make_customer(tx, name=name))
+        for name in ("Ёжиков Пётр", "Ada Lovelace", "Эмиль Öztürk")
+    ]
+    long = replace(docs[1].credit_note, lines=docs[1].credit_note.lines * 30)
+    docs[1] = replace(docs[1], credit_note=long)  # two pages: its objects are numbered apart
+
+    def draw(doc: CreditNoteDocument) -> bytes:
+        return documents.credit_note_pdf(doc, TEXTS, "ru")
+
+    alone = [draw(d) for d in docs]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns every few bytecodes: drawings overlap
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            at_once = list(pool.map(lambda i: draw(docs[i % 3]), range(24)))
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert at_once == [alone[i % 3] for i in range(24)]
 
 
 def test_tax_rates_print_without_float_rounding() -> None:
