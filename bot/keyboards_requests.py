@@ -33,6 +33,7 @@ from bot.callbacks_requests import (
     TicketsCD,
     When,
 )
+from bot.money_callbacks import MenuCD, Screen
 from support_desk.core.texts import Texts, format_money
 from ticketing.messages import TicketOpened, TicketReply, TicketStatusChanged
 from ticketing.read_models import TicketView
@@ -247,6 +248,7 @@ def tickets_list(
     labels.rows = rows
     if next_after:
         labels.add("More ›", TicketsCD(after=next_after))
+    labels.add("Menu", MenuCD(to=Screen.MENU))  # the list opens from the menu: a way back
     return labels.markup()
 
 

@@ -13,6 +13,7 @@ from billing.history import InvoiceListPage
 from billing.messages import InvoiceDelivered
 from billing.read_models import InvoiceView
 from bot import keyboards
+from bot.callbacks_requests import TicketsCD
 from bot.money_callbacks import (
     DocumentCD,
     ListCD,
@@ -53,6 +54,7 @@ def menu(overview: Overview, texts: Texts, locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     label = texts.gettext("Invoices (%(count)s)", locale) % {"count": overview.money.invoices}
     builder.button(text=label, callback_data=ListCD(page=1))
+    builder.button(text=texts.gettext("My tickets", locale), callback_data=TicketsCD())
     builder.button(
         text=texts.gettext("Settings", locale), callback_data=MenuCD(to=Screen.SETTINGS)
     )

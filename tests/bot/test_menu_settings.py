@@ -65,12 +65,17 @@ async def test_menu_and_start_when_linked_show_what_is_owed_by_when_and_the_cred
         await press(stack, ann, "Settings")
         await press(stack, ann, "Menu")
         back = last(ann)
+        await press(stack, ann, "My tickets")
+        tickets = last(ann)
 
     assert menu.text.startswith("ACME Ltd\n2 open invoices, €62.00 due.")
     assert "The next is due on Jan 31, 2027." in menu.text
-    assert menu.buttons == ("Invoices (2)", "Settings", "Help")
+    assert menu.buttons == ("Invoices (2)", "My tickets", "Settings", "Help")
     assert started.text == menu.text and started.message_id != menu.message_id
     assert back.text == menu.text and back.message_id == started.message_id  # edited in place
+    # before, My tickets was reachable only by typing /tickets
+    assert tickets.message_id == back.message_id and tickets.text != menu.text
+    assert "Menu" in tickets.buttons
 
 
 async def test_settings_language_compound_invoices_and_unlink(
@@ -220,5 +225,5 @@ async def test_linking_answers_with_one_welcome_showing_waiting_invoices_as_they
     assert [b.split(" ·")[0] for b in welcome.buttons[:3]] == [
         i.number for i in reversed(invoices)
     ]
-    assert welcome.buttons[3:] == ("Invoices (3)", "Settings", "Help")
+    assert welcome.buttons[3:] == ("Invoices (3)", "My tickets", "Settings", "Help")
     assert later.number is not None and later.number in ann.texts()[-1]

@@ -99,7 +99,7 @@ async def test_t1_t4_a_question_its_reply_and_my_tickets(
         "The one in Frankfurt",
         "It is up again.",
     ]
-    assert listed == [f"#{ticket.id} Question · In progress"]
+    assert listed == [f"#{ticket.id} Question · In progress", "Menu"]
     assert "Is my VPS up?" in page and "Which one?" in page and "Frankfurt" in page
     assert page_buttons == ["Reply", "‹ Back"]
     texts_now = ann.texts()
@@ -130,7 +130,7 @@ async def test_t1_a_question_not_sent_and_my_tickets_in_russian(
 
     assert empty == shown(texts, "bot/requests/tickets.html", "ru", tickets=[], first=True)
     assert dropped == shown(texts, "bot/requests/question_dropped.html", "ru")
-    assert listed == [f"#{ticket.id} Вопрос · Ждёт нас"]
+    assert listed == [f"#{ticket.id} Вопрос · Ждёт нас", "Меню"]
     assert await count(tx, Ticket) == 1
 
 
