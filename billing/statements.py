@@ -189,6 +189,37 @@ CANCEL_INVOICE = (  # the credit, what it settled and refunded, and the invoice 
 )
 
 
+# --- the undo (B4) ---
+_NOTE_ID = _param("b_note_id", NOTES.c.id)
+LOCK_NOTE_INVOICE = (  # LOCK_INVOICE on the invoice a credit note credits, named by the note
+    update(INVOICES)
+    .where(
+        INVOICES.c.id == select(NOTES.c.invoice_id).where(NOTES.c.id == _NOTE_ID).scalar_subquery()
+    )
+    .values(version=INVOICES.c.version + 1)
+    .returning(*INVOICE_COLUMNS)
+)
+VOID_NOTE = (  # B4: one void however many undos: only an issued note becomes void
+    update(NOTES)
+    .where(NOTES.c.id == _NOTE_ID, NOTES.c.status == "issued")
+    .values(status="void", voided_at=_param("b_at", NOTES.c.voided_at))
+    .returning(NOTES.c.id)
+)
+UNDO_INVOICE = (  # the voided note's settlement and credit given back, the invoice owed again
+    update(INVOICES)
+    .where(INVOICES.c.id == _INVOICE_ID)
+    .values(
+        settled_minor=INVOICES.c.settled_minor - _param("b_settled", INVOICES.c.settled_minor),
+        cancelled_with_id=None,
+        cancelled_at=None,
+        cancel_reason=None,
+        status=_param("b_status", INVOICES.c.status),
+        credited_minor=INVOICES.c.credited_minor - _CREDIT,
+    )
+    .returning(*INVOICE_COLUMNS)
+)
+
+
 @functools.lru_cache(maxsize=64)
 def move_lines_statement(count: int) -> Any:
     """B9: `count` lines' credited amounts moved in one UPDATE, each only within what its line

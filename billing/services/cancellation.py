@@ -3,6 +3,7 @@ automatic cancellations when a service is terminated (B5)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +20,14 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
 )
-from billing.read_models import Cancellation, InvoiceView, Termination, Undo, document_number
+from billing.read_models import (
+    Cancellation,
+    CreditNoteView,
+    InvoiceLineView,
+    InvoiceView,
+    Termination,
+    Undo,
+)
 from billing.rules import CreditPart
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
@@ -375,39 +383,101 @@ async def _cancel_draft(uow: UnitOfWork, invoice_id: int, reason: str, actor: Ac
 @idempotent
 async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
-    credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
-    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
+    credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed.
+
+    In prebuilt Core statements (`billing.statements`), every row and the answer as the ORM
+    path wrote and read them: the invoice locked through the note, the note read under the
+    lock, one guarded UPDATE voiding it (a second undo, however concurrent, finds it void),
+    one UPDATE giving the invoice back, one for its lines' counters, then the journal, the
+    audit row and the message; the answer from what those returned, nothing read again."""
+    conn = await statements.connection(uow.session)
+    params = {"b_note_id": cmd.credit_note_id}
+    row = (await conn.execute(statements.LOCK_NOTE_INVOICE, params)).one_or_none()
+    if row is None:
+        raise errors.CreditNoteNotFound(id=cmd.credit_note_id)
+    lines = await conn.execute(statements.SELECT_LINES, {"b_invoice_id": row.id})
+    invoice = statements.invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+    note = await statements.read_credit_note_view_at_once(conn, cmd.credit_note_id)
+    assert note is not None  # its invoice was found through it, and notes are never deleted
     rules.ensure_owner(cmd.actor, note.customer_id)
-    invoice = await repo.lock_invoice(uow.session, note.invoice_id)
-    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
-    already = note.status == CreditNoteStatus.VOID and note.self_service
-    if not already:
-        if note.kind != CreditNoteKind.CANCELLATION or note.status != CreditNoteStatus.ISSUED:
-            raise errors.UndoNotAllowed()
-        rules.ensure_undo_allowed(
-            actor=cmd.actor,
-            self_service=note.self_service,
-            undo_until=note.undo_until,
-            now=uow.now,
-            paid_minor=invoice.paid_minor,
-        )
-        already = not await crediting.void(uow, note, cmd.actor)
-        uow.notify(
-            note.customer_id,
-            CancellationUndone(
-                credit_note_id=note.id,
-                credit_note_number=document_number(note.series, note.number),
-                invoice_id=invoice.id,
-                invoice_number=document_number(invoice.series, invoice.number),
-                balance_minor=invoice.total_minor - invoice.paid_minor,
-                currency=invoice.currency,
-            ),
-        )
-    conn = await statements.connection(uow.session)  # flushed: the answer reads what was written
-    answer_invoice = await statements.read_invoice_view_at_once(conn, invoice.id)
-    answer_note = await statements.read_credit_note_view_at_once(conn, note.id)
-    assert answer_invoice is not None and answer_note is not None  # locked and read above
-    return Undo(answer_invoice, answer_note, already_undone=already)
+    if note.status == CreditNoteStatus.VOID and note.self_service:
+        return Undo(invoice, note, already_undone=True)
+    if note.kind != CreditNoteKind.CANCELLATION or note.status != CreditNoteStatus.ISSUED:
+        raise errors.UndoNotAllowed()
+    rules.ensure_undo_allowed(
+        actor=cmd.actor,
+        self_service=note.self_service,
+        undo_until=note.undo_until,
+        now=uow.now,
+        paid_minor=invoice.paid_minor,
+    )
+    if note.refund_minor or note.account_credit_minor:  # only a settled balance is undone
+        raise errors.UndoNotAllowed()
+    return await _void(uow, conn, invoice, note, cmd.actor)
+
+
+async def _void(
+    uow: UnitOfWork,
+    conn: AsyncConnection,
+    invoice: InvoiceView,
+    note: CreditNoteView,
+    actor: Actor,
+) -> Undo:
+    """Void the note (its number stays used, B10) and give back what it settled and credited,
+    on the invoice and its lines, with the journal reversed (as `crediting.void`)."""
+    voided = await conn.execute(statements.VOID_NOTE, {"b_note_id": note.id, "b_at": uow.now})
+    if voided.first() is None:  # cannot happen under the invoice's lock; answered as it is
+        fresh = await statements.read_invoice_view(conn, invoice.id)
+        again = await statements.read_credit_note_view_at_once(conn, note.id)
+        assert fresh is not None and again is not None
+        return Undo(fresh, again, already_undone=True)
+    settled = invoice.settled_minor - note.settled_minor
+    status = rules.derive_status(invoice.total_minor, invoice.paid_minor, settled)
+    params = {
+        "b_invoice_id": invoice.id,
+        "b_settled": note.settled_minor,
+        "b_credit": note.total_minor,
+        "b_status": status.value,
+    }
+    row = (await conn.execute(statements.UNDO_INVOICE, params)).one()
+    parts = [CreditPart(ln.invoice_line_id, -ln.net_minor, -ln.tax_minor) for ln in note.lines]
+    lines = await statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
+    entries = ledger.credit_note_entries(
+        note.net_minor, note.tax_minor, note.settled_minor, 0, 0, -1
+    )
+    journal = ledger.journal_rows(
+        uow,
+        f"void:{note.id}",
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        currency=invoice.currency,
+        entries=entries,
+    )
+    if journal:
+        await conn.execute(ledger.JOURNAL_INSERT, journal)
+    audit = audit_values(
+        uow.now,
+        actor,
+        "credit_note.voided",
+        subject=("credit_note", note.id),
+        before={"status": "issued"},
+        after={"status": "void"},
+    )
+    await conn.execute(AUDIT_INSERT, audit)
+    message = CancellationUndone(
+        credit_note_id=note.id,
+        credit_note_number=note.number,
+        invoice_id=invoice.id,
+        invoice_number=invoice.number,
+        balance_minor=invoice.total_minor - invoice.paid_minor,
+        currency=invoice.currency,
+    )
+    outbox = outbox_values(note.customer_id, message.kind, message.payload(), uow.now)
+    await conn.execute(OUTBOX_INSERT, outbox)
+    view = statements.invoice_view(row, lines)
+    statements.keep_session_current(uow.session, view)
+    void = dataclasses.replace(note, status=CreditNoteStatus.VOID.value, voided_at=uow.now)
+    return Undo(view, void, already_undone=False)
 
 
 @dataclass(frozen=True, kw_only=True)

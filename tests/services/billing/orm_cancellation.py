@@ -1,16 +1,17 @@
-"""The cancellation as it was written before its hot path became Core statements: the ORM
-reference that `test_cancellation_core_vs_orm.py` runs beside the product's path. Kept verbatim
-(the bodies of commit 1ffcbf2's `billing/services/cancellation.py`); only the tests call it.
+"""The cancellation and its undo as they were written before their hot paths became Core
+statements: the ORM reference that `test_cancellation_core_vs_orm.py` runs beside the product's
+path. Kept verbatim (the bodies of commit 1ffcbf2's `billing/services/cancellation.py`, and
+`undo_cancellation` of commit 4eed096's, which calls `crediting.void`); only the tests call it.
 """
 
 from __future__ import annotations
 
-from billing import errors, repo, rules
-from billing.commands import CancelInvoice
-from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceStatus
-from billing.read_models import Cancellation
+from billing import errors, repo, rules, statements
+from billing.commands import CancelInvoice, UndoCancellation
+from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceStatus
+from billing.read_models import Cancellation, Undo, document_number
 from billing.services import crediting
-from billing.services.cancellation import cancel_draft
+from billing.services.cancellation import CancellationUndone, cancel_draft
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
@@ -131,3 +132,41 @@ async def _answer(
         await repo.credit_note_view(uow.session, note_id),
         already_cancelled=already,
     )
+
+
+@idempotent
+async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
+    """B4: within the window, the customer who cancelled gets the invoice back as unpaid; the
+    credit note becomes void and keeps its number. Refusals: UndoWindowPassed, UndoNotAllowed."""
+    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
+    rules.ensure_owner(cmd.actor, note.customer_id)
+    invoice = await repo.lock_invoice(uow.session, note.invoice_id)
+    note = await repo.get_credit_note(uow.session, cmd.credit_note_id)
+    already = note.status == CreditNoteStatus.VOID and note.self_service
+    if not already:
+        if note.kind != CreditNoteKind.CANCELLATION or note.status != CreditNoteStatus.ISSUED:
+            raise errors.UndoNotAllowed()
+        rules.ensure_undo_allowed(
+            actor=cmd.actor,
+            self_service=note.self_service,
+            undo_until=note.undo_until,
+            now=uow.now,
+            paid_minor=invoice.paid_minor,
+        )
+        already = not await crediting.void(uow, note, cmd.actor)
+        uow.notify(
+            note.customer_id,
+            CancellationUndone(
+                credit_note_id=note.id,
+                credit_note_number=document_number(note.series, note.number),
+                invoice_id=invoice.id,
+                invoice_number=document_number(invoice.series, invoice.number),
+                balance_minor=invoice.total_minor - invoice.paid_minor,
+                currency=invoice.currency,
+            ),
+        )
+    conn = await statements.connection(uow.session)  # flushed: the answer reads what was written
+    answer_invoice = await statements.read_invoice_view_at_once(conn, invoice.id)
+    answer_note = await statements.read_credit_note_view_at_once(conn, note.id)
+    assert answer_invoice is not None and answer_note is not None  # locked and read above
+    return Undo(answer_invoice, answer_note, already_undone=already)

@@ -1,8 +1,10 @@
-"""The cancellation's hot path is prebuilt Core statements (`billing.statements`); its ORM
-predecessor is kept in `tests/services/billing/orm_cancellation.py`. The same story of
-cancellations (by a customer, an agent, an admin's approval, the API, a termination, a split, a
-replacement; replays, double taps, undo, refusals) runs once through each, on a fresh database
-with the same clock, and every row of every table and every answer must come out the same.
+"""The cancellation's and the undo's hot paths are prebuilt Core statements
+(`billing.statements`); their ORM predecessors are kept in
+`tests/services/billing/orm_cancellation.py`. The same story of cancellations (by a customer, an
+agent, an admin's approval, the API, a termination, a split, a replacement; replays, double taps,
+refusals) and undos (replayed, double, of a partly credited invoice, after the window, of
+someone else's or an agent's note, of no note) runs once through each, on a fresh database with
+the same clock, and every row of every table and every answer must come out the same.
 
 One column differs by design: `invoices.version` counts row-lock takings, and the ORM path's
 `cancel_invoice` took the invoice's lock twice (once in `cancel_invoice`, again in `cancel`); it is
@@ -60,7 +62,7 @@ REPLAYS = {"replayed key"}
 
 
 async def story(
-    tx: Transactor, clock: FrozenClock, cancel_invoice: Any, locked: Counter[int]
+    tx: Transactor, clock: FrozenClock, cancel_invoice: Any, undo: Any, locked: Counter[int]
 ) -> Answers:
     """Every way a cancellation happens, and the refusals; each answer (or refusal) kept, and
     in `locked` how many committed `cancel_invoice` calls reached an issued invoice's lock."""
@@ -91,11 +93,21 @@ async def story(
     await run("double tap", cancel_invoice, cancel(plain.id, cust))
     await run("other key, same invoice", cancel_invoice, cancel(plain.id, cust, key="tap-2"))
     clock.advance(minutes=5)
-    await run("undo", billing.undo_cancellation, UndoCancellation(first.credit_note.id, cust))
+    stranger = await make_customer(tx, external_id="eve", name="Eve")
+    eve = Actor.customer(stranger.id)
+    first_note = first.credit_note.id
+    await run("someone else's undo", undo, UndoCancellation(first_note, eve))
+    await run("undo", undo, UndoCancellation(first_note, cust, "undo-1"))
+    await run("replayed undo", undo, UndoCancellation(first_note, cust, "undo-1"))
+    await run("double undo", undo, UndoCancellation(first_note, cust))
+    await run("no such note", undo, UndoCancellation(10_000, cust))
     await run("again after undo", cancel_invoice, cancel(plain.id, cust, "changed my mind"))
 
     small = await make_invoice(tx, alex, line(900, 3, rate_bp=1900))
-    await run("agent below threshold", cancel_invoice, cancel(small.id, AGENT, " typo "))
+    by_agent = await run(
+        "agent below threshold", cancel_invoice, cancel(small.id, AGENT, " typo ")
+    )
+    await run("undo an agent's note", undo, UndoCancellation(by_agent.credit_note.id, cust))
     large = await make_invoice(tx, alex, line(25_000, 2), line(199, 7, rate_bp=0))
     waits = await run("agent above threshold", cancel_invoice, cancel(large.id, AGENT))
     await run("while it waits", cancel_invoice, cancel(large.id, cust))
@@ -118,7 +130,15 @@ async def story(
         partly.id, "goodwill", AGENT, lines=(LineCredit(partly.lines[0].id, net_minor=1000),)
     )
     await run("partial credit first", billing.issue_credit_note, credit)
-    await run("then the rest", cancel_invoice, cancel(partly.id, cust))
+    rest = await run("then the rest", cancel_invoice, cancel(partly.id, cust))
+    await run("undo the rest", undo, UndoCancellation(rest.credit_note.id, cust))
+    late = await run("cancel again", cancel_invoice, cancel(partly.id, cust, "sure now"))
+    clock.advance(minutes=20)
+    await run("undo at the window's end", undo, UndoCancellation(late.credit_note.id, cust))
+    await run("cancel once more", cancel_invoice, cancel(partly.id, cust, "for good"))
+    for_good = await run("once more", cancel_invoice, cancel(partly.id, cust))
+    clock.advance(minutes=20, seconds=1)
+    await run("undo after the window", undo, UndoCancellation(for_good.credit_note.id, cust))
 
     paid = await make_invoice(tx, alex, line(700))
     await pay(tx, paid, paid.total_minor)
@@ -126,8 +146,7 @@ async def story(
     part_paid = await make_invoice(tx, alex, line(700))
     await pay(tx, part_paid, 100)
     await run("partly paid", cancel_invoice, cancel(part_paid.id, AGENT))
-    stranger = await make_customer(tx, external_id="eve", name="Eve")
-    await run("not yours", cancel_invoice, cancel(small.id, Actor.customer(stranger.id)))
+    await run("not yours", cancel_invoice, cancel(small.id, eve))
     await run("no such invoice", cancel_invoice, cancel(10_000, AGENT))
 
     vps = await make_service(tx, alex, ServiceStatus.ACTIVE, name="VPS M")
@@ -171,13 +190,13 @@ async def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def through(
-    url: str, cancel_invoice: Any, locked: Counter[int]
+    url: str, cancel_invoice: Any, undo: Any, locked: Counter[int]
 ) -> tuple[Answers, dict[str, Any]]:
     clock = FrozenClock()
     engine = make_engine(url)
     try:
         tx = Transactor(engine, clock, Settings(database_url=url))
-        answers = await story(tx, clock, cancel_invoice, locked)
+        answers = await story(tx, clock, cancel_invoice, undo, locked)
     finally:
         await engine.dispose()
     return answers, await snapshot(url)
@@ -201,7 +220,9 @@ async def test_the_core_cancellation_writes_and_answers_exactly_what_the_orm_one
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     locked: Counter[int] = Counter()
-    core_answers, core = await through(database_url, billing.cancel_invoice, locked)
+    core_answers, core = await through(
+        database_url, billing.cancel_invoice, billing.undo_cancellation, locked
+    )
 
     if database_url.startswith("sqlite"):
         (tmp_path / "orm").mkdir()
@@ -214,7 +235,9 @@ async def test_the_core_cancellation_writes_and_answers_exactly_what_the_orm_one
     with monkeypatch.context() as m:  # B5, B7 and replacements cancel through `cancel` too
         for module in (cancellation, split, correction):
             m.setattr(module, "cancel", orm_cancellation.cancel)
-        orm_answers, orm = await through(orm_url, orm_cancellation.cancel_invoice, Counter())
+        orm_answers, orm = await through(
+            orm_url, orm_cancellation.cancel_invoice, orm_cancellation.undo_cancellation, Counter()
+        )
 
     assert [a[:2] for a in core_answers] == [a[:2] for a in orm_answers]
     assert core_answers == orm_answers
@@ -237,7 +260,18 @@ async def test_the_core_cancellation_writes_and_answers_exactly_what_the_orm_one
         "invoice_is_compound",
         "credit_note_pending",
         "invalid_invoice",
+        "undo_window_passed",
+        "undo_not_allowed",
+        "credit_note_not_found",
     }, refusals
+    undone = [
+        a for a in core_answers if a[0] in ("undo", "undo the rest", "undo at the window's end")
+    ]
+    assert all(a[2]["credit_note"]["status"] == "void" for a in undone), undone
+    undos = {"undo", "replayed undo", "double undo", "undo the rest", "undo at the window's end"}
+    again = [a[2]["already_undone"] for a in core_answers if a[0] in undos]
+    assert again == [False, False, True, False, False], again  # a replay answers as the first
+    assert sum(1 for r in core["outbox"] if "cancellation_undone" in r) == 3
     statuses = {(r[0], r[1]) for r in core_answers if r[1] != "refused"}
     assert len(statuses) == len([a for a in core_answers if a[1] != "refused"])
     assert len(core["credit_notes"]) >= 8 and core["audit_log"] and core["outbox"]
