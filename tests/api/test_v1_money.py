@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 import billing
 from billing.read_models import PaymentView
+from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.api.conftest import create, simple_invoice
+from web.platform.keys import CreateApiKey, create_api_key
 
 
 async def _post(client: TestClient, auth: dict[str, str], path: str, body: Any) -> Any:
@@ -148,7 +151,13 @@ async def test_b5_a_replayed_schedule_answers_the_same_bytes(
     assert status == 400 and done["reason"] == "termination_already_scheduled"
 
 
-# B6: a refund against a chosen payment
+# B6: a refund against a chosen payment (money goes out: an admin key only)
+
+
+@pytest.fixture
+async def admin(tx: Transactor) -> dict[str, str]:
+    key = await tx.run(create_api_key, CreateApiKey("ops", Actor.system("test"), admin=True))
+    return {"Authorization": f"Bearer {key.key}"}
 
 
 async def _paid_twice(client: TestClient, auth: dict[str, str], customer: str = "c-1") -> Any:
@@ -184,12 +193,12 @@ def _refund(invoice_id: int, payment_id: int | None, amount: str = "30.00") -> d
 
 
 async def test_b6_the_refund_goes_back_to_the_chosen_payment(
-    client: TestClient, auth: dict[str, str], tx: Transactor
+    client: TestClient, auth: dict[str, str], admin: dict[str, str], tx: Transactor
 ) -> None:
     invoice_id, (first, second) = await _paid_twice(client, auth)
 
     response = await client.post(
-        "/api/v1/credit-notes", headers=auth, json=_refund(invoice_id, first)
+        "/api/v1/credit-notes", headers=admin, json=_refund(invoice_id, first)
     )
 
     assert response.status == 201, await response.text()
@@ -205,12 +214,12 @@ async def test_b6_the_refund_goes_back_to_the_chosen_payment(
 
 
 async def test_b6_without_a_payment_the_newest_is_refunded_first(
-    client: TestClient, auth: dict[str, str], tx: Transactor
+    client: TestClient, auth: dict[str, str], admin: dict[str, str], tx: Transactor
 ) -> None:
     invoice_id, (first, second) = await _paid_twice(client, auth)
 
     response = await client.post(
-        "/api/v1/credit-notes", headers=auth, json=_refund(invoice_id, None)
+        "/api/v1/credit-notes", headers=admin, json=_refund(invoice_id, None)
     )
 
     assert response.status == 201, await response.text()
@@ -219,13 +228,13 @@ async def test_b6_without_a_payment_the_newest_is_refunded_first(
 
 
 async def test_b6_another_invoices_payment_is_refused(
-    client: TestClient, auth: dict[str, str], tx: Transactor
+    client: TestClient, auth: dict[str, str], admin: dict[str, str], tx: Transactor
 ) -> None:
     invoice_id, _ = await _paid_twice(client, auth)
     _, (elsewhere, _) = await _paid_twice(client, auth, "c-2")
 
     response = await client.post(
-        "/api/v1/credit-notes", headers=auth, json=_refund(invoice_id, elsewhere)
+        "/api/v1/credit-notes", headers=admin, json=_refund(invoice_id, elsewhere)
     )
     notes = await client.get(f"/api/v1/credit-notes?invoiceId={invoice_id}", headers=auth)
 
@@ -238,12 +247,12 @@ async def test_b6_another_invoices_payment_is_refused(
 
 
 async def test_b6_a_payment_holding_too_little_is_refused(
-    client: TestClient, auth: dict[str, str], tx: Transactor
+    client: TestClient, auth: dict[str, str], admin: dict[str, str], tx: Transactor
 ) -> None:
     invoice_id, (_, second) = await _paid_twice(client, auth)
 
     response = await client.post(
-        "/api/v1/credit-notes", headers=auth, json=_refund(invoice_id, second, "50.00")
+        "/api/v1/credit-notes", headers=admin, json=_refund(invoice_id, second, "50.00")
     )
 
     assert response.status == 400
@@ -254,14 +263,14 @@ async def test_b6_a_payment_holding_too_little_is_refused(
 
 
 async def test_b6_a_credit_note_for_another_customers_invoice_is_not_found(
-    client: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str], admin: dict[str, str]
 ) -> None:
     invoice_id, (first, _) = await _paid_twice(client, auth)
     other = await _post(client, auth, "/api/v1/customers", {"externalId": "c-9", "name": "N"})
 
     response = await client.post(
         "/api/v1/credit-notes",
-        headers=auth,
+        headers=admin,
         json={**_refund(invoice_id, first), "customerId": other["id"]},
     )
 
@@ -269,10 +278,10 @@ async def test_b6_a_credit_note_for_another_customers_invoice_is_not_found(
 
 
 async def test_b6_a_replayed_refund_answers_the_same_bytes_and_refunds_once(
-    client: TestClient, auth: dict[str, str], tx: Transactor
+    client: TestClient, auth: dict[str, str], admin: dict[str, str], tx: Transactor
 ) -> None:
     invoice_id, (first, _) = await _paid_twice(client, auth)
-    headers = {**auth, "Idempotency-Key": "refund-7"}
+    headers = {**admin, "Idempotency-Key": "refund-7"}
 
     one = await client.post(
         "/api/v1/credit-notes", headers=headers, json=_refund(invoice_id, first)
@@ -289,10 +298,10 @@ async def test_b6_a_replayed_refund_answers_the_same_bytes_and_refunds_once(
 
 
 async def test_b6_a_replayed_refusal_answers_the_same_bytes(
-    client: TestClient, auth: dict[str, str]
+    client: TestClient, auth: dict[str, str], admin: dict[str, str]
 ) -> None:
     invoice_id, (_, second) = await _paid_twice(client, auth)
-    headers = {**auth, "Idempotency-Key": "refund-8"}
+    headers = {**admin, "Idempotency-Key": "refund-8"}
     body = _refund(invoice_id, second, "50.00")
 
     one = await client.post("/api/v1/credit-notes", headers=headers, json=body)
@@ -300,6 +309,20 @@ async def test_b6_a_replayed_refusal_answers_the_same_bytes(
 
     assert one.status == two.status == 400
     assert await one.read() == await two.read()
+
+
+async def test_b6_an_ordinary_key_may_not_issue_a_credit_note(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    invoice_id, (first, _) = await _paid_twice(client, auth)
+
+    response = await client.post(
+        "/api/v1/credit-notes", headers=auth, json=_refund(invoice_id, first)
+    )
+
+    assert response.status == 403
+    assert (await response.json())["reason"] == "credit_note_needs_admin_key"
+    assert all(p.refunded_minor == 0 for p in await _payments(tx, invoice_id))
 
 
 # the published document
@@ -321,4 +344,4 @@ async def test_the_openapi_document_lists_the_new_fields(client: TestClient) -> 
     assert credit_in["remainder"]["enum"] == ["none", "refund", "account_credit"]
     assert {"refundAmount", "accountCreditAmount"} <= set(fields("CreditNoteOut"))
     created = document["paths"]["/api/v1/credit-notes"]["post"]
-    assert "201" in created["responses"]
+    assert {"201", "403"} <= set(created["responses"])

@@ -25,6 +25,7 @@ from billing.document_files import credit_note_pdf_once
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
 from billing.read_models import CreditNoteView
+from support_desk.core.errors import PermissionDenied
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
 from web.api.route import Route
@@ -55,6 +56,13 @@ from web.platform.http import (
     answer,
     path_id,
 )
+
+
+class CreditNoteNeedsAdminKey(PermissionDenied):
+    """Money goes out through this API with no approval (B11 is for staff): an admin key only."""
+
+    code = "credit_note_needs_admin_key"
+    message = "Only an admin API key may issue credit notes."
 
 
 @cache
@@ -224,6 +232,8 @@ async def _pay(body: PaymentIn, uow: UnitOfWork, caller: Caller) -> Answer:
 
 
 async def _issue_credit_note(body: CreditNoteIn, uow: UnitOfWork, caller: Caller) -> Answer:
+    if not caller.key.admin:
+        raise CreditNoteNeedsAdminKey()
     if body.customerId is not None:  # "ids of another customer" are refused as not found
         await billing.queries.customer_invoice(uow, body.invoiceId, body.customerId)
     note = await billing.issue_credit_note(
@@ -366,10 +376,12 @@ ROUTES: Final = (
         "/api/v1/credit-notes",
         View(_issue_credit_note),
         "credit-notes:create",
-        "Issue a credit note on an invoice, its remainder refunded or kept as account credit (B6)",
+        "Issue a credit note on an invoice, its remainder refunded or kept as account credit "
+        "(B6; an admin key only: money goes out with no approval, B11)",
         CreditNoteIn,
         response=CreditNoteOut,
         status=201,
+        admin_only=True,  # money out: not for every integration key
     ),
     Route(
         "GET",
