@@ -16,6 +16,7 @@ from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.api.conftest import create, simple_invoice
+from web.api.schemas_v1 import TerminationIn
 from web.platform.keys import CreateApiKey, create_api_key
 
 
@@ -149,6 +150,22 @@ async def test_b5_a_replayed_schedule_answers_the_same_bytes(
     assert other.status == 422  # the same key with another request
     status, done = await _terminate(client, auth, service["id"], when="period_end")
     assert status == 400 and done["reason"] == "termination_already_scheduled"
+
+
+async def test_b5_a_key_stored_before_when_existed_still_replays(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    service = await _service(client, auth)
+    headers = {**auth, "Idempotency-Key": "stop-now-1"}
+    path = f"/api/v1/services/{service['id']}/termination"
+
+    first = await client.post(path, headers=headers, json={"reason": "moving away"})
+    again = await client.post(path, headers=headers, json={"reason": "moving away", "when": "now"})
+
+    # the body's fingerprint is the one a request had before `when` existed
+    assert TerminationIn(reason="moving away").model_dump_json() == '{"reason":"moving away"}'
+    assert first.status == again.status == 200
+    assert await first.read() == await again.read()
 
 
 # B6: a refund against a chosen payment (money goes out: an admin key only)
