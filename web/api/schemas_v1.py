@@ -6,7 +6,7 @@ in; ids are integers; unknown fields are refused.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
@@ -73,6 +73,14 @@ class ServiceIn(In):
 
 class TerminationIn(In):
     reason: Reason
+    when: Literal["now", "period_end"] = Field(
+        default="now",
+        description="now: terminate at once (B5, the invoices still unpaid are cancelled); "
+        "period_end: keep the service until its billing period ends, then terminate it.",
+        # the default is left out of the idempotency fingerprint, which stays what it was
+        # before `when` existed: a key stored then still replays its answer
+        exclude_if=lambda when: when == "now",
+    )
 
 
 class PaymentIn(In):
@@ -83,6 +91,35 @@ class PaymentIn(In):
     )
     method: Method = "card"
     reference: Reference | None = None
+
+
+class CreditLineIn(In):
+    invoiceLineId: Id
+    netAmount: Money | None = Field(
+        default=None, description="Part of the line's net amount (tax follows); else all left."
+    )
+
+
+class CreditNoteIn(In):
+    """B6, B7, B9: chosen lines, a gross amount, or all that is left when neither is given."""
+
+    invoiceId: Id
+    reason: Reason
+    customerId: Id | None = Field(
+        default=None, description="When given, the invoice must be theirs."
+    )
+    lines: Annotated[list[CreditLineIn], Field(max_length=200)] = []
+    amount: Money | None = Field(default=None, description="A gross amount to credit.")
+    remainder: Literal["none", "refund", "account_credit"] = Field(
+        default="none",
+        description="Where the part beyond what is still due goes (B6): refunded, or kept "
+        "as the customer's account credit; none refuses a credit beyond what is due.",
+    )
+    paymentId: Id | None = Field(
+        default=None,
+        description="B6: refund against this payment in money of the invoice (it must hold "
+        "the refund); else the invoice's payments newest first.",
+    )
 
 
 class CreditNoteQuery(In):
@@ -113,6 +150,10 @@ class ServiceOut(Out):
     status: str
     createdAt: datetime
     terminatedAt: datetime | None = None
+    periodEnd: date | None = Field(default=None, description="The last day invoiced so far (B5).")
+    terminatesOn: date | None = Field(
+        default=None, description="A termination scheduled for the end of this day (B5)."
+    )
 
 
 class TerminationOut(BaseModel):
@@ -158,6 +199,10 @@ class CreditNoteOut(BaseModel):
     netAmount: OutMoney
     taxAmount: OutMoney
     totalAmount: OutMoney
+    settledAmount: OutMoney = Field(description="What it took off the amount still due.")
+    refundAmount: OutMoney = Field(description="What goes back as money (B6).")
+    accountCreditAmount: OutMoney = Field(description="What became account credit (B6).")
+    remainder: str
     createdAt: datetime
     issuedAt: datetime | None = None
     voidedAt: datetime | None = None

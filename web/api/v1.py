@@ -11,8 +11,12 @@ import billing
 from billing.commands import (
     CreateCustomer,
     CreateService,
+    IssueCreditNote,
     IssueLinkToken,
+    LineCredit,
     RecordPayment,
+    Remainder,
+    ScheduleTermination,
     SetCompoundInvoicesAllowed,
     TerminateService,
     UpdateCustomer,
@@ -21,11 +25,13 @@ from billing.document_files import credit_note_pdf_once
 from billing.errors import CreditNoteNotFound, CustomerNotFound, ServiceNotFound
 from billing.models import ServiceStatus
 from billing.read_models import CreditNoteView
+from support_desk.core.errors import PermissionDenied
 from support_desk.core.texts import Texts
 from support_desk.core.tx import UnitOfWork
 from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import (
+    CreditNoteIn,
     CreditNoteLineOut,
     CreditNoteOut,
     CreditNotePageOut,
@@ -50,6 +56,13 @@ from web.platform.http import (
     answer,
     path_id,
 )
+
+
+class CreditNoteNeedsAdminKey(PermissionDenied):
+    """Money goes out through this API with no approval (B11 is for staff): an admin key only."""
+
+    code = "credit_note_needs_admin_key"
+    message = "Only an admin API key may issue credit notes."
 
 
 @cache
@@ -86,6 +99,10 @@ def credit_note_out(n: CreditNoteView) -> CreditNoteOut:
         netAmount=from_minor(n.net_minor),
         taxAmount=from_minor(n.tax_minor),
         totalAmount=from_minor(n.total_minor),
+        settledAmount=from_minor(n.settled_minor),
+        refundAmount=from_minor(n.refund_minor),
+        accountCreditAmount=from_minor(n.account_credit_minor),
+        remainder=n.remainder,
         createdAt=n.created_at,
         issuedAt=n.issued_at,
         voidedAt=n.voided_at,
@@ -161,6 +178,15 @@ async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> A
 async def _terminate(
     body: TerminationIn, service_id: int, uow: UnitOfWork, caller: Caller
 ) -> Answer:
+    if body.when == "period_end":  # B5: kept until its period ends; nothing is cancelled now
+        kept = await billing.schedule_termination(
+            uow,
+            ScheduleTermination(service_id, body.reason, caller.actor, caller.key_for("schedule")),
+        )
+        service = ServiceOut.model_validate(kept)
+        return answer(
+            200, TerminationOut(service=service, canceledInvoiceIds=[], creditNoteIds=[])
+        )
     done = await billing.terminate_service(
         uow, TerminateService(service_id, body.reason, caller.actor, caller.key_for("terminate"))
     )
@@ -203,6 +229,30 @@ async def _pay(body: PaymentIn, uow: UnitOfWork, caller: Caller) -> Answer:
             invoiceBalance=from_minor(inv.balance_minor),
         ),
     )
+
+
+async def _issue_credit_note(body: CreditNoteIn, uow: UnitOfWork, caller: Caller) -> Answer:
+    if not caller.key.admin:
+        raise CreditNoteNeedsAdminKey()
+    if body.customerId is not None:  # "ids of another customer" are refused as not found
+        await billing.queries.customer_invoice(uow, body.invoiceId, body.customerId)
+    note = await billing.issue_credit_note(
+        uow,
+        IssueCreditNote(
+            invoice_id=body.invoiceId,
+            reason=body.reason,
+            actor=caller.actor,
+            idempotency_key=caller.key_for("credit-note"),
+            lines=tuple(
+                LineCredit(x.invoiceLineId, None if x.netAmount is None else to_minor(x.netAmount))
+                for x in body.lines
+            ),
+            amount_minor=None if body.amount is None else to_minor(body.amount),
+            remainder=Remainder(body.remainder),
+            payment_id=body.paymentId,
+        ),
+    )
+    return answer(201, credit_note_out(note))
 
 
 async def _credit_notes(query: CreditNoteQuery, uow: UnitOfWork, _caller: Caller) -> Answer:
@@ -307,7 +357,7 @@ ROUTES: Final = (
         "/api/v1/services/{id}/termination",
         View(_terminate, ServiceNotFound),
         "services:terminate",
-        "Terminate a service (B5)",
+        "Terminate a service now or at the end of its billing period (B5)",
         TerminationIn,
         response=TerminationOut,
     ),
@@ -320,6 +370,18 @@ ROUTES: Final = (
         PaymentIn,
         response=PaymentOut,
         status=201,
+    ),
+    Route(
+        "POST",
+        "/api/v1/credit-notes",
+        View(_issue_credit_note),
+        "credit-notes:create",
+        "Issue a credit note on an invoice, its remainder refunded or kept as account credit "
+        "(B6; an admin key only: money goes out with no approval, B11)",
+        CreditNoteIn,
+        response=CreditNoteOut,
+        status=201,
+        admin_only=True,  # money out: not for every integration key
     ),
     Route(
         "GET",
