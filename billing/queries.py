@@ -18,6 +18,7 @@ from billing.models import (
     LinkTokenRow,
     Payment,
     Service,
+    ServiceStatus,
 )
 from billing.read_models import (
     CreditNoteView,
@@ -148,6 +149,16 @@ async def services_of(uow: UnitOfWork, customer_id: int) -> tuple[ServiceView, .
         select(Service).where(Service.customer_id == customer_id).order_by(Service.id)
     )
     return tuple(repo.service_view(s) for s in rows)
+
+
+async def live_services_billed_by(
+    uow: UnitOfWork, customer_id: int, invoice: InvoiceView
+) -> list[ServiceView]:
+    """B5/B7: the customer's services this invoice bills that are not terminated: the ones a
+    change of a compound invoice may stop instead (terminating cancels their invoices)."""
+    billed = {line.service_id for line in invoice.lines if line.service_id}
+    services = await services_of(uow, customer_id)
+    return [s for s in services if s.id in billed and s.status != ServiceStatus.TERMINATED]
 
 
 async def service_view(uow: UnitOfWork, service_id: int) -> ServiceView:

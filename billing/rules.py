@@ -11,6 +11,7 @@ from billing import errors
 from billing.commands import LineCredit, NewLine, Remainder
 from billing.models import Invoice, InvoiceStatus, ServiceStatus
 from billing.money import allocate, div_half_up, format_minor, line_amounts
+from billing.read_models import InvoiceView
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.errors import DomainError, PermissionDenied
 
@@ -128,6 +129,11 @@ def ensure_payable(invoice: Invoice, amount: int) -> None:
         raise errors.PartialPaymentNotAllowed()
     if amount < balance and amount < (invoice.minimum_partial_minor or 0):
         raise errors.PartialPaymentNotAllowed()
+
+
+def compound_change_possible(invoice: InvoiceView) -> bool:
+    """B7: only a compound invoice that is not cancelled can be split or partly cancelled."""
+    return invoice.is_compound and invoice.status != InvoiceStatus.CANCELED
 
 
 def ensure_splittable(

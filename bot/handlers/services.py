@@ -19,7 +19,6 @@ from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, ServiceAct, ServiceCD, When
 from bot.handlers.flow import save
 from bot.handlers.press import Press, request_router
-from bot.handlers.split import services_on
 from support_desk.core.tx import Transactor
 from ticketing.commands import OpenTicket
 
@@ -32,7 +31,9 @@ REASONS = {
 
 async def services_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """From an invoice: which of the services it bills should stop? (a new message)"""
-    services = await press.tx.read(services_on, press.customer, invoice)
+    services = await press.tx.read(
+        billing.queries.live_services_billed_by, press.customer.customer_id, invoice
+    )
     if not services:
         await press.say(press.render("requests/no_services.html", invoice=invoice))
         return

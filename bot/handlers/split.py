@@ -11,25 +11,15 @@ from aiogram.types import CallbackQuery
 
 import billing
 import ticketing
-from billing.models import ServiceStatus
-from billing.read_models import InvoiceView, ServiceView
+from billing.read_models import InvoiceView
 from bot import keyboards_requests as kb
 from bot.callbacks_requests import AskAct, AskCD, SplitAct, SplitCD
-from bot.chats import ChatLink
 from bot.handlers.flow import Flow, save
 from bot.handlers.press import Press, request_router
 from bot.handlers.replies import Speech
-from support_desk.core.tx import UnitOfWork
 from ticketing.commands import OpenTicket
 
 FLOW = ("split",)
-
-
-async def services_on(uow: UnitOfWork, link: ChatLink, invoice: InvoiceView) -> list[ServiceView]:
-    """The customer's services this invoice bills that are not terminated (B5 could stop)."""
-    billed = {line.service_id for line in invoice.lines if line.service_id}
-    services = await billing.queries.services_of(uow, link.customer_id)
-    return [s for s in services if s.id in billed and s.status != ServiceStatus.TERMINATED]
 
 
 def lines_text(invoice: InvoiceView, flow: Flow, speech: Speech) -> str:
@@ -42,10 +32,12 @@ def lines_text(invoice: InvoiceView, flow: Flow, speech: Speech) -> str:
 
 async def split_asked(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
     """Step 1, in a new message: cancel a service first, or change only this invoice."""
-    if not invoice.is_compound or invoice.status == "canceled":
+    if not billing.rules.compound_change_possible(invoice):
         await press.say(press.render("requests/not_compound.html", invoice=invoice))
         return
-    services = await press.tx.read(services_on, press.customer, invoice)
+    services = await press.tx.read(
+        billing.queries.live_services_billed_by, press.customer.customer_id, invoice
+    )
     if services:
         text = press.render("requests/split_services.html", invoice=invoice, services=services)
         keyboard = kb.split_services(invoice.id, services, *press.labels)
