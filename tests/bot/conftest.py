@@ -71,9 +71,11 @@ async def notify(
 
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    # Redis databases 15, 14, ... : one per pytest-xdist worker, since each flushes its own.
+    # Redis databases 15, 14, ... : one per pytest-xdist worker, since each flushes its own; a
+    # second run on the same machine starts lower (SUPPORT_DESK_TEST_REDIS_DB=11 takes 11, 10).
     worker = int(backends.WORKER.removeprefix("gw") or 0)
-    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker}")
+    first = int(os.environ.get("SUPPORT_DESK_TEST_REDIS_DB", "15"))
+    url = os.environ.get("SUPPORT_DESK_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{first - worker}")
     storage = RedisStorage.from_url(url)
     try:
         await storage.redis.ping()
