@@ -14,7 +14,7 @@ import billing
 from billing.models import Invoice
 from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
-from support_desk.core.tx import Transactor
+from support_desk.core.tx import Transactor, UnitOfWork
 from tests.api.conftest import create, simple_invoice
 
 
@@ -173,4 +173,26 @@ async def test_m5_two_requests_with_one_key_in_flight_together_execute_once(
         assert await answers[1].read() == await answers[0].read()
     assert await after.read() == await answers[0].read()
     assert runs == [1]
+    assert await _count(tx, select(func.count(Invoice.id))) == 1
+
+
+async def test_b13_a_keyed_request_is_guarded_once_by_its_own_key(
+    client: TestClient, auth: dict[str, str], tx: Transactor
+) -> None:
+    """The use cases under a keyed request run in its transaction: the request's key is the one
+    guard, with no second key per billing step (each cost a fingerprint, a reserve, a remember)."""
+    from support_desk.core.idempotency import IdempotencyRow
+
+    headers = {**auth, "Idempotency-Key": "order-79"}
+    body = {**simple_invoice(), "invoiceInformation": {"sendImmediately": True}}
+    first = await client.post("/invoicing/v2/invoices", json=body, headers=headers)
+    again = await client.post("/invoicing/v2/invoices", json=body, headers=headers)
+
+    assert first.status == again.status == 201
+    assert await again.read() == await first.read()
+
+    async def kinds(uow: UnitOfWork) -> list[str]:
+        return [k.split(":")[0] for k in await uow.session.scalars(select(IdempotencyRow.key))]
+
+    assert await tx.read(kinds) == ["http"]
     assert await _count(tx, select(func.count(Invoice.id))) == 1

@@ -71,7 +71,6 @@ async def _customer(uow: UnitOfWork, info: CustomerInformation, caller: Caller) 
             external_id=info.merchantCustomerId,
             name=info.name,
             actor=caller.actor,
-            idempotency_key=caller.key_for("customer"),
             email=info.email,
             company=company,
         ),
@@ -113,15 +112,12 @@ async def _create(body: InvoiceRequest, uow: UnitOfWork, caller: Caller) -> Answ
             currency=body.orderInformation.amountDetails.currency,
             lines=plan.lines,
             actor=caller.actor,
-            idempotency_key=caller.key_for("issue"),
             draft=not send,
             **_terms(body),
         ),
     )
     if send:
-        invoice = await billing.deliver_invoice(
-            uow, DeliverInvoice(invoice.id, caller.actor, caller.key_for("deliver"))
-        )
+        invoice = await billing.deliver_invoice(uow, DeliverInvoice(invoice.id, caller.actor))
     await save_extras(uow, invoice.id, plan.extras)
     return await _render(uow, invoice, 201)
 
@@ -155,7 +151,6 @@ async def _update(
             invoice_id=invoice_id,
             lines=plan.lines,
             actor=caller.actor,
-            idempotency_key=caller.key_for("update"),
             **_terms(body),
         ),
     )
@@ -172,7 +167,6 @@ async def _replace(
         invoice_id=invoice_id,
         lines=plan.lines,
         actor=caller.actor,
-        idempotency_key=caller.key_for("replace"),
         **_terms(body),
     )
     replaced = await billing.replace_invoice(uow, cmd)
@@ -181,17 +175,17 @@ async def _replace(
 
 
 async def _publish(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
-    cmd = PublishInvoice(invoice_id, caller.actor, caller.key_for("publish"))
+    cmd = PublishInvoice(invoice_id, caller.actor)
     return await _render(uow, await billing.publish_invoice(uow, cmd))
 
 
 async def _deliver(invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
-    cmd = DeliverInvoice(invoice_id, caller.actor, caller.key_for("deliver"))
+    cmd = DeliverInvoice(invoice_id, caller.actor)
     return await _render(uow, await billing.deliver_invoice(uow, cmd))
 
 
 async def _cancel(body: CancelRequest, invoice_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
-    cmd = CancelInvoice(invoice_id, body.reason or "", caller.actor, caller.key_for("cancel"))
+    cmd = CancelInvoice(invoice_id, body.reason or "", caller.actor)
     return await _render(uow, (await billing.cancel_invoice(uow, cmd)).invoice)
 
 

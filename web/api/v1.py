@@ -117,7 +117,6 @@ async def _create_customer(body: CustomerIn, uow: UnitOfWork, caller: Caller) ->
             external_id=body.externalId,
             name=body.name,
             actor=caller.actor,
-            idempotency_key=caller.key_for("customer"),
             email=body.email,
             phone=body.phone,
             company=body.company,
@@ -136,7 +135,6 @@ async def _update_customer(
         UpdateCustomer(
             customer_id=customer_id,
             actor=caller.actor,
-            idempotency_key=caller.key_for("update"),
             name=body.name,
             email=body.email,
             phone=body.phone,
@@ -147,9 +145,7 @@ async def _update_customer(
     if body.compoundInvoicesAllowed is not None:
         view = await billing.set_compound_invoices_allowed(
             uow,
-            SetCompoundInvoicesAllowed(
-                customer_id, body.compoundInvoicesAllowed, caller.actor, caller.key_for("compound")
-            ),
+            SetCompoundInvoicesAllowed(customer_id, body.compoundInvoicesAllowed, caller.actor),
         )
     return answer(200, CustomerOut.model_validate(view))
 
@@ -167,7 +163,6 @@ async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> A
             customer_id=body.customerId,
             name=body.name,
             actor=caller.actor,
-            idempotency_key=caller.key_for("service"),
             sku=body.sku,
             status=ServiceStatus(body.status),
         ),
@@ -181,14 +176,14 @@ async def _terminate(
     if body.when == "period_end":  # B5: kept until its period ends; nothing is cancelled now
         kept = await billing.schedule_termination(
             uow,
-            ScheduleTermination(service_id, body.reason, caller.actor, caller.key_for("schedule")),
+            ScheduleTermination(service_id, body.reason, caller.actor),
         )
         service = ServiceOut.model_validate(kept)
         return answer(
             200, TerminationOut(service=service, canceledInvoiceIds=[], creditNoteIds=[])
         )
     done = await billing.terminate_service(
-        uow, TerminateService(service_id, body.reason, caller.actor, caller.key_for("terminate"))
+        uow, TerminateService(service_id, body.reason, caller.actor)
     )
     return answer(
         200,
@@ -209,7 +204,6 @@ async def _pay(body: PaymentIn, uow: UnitOfWork, caller: Caller) -> Answer:
             invoice_id=body.invoiceId,
             amount_minor=to_minor(body.amount),
             actor=caller.actor,
-            idempotency_key=caller.key_for("payment"),
             method=body.method,
             reference=body.reference,
         ),
@@ -242,7 +236,6 @@ async def _issue_credit_note(body: CreditNoteIn, uow: UnitOfWork, caller: Caller
             invoice_id=body.invoiceId,
             reason=body.reason,
             actor=caller.actor,
-            idempotency_key=caller.key_for("credit-note"),
             lines=tuple(
                 LineCredit(x.invoiceLineId, None if x.netAmount is None else to_minor(x.netAmount))
                 for x in body.lines

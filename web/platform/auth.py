@@ -98,4 +98,4 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _record(uow: UnitOfWork, key: keys.ApiKey, method: str, path: str, status: int) -> None:
-    keys.record_call(uow, key, method, path, status)
+    await keys.record_call(uow, key, method, path, status)
