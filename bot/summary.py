@@ -43,10 +43,14 @@ class Overview:
     language: str = ""  # the chat's language, when just linked
 
 
+TICKETS_SHOWN = 10  # an invoice page names its newest tickets; /tickets lists them all
+
+
 @dataclass(frozen=True, slots=True)
 class InvoicePage:
     history: InvoiceHistory
-    tickets: tuple[TicketView, ...]
+    tickets: tuple[TicketView, ...]  # the newest TICKETS_SHOWN about the invoice
+    more_tickets: bool = False  # and there are older ones
 
 
 async def overview(uow: UnitOfWork, link: ChatLink) -> Overview:
@@ -59,8 +63,10 @@ async def overview(uow: UnitOfWork, link: ChatLink) -> Overview:
 async def invoice_page(uow: UnitOfWork, link: ChatLink, invoice_id: int) -> InvoicePage:
     """One invoice with its history and the customer's tickets about it."""
     history = await invoice_history(uow, invoice_id, link.customer_id)
-    page = await ticketing.tickets_of_customer(uow, link.customer_id, link.actor, limit=200)
-    return InvoicePage(history, tuple(t for t in page.items if t.invoice_id == invoice_id))
+    page = await ticketing.tickets_of_customer(
+        uow, link.customer_id, link.actor, limit=TICKETS_SHOWN + 1, invoice_id=invoice_id
+    )
+    return InvoicePage(history, page.items[:TICKETS_SHOWN], len(page.items) > TICKETS_SHOWN)
 
 
 async def welcome_by_token(uow: UnitOfWork, token: str, who: TelegramUser) -> Overview:

@@ -68,11 +68,20 @@ async def ticket_view(uow: UnitOfWork, ticket_id: int, actor: Actor) -> TicketVi
 
 
 async def tickets_of_customer(
-    uow: UnitOfWork, customer_id: int, actor: Actor, *, after: int | None = None, limit: int = 50
+    uow: UnitOfWork,
+    customer_id: int,
+    actor: Actor,
+    *,
+    after: int | None = None,
+    limit: int = 50,
+    invoice_id: int | None = None,
 ) -> Page[TicketView]:
-    """A customer's tickets, newest first (without threads). Refusals: NotYourTicket."""
+    """A customer's tickets, newest first (without threads), or only those about one invoice.
+    Refusals: NotYourTicket."""
     rules.ensure_may_see(customer_id, actor)
     stmt = select(Ticket).where(Ticket.customer_id == customer_id)
+    if invoice_id is not None:
+        stmt = stmt.where(Ticket.invoice_id == invoice_id)
     if after is not None:
         stmt = stmt.where(Ticket.id < after)
     size = max(1, min(limit, MAX_PAGE))

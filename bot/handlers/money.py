@@ -28,6 +28,7 @@ from bot.summary import invoice_page
 from support_desk.core.tx import Transactor
 
 PER_PAGE = 5
+PAGE_CAPS = {"lines": 20, "steps": 12}  # an invoice page's lines and latest history steps
 
 
 async def render_list(
@@ -67,7 +68,9 @@ async def open_invoice(
 ) -> None:
     back = callback_data.page if isinstance(callback_data, OpenCD) else 1
     page = await tx.read(invoice_page, customer, invoice.id)
-    text = speech.render("money/invoice_page.html", page=page, history=page.history)
+    text = speech.render_within(
+        "money/invoice_page.html", PAGE_CAPS, page=page, history=page.history
+    )
     await edit(query, text, kb.invoice_page(page, back, speech.texts, speech.locale))
 
 

@@ -17,6 +17,7 @@ from jinja2 import TemplateError
 
 from bot.linking import TelegramUser
 from bot.transport.render import message_text
+from bot.transport.splitter import MESSAGE_LIMIT, visible_length
 from support_desk.core.errors import DomainError
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.texts import LOCALES, Texts
@@ -36,6 +37,15 @@ class Speech:
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(f"bot/{template}", self.locale, **context)
+
+    def render_within(self, template: str, caps: dict[str, int], **context: Any) -> str:
+        """`template` as one message: the `caps` (how many lines, steps… it shows) halve until
+        the text fits, so a long history never makes Telegram refuse the edit outright."""
+        while True:
+            text = self.render(template, **caps, **context)
+            if visible_length(text) <= MESSAGE_LIMIT or not any(caps.values()):
+                return text
+            caps = {name: cap // 2 for name, cap in caps.items()}
 
     def message(self, message: CustomerMessage) -> str:
         """A customer message shown in the chat as the outbox would send it (same template)."""

@@ -8,6 +8,7 @@ pair. Cutting inside an HTML tag or entity would break parse_mode=HTML, so cuts 
 
 from __future__ import annotations
 
+import html
 import re
 
 MESSAGE_LIMIT = 4096
@@ -18,6 +19,11 @@ _TAG = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>")
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(html_text: str) -> int:
+    """A parse_mode=HTML text's length as Telegram checks it: tags gone, entities decoded."""
+    return utf16_len(html.unescape(_TAG.sub("", html_text)))
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -12,7 +12,13 @@ from aiogram import Bot
 
 import billing
 import ticketing
-from billing.commands import CancelInvoice, DeliverInvoice, IssueCreditNote, Remainder
+from billing.commands import (
+    CancelInvoice,
+    DeliverInvoice,
+    IssueCreditNote,
+    Remainder,
+    UndoCancellation,
+)
 from billing.read_models import CreditNoteView, CustomerView, InvoiceView
 from bot.chats import link_of_user
 from bot.emulator import BotApiEmulator, ChatMessage, EmulatedUser
@@ -199,6 +205,36 @@ async def test_the_invoice_page_in_russian(
     assert "История" in (page.text or "") and "платёж 40,00" in (page.text or "")
     assert "К оплате: 60,00" in (page.text or "")
     assert labels(page)[0] == texts.gettext("Request a refund", "ru")  # partly paid (B6)
+
+
+async def test_a_long_invoice_page_still_fits_one_message_and_shows_the_latest_steps(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    """Forty cancellations undone and thirty long lines: the page used to grow
+    past Telegram's 4,096 units and the edit failed, so the invoice did not open at all."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    names = [f"Dedicated server {n:02} " + "with a very long description " * 6 for n in range(30)]
+    invoice = await delivered(tx, customer, *(line(100, name=name[:200]) for name in names))
+    me = Actor.customer(customer.id)
+    for _ in range(40):
+        done = await tx.run(billing.cancel_invoice, CancelInvoice(invoice.id, "oops", me))
+        assert done.credit_note is not None
+        await tx.run(billing.undo_cancellation, UndoCancellation(done.credit_note.id, me))
+    ask = OpenTicket(customer.id, ticketing.TicketKind.QUESTION, "why?", me)
+    ticket = await tx.run(ticketing.open_ticket, replace(ask, invoice_id=invoice.id))
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        listing = await send(stack, ann, "/invoices")
+        await press(stack, ann, starting(listing, f"{invoice.number} ·"))
+        page = last(ann)
+
+    text = page.text or ""
+    assert page.message_id == listing.message_id and text.startswith(f"Invoice {invoice.number}")
+    assert len(text.encode("utf-16-le")) // 2 <= 4096
+    assert "Cancel invoice" in labels(page)  # the actions are there: the page opened
+    assert "earlier steps" in text and "more lines" in text
+    assert "— Cancellation undone, CN-000040 void" in text  # the newest step is kept
+    assert f"— Ticket #{ticket.id} · Open" in text
 
 
 async def test_the_cancel_confirmation_shows_the_credit_note_it_will_issue(
