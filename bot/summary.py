@@ -28,7 +28,6 @@ from support_desk.core.tx import UnitOfWork
 from ticketing.messages import TicketStatusChanged
 from ticketing.read_models import TicketView
 
-LIVE = ("open", "in_progress", "waiting_on_customer")
 # what the welcome tells better as the state of things now than as a queued message
 ABOUT_AN_INVOICE = (InvoiceDelivered, PaymentReceived, CancellationUndone)
 FOLDED_KINDS = tuple(m.kind for m in (*ABOUT_AN_INVOICE, TicketStatusChanged))
@@ -125,5 +124,5 @@ async def _own_invoice(uow: UnitOfWork, customer_id: int, invoice_id: int) -> In
 
 
 async def _live_tickets(uow: UnitOfWork, link: ChatLink) -> tuple[TicketView, ...]:
-    page = await ticketing.tickets_of_customer(uow, link.customer_id, link.actor, limit=200)
-    return tuple(t for t in page.items if t.status in LIVE)
+    """Ticketing says which tickets are live; the newest 200 filtered here missed older ones."""
+    return await ticketing.live_tickets_of_customer(uow, link.customer_id, link.actor)
