@@ -104,6 +104,8 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Lease one batch and deliver it: chats in parallel, one chat's rows in order."""
         leased_at = self.tx.clock.now()  # before the lease's own `now`: never later than it
+        if not await self.tx.read_statement(store.any_due, leased_at):
+            return 0
         batch = await self.tx.run(
             store.lease_due, self.owner, self.policy.batch, self.policy.lease_seconds
         )

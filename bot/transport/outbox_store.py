@@ -37,10 +37,15 @@ class Leased:
 
 
 def _due(uow: UnitOfWork) -> Any:
+    return _due_at(uow.now)
+
+
+def _due_at(now: Any) -> Any:
+    """Pending, its time come, and nobody's unexpired lease on it (`now`: a time or a bind)."""
     return and_(
         OutboxRow.status == OutboxStatus.PENDING,
-        OutboxRow.next_attempt_at <= uow.now,
-        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < uow.now),
+        OutboxRow.next_attempt_at <= now,
+        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
     )
 
 
@@ -230,3 +235,12 @@ async def mark_chat_blocked(uow: UnitOfWork, chat_id: int) -> None:
         .values(blocked_at=uow.now)
         .execution_options(synchronize_session=False)
     )
+
+
+_ANY_DUE = select(OutboxRow.id).where(_due_at(bindparam("now"))).limit(1)
+
+
+async def any_due(conn: AsyncConnection, now: datetime) -> bool:
+    """Whether a lease would take anything. A read: an idle worker's poll, and the last round
+    of a drain, find nothing without taking SQLite's write lock or PostgreSQL's row locks."""
+    return (await conn.execute(_ANY_DUE, {"now": now})).first() is not None

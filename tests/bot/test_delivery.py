@@ -292,3 +292,25 @@ def _fail_second_send() -> Any:
             return ApiError(500, "Internal Server Error")
 
     return SecondCall()
+
+
+async def test_an_idle_round_looks_without_taking_a_lease_and_a_due_row_is_still_taken(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts, monkeypatch: Any
+) -> None:
+    """An idle worker polls every second: the look is a read, so it never takes SQLite's write
+    lock (or PostgreSQL's row locks) only to find nothing; a due row is leased as before."""
+    ann = await linked_user(tx, emulator, 1)
+    delivery, writes, real_run = worker(tx, bot, texts), [], tx.run
+
+    async def counted(use_case: Any, *args: Any, **kwargs: Any) -> Any:
+        writes.append(use_case.__name__)
+        return await real_run(use_case, *args, **kwargs)
+
+    monkeypatch.setattr(tx, "run", counted)
+    idle = [await delivery.run_once() for _ in range(3)]
+    await notify(tx, 1, credit_note())
+    busy = await delivery.run_once()
+
+    assert idle == [0, 0, 0] and busy == 1
+    assert writes.count("lease_due") == 1
+    assert len(ann.received()) == 1
