@@ -32,6 +32,7 @@ from billing.services.split import split_invoice
 from billing.services.termination_schedule import (
     carry_out_due_terminations,
     carry_out_termination,
+    keep_service,
     period_end_offered,
     schedule_termination,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "issue_link_token",
+    "keep_service",
     "period_end_offered",
     "preview_credit_note",
     "publish_invoice",

@@ -251,3 +251,12 @@ class ScheduleTermination:
     reason: str
     actor: Actor
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeepService:
+    """B5: withdraw a termination scheduled for the period's end; the service goes on."""
+
+    service_id: int
+    actor: Actor
+    idempotency_key: str | None = None

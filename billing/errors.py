@@ -169,6 +169,12 @@ class TerminationAlreadyScheduled(BillingError):
     message = "This service is already set to stop on {day}."
 
 
+class NoTerminationScheduled(BillingError, code="no_termination_scheduled"):
+    """B5: only a schedule not yet carried out can be withdrawn (its day not over)."""
+
+    message = "This service is not set to stop; there is nothing to withdraw."
+
+
 class NoBillingPeriod(BillingError):
     """B5: termination at period end needs a period still running."""
 

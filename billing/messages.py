@@ -7,7 +7,7 @@ from billing.services.crediting import CreditNoteIssued
 from billing.services.invoices import InvoiceDelivered, LineSummary
 from billing.services.payments import PaymentReceived
 from billing.services.split import InvoiceSplit, NewInvoice
-from billing.services.termination_schedule import ServiceTerminationScheduled
+from billing.services.termination_schedule import ServiceKept, ServiceTerminationScheduled
 
 __all__ = [
     "AttachesCreditNote",
@@ -18,6 +18,7 @@ __all__ = [
     "LineSummary",
     "NewInvoice",
     "PaymentReceived",
+    "ServiceKept",
     "ServiceTerminated",
     "ServiceTerminationScheduled",
 ]

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from billing import errors, periods, repo, rules
-from billing.commands import ScheduleTermination, TerminateService
+from billing.commands import KeepService, ScheduleTermination, TerminateService
 from billing.models import Service, ServiceStatus
 from billing.read_models import ServiceView, Termination
 from billing.services.cancellation import terminate_service
@@ -92,6 +92,49 @@ async def schedule_termination(uow: UnitOfWork, cmd: ScheduleTermination) -> Ser
             service_id=service.id, service_name=service.name, terminates_on=day
         ),
     )
+    return repo.service_view(await repo.get_service(uow.session, service.id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceKept(CustomerMessage, kind="service_kept"):
+    """B5: a termination scheduled for the period's end was withdrawn; the service goes on."""
+
+    service_id: int
+    service_name: str
+    was_to_stop_on: date
+
+
+@idempotent
+async def keep_service(uow: UnitOfWork, cmd: KeepService) -> ServiceView:
+    """B5: withdraw a scheduled termination while its day is not over; the scheduler's claim
+    and this are conditional UPDATEs of one row, so exactly one of them wins. Refusals:
+    NotYourService, ServiceAlreadyTerminated, NoTerminationScheduled."""
+    service = await repo.get_service(uow.session, cmd.service_id)
+    if cmd.actor.customer_id not in (None, service.customer_id):
+        raise errors.NotYourService()
+    rules.ensure_terminable(service.status)
+    day = service.terminates_on
+    withdrawn = await uow.session.execute(
+        update(Service)
+        .where(
+            Service.id == service.id,
+            Service.status != ServiceStatus.TERMINATED,
+            Service.terminates_on.is_not(None),
+            Service.terminates_on >= uow.now.date(),
+        )
+        .values(**repo.NO_SCHEDULE)
+        .returning(Service.id)
+    )
+    if day is None or withdrawn.scalar_one_or_none() is None:
+        raise errors.NoTerminationScheduled()
+    uow.audit(
+        cmd.actor,
+        "service.termination_withdrawn",
+        subject=("service", service.id),
+        before={"terminates_on": day.isoformat(), "reason": service.termination_reason},
+    )
+    kept = ServiceKept(service_id=service.id, service_name=service.name, was_to_stop_on=day)
+    uow.notify(service.customer_id, kept)
     return repo.service_view(await repo.get_service(uow.session, service.id))
 
 

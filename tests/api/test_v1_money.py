@@ -94,6 +94,28 @@ async def test_b5_a_second_schedule_is_refused_with_the_day(
     assert "2026-02-04" in refused["message"]
 
 
+async def test_b5_delete_withdraws_the_schedule_once_and_then_says_there_is_none(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    service = await _service(client, auth)
+    await _terminate(client, auth, service["id"], when="period_end")
+    path = f"/api/v1/services/{service['id']}/termination"
+    keyed = {**auth, "Idempotency-Key": "keep-1"}
+
+    kept = await client.delete(path, headers=keyed)
+    replay = await client.delete(path, headers=keyed)
+    again = await client.delete(path, headers=auth)
+    spec = await (await client.get("/api/openapi.json")).json()
+
+    assert kept.status == replay.status == 200
+    assert await replay.read() == await kept.read()
+    body = await kept.json()
+    assert body["status"] == "active" and "terminatesOn" not in body
+    refused = await again.json()
+    assert (again.status, refused["reason"]) == (400, "no_termination_scheduled")
+    assert "delete" in spec["paths"]["/api/v1/services/{id}/termination"]
+
+
 async def test_b5_a_terminated_service_is_not_scheduled(
     client: TestClient, auth: dict[str, str]
 ) -> None:

@@ -257,3 +257,33 @@ async def test_b5_without_a_running_period_only_now_is_offered_and_a_forced_choi
     assert sent.headers["Location"].endswith("refused=no_billing_period")
     shown = await tx.read(billing.queries.service_view, service.id)
     assert (shown.status, shown.terminates_on) == ("active", None)
+
+
+async def test_b5_keep_it_withdraws_a_termination_set_for_the_period_end(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    """The customer changed their mind: from the customer's panel, "Keep it" takes the
+    schedule off, once however often it is sent, and the customer is told."""
+    customer, service, _, ticket = await _cancellation_ticket(tx, agent)
+    client = await signed_in(new_browser, agent)
+    path = f"/console/tickets/{ticket.id}"
+    page = await _page(client, path)
+    fields = [(k, v) for k, v in _form_fields(page, "terminate") if k != "when"]
+    await client.post(f"{path}/terminate", data=[*fields, ("when", "period_end")])
+    page = await _page(client, path)
+    action = f"{path}/services/{service.id}/keep"
+    form = page.split(f'action="{action}">', 1)[1].split("</form>", 1)[0]
+    token = re.findall(r'name="([^"]+)" value="([^"]*)"', form)
+
+    forged = await client.post(action, data=[], allow_redirects=False)
+    answers = [await client.post(action, data=token, allow_redirects=False) for _ in range(2)]
+
+    assert forged.status == 403  # no CSRF token: refused, nothing changed
+    assert {a.headers["Location"] for a in answers} == {f"{path}?done=kept"}
+    shown = await tx.read(billing.queries.service_view, service.id)
+    assert (shown.status, shown.terminates_on) == ("active", None)
+    kinds = [k for k, _ in await outbox(tx, customer.id)]
+    assert kinds.count("service_kept") == 1
+    after = await _page(client, f"{path}?done=kept")
+    assert "its termination is withdrawn" in after and "stops on" not in after
+    assert "Keep it" not in after

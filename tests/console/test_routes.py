@@ -16,7 +16,7 @@ from tests.services.ticketing.builders import make_customer, make_invoice, open_
 from ticketing.models import Role
 from web.console.routes import Access, ConsoleRoute, console_routes
 
-ARGS = {"{name}": "console.css"}
+ARGS = {"{name}": "console.css", "{service_id}": "1"}
 
 
 def unlisted(app: web.Application) -> list[tuple[str, str]]:

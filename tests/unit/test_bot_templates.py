@@ -21,6 +21,7 @@ from billing.messages import (
     LineSummary,
     NewInvoice,
     PaymentReceived,
+    ServiceKept,
     ServiceTerminated,
     ServiceTerminationScheduled,
 )
@@ -96,6 +97,7 @@ SAMPLES: dict[str, CustomerMessage] = {
         ServiceTerminationScheduled(
             service_id=1, service_name="Hosting S", terminates_on=date(2027, 1, 31)
         ),
+        ServiceKept(service_id=1, service_name="Hosting S", was_to_stop_on=date(2027, 1, 31)),
         InvoiceSplit(
             invoice_id=3,
             invoice_number="INV-000003",

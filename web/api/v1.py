@@ -13,6 +13,7 @@ from billing.commands import (
     CreateService,
     IssueCreditNote,
     IssueLinkToken,
+    KeepService,
     LineCredit,
     RecordPayment,
     Remainder,
@@ -168,6 +169,11 @@ async def _create_service(body: ServiceIn, uow: UnitOfWork, caller: Caller) -> A
         ),
     )
     return answer(201, ServiceOut.model_validate(view))
+
+
+async def _keep(service_id: int, uow: UnitOfWork, caller: Caller) -> Answer:
+    kept = await billing.keep_service(uow, KeepService(service_id, caller.actor))
+    return answer(200, ServiceOut.model_validate(kept))
 
 
 async def _terminate(
@@ -353,6 +359,14 @@ ROUTES: Final = (
         "Terminate a service now or at the end of its billing period (B5)",
         TerminationIn,
         response=TerminationOut,
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/services/{id}/termination",
+        View(_keep, ServiceNotFound),
+        "services:keep",
+        "Withdraw a termination set for the end of the billing period: the service goes on (B5)",
+        response=ServiceOut,
     ),
     Route(
         "POST",

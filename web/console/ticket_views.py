@@ -1,11 +1,13 @@
 """The ticket page and the thread's actions: claim, release, reassign (admins), reply, internal
-note (T3, T4)."""
+note (T3, T4); and, from the customer's panel, keeping a service set to stop (B5)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+import billing
 import ticketing
+from billing.commands import KeepService
 from ticketing.commands import AddNote, ClaimTicket, ReassignTicket, ReleaseTicket, ReplyToTicket
 from ticketing.people import Person, people
 from ticketing.ticket_context import ticket_context
@@ -114,6 +116,16 @@ async def note(request: web.Request) -> web.Response:
     return await act(request, ticketing.add_note, build, back=_back(request), done="noted")
 
 
+async def keep_service(request: web.Request) -> web.Response:
+    """B5: the customer changed their mind; the termination set for the period's end is off."""
+
+    async def build() -> KeepService:
+        service_id = forms.path_id(request, "service_id")
+        return KeepService(service_id, user(request).actor, form_key(request))
+
+    return await act(request, billing.keep_service, build, back=_back(request), done="kept")
+
+
 ROUTES = [
     ConsoleRoute("GET", "/console/tickets/{id}", ticket_page, Access.AGENT),
     ConsoleRoute("POST", "/console/tickets/{id}/claim", claim, Access.AGENT),
@@ -121,4 +133,7 @@ ROUTES = [
     ConsoleRoute("POST", "/console/tickets/{id}/reassign", reassign, Access.ADMIN),
     ConsoleRoute("POST", "/console/tickets/{id}/reply", reply, Access.AGENT),
     ConsoleRoute("POST", "/console/tickets/{id}/note", note, Access.AGENT),
+    ConsoleRoute(
+        "POST", "/console/tickets/{id}/services/{service_id}/keep", keep_service, Access.AGENT
+    ),
 ]

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import billing
 from billing import errors
-from billing.commands import ScheduleTermination, TerminateService
+from billing.commands import KeepService, ScheduleTermination, TerminateService
 from billing.models import CreditNote, Service, ServiceStatus
 from billing.read_models import Termination
+from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.clock import FrozenClock
 from support_desk.core.housekeeping import run_housekeeping
@@ -229,3 +230,78 @@ async def test_b11_an_agents_termination_at_period_end_waits_for_approval_above_
         tx, AuditRow, AuditRow.action == "service.terminated", AuditRow.actor_id == AGENT.id
     )
     assert terminated == 1  # the agent's decision, carried out at the period's end
+
+
+def keep(service_id: int, key: str | None = None) -> KeepService:
+    return KeepService(service_id, AGENT, key)
+
+
+async def test_b5_keeping_a_service_withdraws_its_schedule_audits_and_tells_the_customer(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, ServiceStatus.ACTIVE, name="Hosting S")
+    await tx.run(billing.schedule_termination, schedule(vps.id))
+
+    kept = await tx.run(billing.keep_service, keep(vps.id, "k1"))
+    again = await tx.run(billing.keep_service, keep(vps.id, "k1"))  # a double click
+    with pytest.raises(errors.NoTerminationScheduled):
+        await tx.run(billing.keep_service, keep(vps.id))  # withdrawn already
+
+    assert kept == again and kept.terminates_on is None and kept.status == ServiceStatus.ACTIVE
+    row = await _service(tx, vps.id)
+    assert (row.termination_reason, row.termination_requested_by) == (None, None)
+    assert (await outbox(tx, customer.id))[-1] == (
+        "service_kept",
+        {"service_id": vps.id, "service_name": "Hosting S", "was_to_stop_on": "2026-02-04"},
+    )
+    assert await _count(tx, AuditRow, AuditRow.action == "service.termination_withdrawn") == 1
+    await tx.run(billing.schedule_termination, schedule(vps.id))  # it can be set again,
+    await tx.run(billing.keep_service, keep(vps.id))  # and withdrawn again
+    clock.advance(days=40)  # the day passes: nothing is carried out
+    assert await billing.carry_out_due_terminations(tx) == 0
+    assert (await _service(tx, vps.id)).status == ServiceStatus.ACTIVE
+
+
+async def test_b5_a_schedule_whose_day_is_over_is_carried_out_not_withdrawn(
+    tx: Transactor, clock: FrozenClock
+) -> None:
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, ServiceStatus.ACTIVE)
+    gone = await make_service(tx, customer, ServiceStatus.ACTIVE, name="Old")
+    await tx.run(billing.terminate_service, TerminateService(gone.id, "done", STAFF))
+    stranger = await make_customer(tx, external_id="someone-else")
+    await tx.run(billing.schedule_termination, schedule(vps.id))
+
+    with pytest.raises(errors.NotYourService):
+        await tx.run(billing.keep_service, KeepService(vps.id, Actor.customer(stranger.id)))
+    with pytest.raises(errors.ServiceAlreadyTerminated):
+        await tx.run(billing.keep_service, keep(gone.id))
+    clock.advance(days=30)  # 4 Feb, its last day: still in time
+    clock.advance(days=1)  # 5 Feb: the day is over
+    with pytest.raises(errors.NoTerminationScheduled):
+        await tx.run(billing.keep_service, keep(vps.id))
+    assert await billing.carry_out_due_terminations(tx) == 1
+
+
+@pytest.mark.parametrize("clicks", [2, 6])
+async def test_b5_keeps_sent_together_withdraw_once(
+    tx: Transactor, engine: AsyncEngine, clicks: int
+) -> None:
+    await start_clean(engine)
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, ServiceStatus.ACTIVE)
+    await tx.run(billing.schedule_termination, schedule(vps.id))
+
+    async with concurrent_tx(tx) as burst:
+        results = await asyncio.gather(
+            *(burst.run(billing.keep_service, keep(vps.id)) for _ in range(clicks)),
+            return_exceptions=True,
+        )
+
+    refused = [r for r in results if isinstance(r, errors.NoTerminationScheduled)]
+    assert len(refused) == clicks - 1 and len(results) - len(refused) == 1
+    assert await _count(tx, AuditRow, AuditRow.action == "service.termination_withdrawn") == 1
+    kinds = [k for k, _ in await outbox(tx, customer.id)]
+    assert kinds.count("service_kept") == 1
+    await audit(tx)
