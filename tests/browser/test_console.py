@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+import billing
+from billing.commands import ScheduleTermination
 from support_desk.core.clock import FrozenClock
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor
@@ -28,6 +30,7 @@ from tests.services.ticketing.builders import (
     line,
     make_customer,
     make_invoice,
+    make_service,
     open_about,
     open_question,
     pay,
@@ -104,3 +107,32 @@ async def test_an_agent_sees_a_refund_arrive_claims_it_and_sends_a_credit_note_f
     await expect(page.get_by_text("Sent for an admin's approval.")).to_be_visible()
     await expect(page.locator("#awaiting")).to_contain_text("awaits an admin's approval")
     await expect(page.locator(".chip.approval").first).to_be_visible()
+
+
+async def test_an_agent_keeps_a_service_the_customer_no_longer_wants_stopped(
+    aiohttp_server: Any, tx: Transactor, settings: Settings, page: Page
+) -> None:
+    """B5: a termination set for the period's end is withdrawn from the customer's panel."""
+    server = await aiohttp_server(build_web_app(Runtime(settings, tx.engine, tx)))
+    base = f"http://{server.host}:{server.port}"
+    anna = await add_person(tx, "anna", Role.AGENT)
+    customer = await make_customer(tx)
+    vps = await make_service(tx, customer, "Hosting S")
+    schedule = ScheduleTermination(vps.id, "moving away", anna.actor)
+    await tx.run(billing.schedule_termination, schedule)
+    ticket = await open_question(tx, customer, "Please keep my hosting after all.")
+
+    await page.goto(base + "/console/")
+    await page.get_by_label("Login").fill("anna")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.goto(f"{base}/console/tickets/{ticket.id}")
+    await page.get_by_text("Services (1)").click()
+    services = page.locator("details", has_text="Services (1)")
+    await expect(services).to_contain_text("stops on Feb 4, 2026")
+    await services.get_by_role("button", name="Keep it").click()
+
+    await expect(page.get_by_text("its termination is withdrawn")).to_be_visible()
+    assert (await tx.read(billing.queries.service_view, vps.id)).terminates_on is None
+    await page.get_by_text("Services (1)").click()
+    await expect(page.locator("details", has_text="Services (1)")).not_to_contain_text("stops on")
