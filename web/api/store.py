@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
 
 from billing.models import Invoice, InvoiceStatus
 from support_desk.core.tx import UnitOfWork
 from web.platform.models import InvoiceExtrasRow
 
+_EXTRAS = select(InvoiceExtrasRow.data).where(InvoiceExtrasRow.invoice_id == bindparam("b_id"))
+
 
 async def load_extras(uow: UnitOfWork, invoice_id: int) -> dict[str, Any]:
-    row = await uow.session.get(InvoiceExtrasRow, invoice_id)
-    return dict(row.data) if row is not None else {}
+    """One prebuilt statement: every seed-shaped answer reads it (what is pending, flushed)."""
+    await uow.session.flush()
+    data = await uow.session.scalar(_EXTRAS, {"b_id": invoice_id})
+    return dict(data) if data is not None else {}
 
 
 async def save_extras(uow: UnitOfWork, invoice_id: int, data: dict[str, Any]) -> None:
