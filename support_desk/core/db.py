@@ -137,11 +137,19 @@ def _take_control_of_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(SINGLE_STATEMENT, False):
+        options = conn.get_execution_options()
+        if options.get(SINGLE_STATEMENT, False) or _autocommit(options):
             return
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        read_only = options.get(READ_ONLY, False)
         # our driver sends it with the transaction's first statement, in the same round trip
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _autocommit(options: Any) -> bool:
+    """AUTOCOMMIT asked for as an execution option: then no BEGIN, or nothing would ever be
+    committed (SQLAlchemy closes such a connection without a COMMIT). The engine-wide keyword
+    is not seen here; nothing of ours uses it on SQLite."""
+    return bool(options.get("isolation_level") == "AUTOCOMMIT")
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -21,6 +21,7 @@ import collections
 import sqlite3
 from collections.abc import Callable
 from threading import Thread
+from types import ModuleType
 from typing import Any, TypeVar
 
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
@@ -240,6 +241,15 @@ def _begin(conn: sqlite3.Connection, begin: str) -> None:
 
 class HopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """aiosqlite as a DBAPI module whose connections are HopConnections."""
+
+    def __init__(self, aiosqlite: ModuleType, sqlite: ModuleType) -> None:
+        connection = aiosqlite.Connection
+        if not (callable(getattr(connection, "_execute", None)) and hasattr(connection, "_conn")):
+            raise ImportError(
+                f"aiosqlite {getattr(aiosqlite, '__version__', '?')} has no Connection._execute "
+                "or Connection._conn: support_desk/core/sqlite_driver.py needs a review"
+            )
+        super().__init__(aiosqlite, sqlite)
 
     def connect(self, *arg: Any, **kw: Any) -> HopConnection:
         creator_fn = kw.pop("async_creator_fn", None)

@@ -244,6 +244,28 @@ async def test_a_writer_holds_the_write_lock_from_its_first_statement(
         other.close()
 
 
+async def test_a_streamed_first_statement_sends_the_waiting_begin_first(
+    engine: AsyncEngine, database: str
+) -> None:
+    other = sqlite3.connect(database.removeprefix("sqlite+aiosqlite:///"), timeout=0.05)
+    try:
+        async with engine.begin() as conn:
+            streamed = await conn.stream(text("SELECT series FROM document_series"))
+            assert [row.series async for row in streamed]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+
+
+async def test_autocommit_isolation_still_commits_each_statement(engine: AsyncEngine) -> None:
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as conn:
+        await conn.execute(text("UPDATE document_series SET next_number = 42"))
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT max(next_number) FROM document_series")) == 42
+
+
 async def test_single_statement_writes_are_committed_without_a_commit(
     engine: AsyncEngine, hops: list[int], statements: list[str]
 ) -> None:
