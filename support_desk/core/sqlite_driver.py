@@ -181,10 +181,12 @@ class HopConnection(AsyncAdapt_aiosqlite_connection):
         def call() -> T:
             return function(aio._conn, *args)
 
+        # until the call tells (an error, or a cancelled await, does not), sqlite3 may be in
+        # a transaction: then the pool's ROLLBACK is sent
+        self.maybe_in_transaction = True
         try:
             return await_(aio._execute(call))  # type: ignore[no-any-return]
         except Exception as error:
-            self.maybe_in_transaction = True
             self._handle_exception(error)
 
     def defer_begin(self, operation: Any) -> bool:
@@ -206,7 +208,6 @@ class HopConnection(AsyncAdapt_aiosqlite_connection):
         begin = self.take_begin()
         if begin is not None:
             self.on_thread(_begin, begin)
-            self.maybe_in_transaction = True
 
     def commit(self) -> None:
         self._end(super().commit)
@@ -220,7 +221,6 @@ class HopConnection(AsyncAdapt_aiosqlite_connection):
         self._pending_begin = None
         if not self.maybe_in_transaction:
             return
-        self.maybe_in_transaction = True
         send()
         self.maybe_in_transaction = False
 
