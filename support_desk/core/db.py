@@ -11,13 +11,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, event, func, select
+from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from support_desk.core import sqlite_driver
 from support_desk.core.clock import as_utc
+
+# sqlite+aiosqlite URLs get SQLAlchemy's aiosqlite dialect with one thread round trip per
+# statement instead of four (support_desk/core/sqlite_driver.py); make_engine picks it
+registry.register(
+    f"sqlite.{sqlite_driver.DRIVER}",
+    sqlite_driver.__name__,
+    sqlite_driver.SQLiteDialect_hops.__name__,
+)
 
 READ_ONLY = "support_desk_read_only"
 # a connection that runs one write statement, atomic by itself: SQLite gets no BEGIN (the
@@ -95,6 +105,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Build the engine for `url`; SQLite gets its pragmas and explicit BEGIN handling."""
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite+aiosqlite:"):
+        url = (
+            make_url(url)
+            .set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+            .render_as_string(hide_password=False)
+        )
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 10})
         kwargs.setdefault("pool_size", 8)
@@ -121,10 +137,19 @@ def _take_control_of_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(SINGLE_STATEMENT, False):
+        options = conn.get_execution_options()
+        if options.get(SINGLE_STATEMENT, False) or _autocommit(options):
             return
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        read_only = options.get(READ_ONLY, False)
+        # our driver sends it with the transaction's first statement, in the same round trip
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _autocommit(options: Any) -> bool:
+    """AUTOCOMMIT asked for as an execution option: then no BEGIN, or nothing would ever be
+    committed (SQLAlchemy closes such a connection without a COMMIT). The engine-wide keyword
+    is not seen here; nothing of ours uses it on SQLite."""
+    return bool(options.get("isolation_level") == "AUTOCOMMIT")
 
 
 def is_transient(exc: BaseException) -> bool:

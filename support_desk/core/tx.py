@@ -211,7 +211,7 @@ class Transactor:
         **kwargs: P.kwargs,
     ) -> T:
         """`run_core` for a function that runs exactly ONE write statement, which is atomic by
-        itself: no BEGIN and COMMIT around it (three of SQLite's thread round trips, two of
+        itself: no BEGIN and COMMIT around it (SQLite's COMMIT round trip to its thread, two of
         PostgreSQL's network ones). The same write turn, retries and D9 flag."""
         attempt = 0
         while True:
@@ -253,8 +253,8 @@ class Transactor:
         **kwargs: P.kwargs,
     ) -> T:
         """`read` for a function that runs exactly ONE SELECT, consistent by itself: on a bare
-        connection, no ORM session, no BEGIN and COMMIT around it (two of SQLite's thread round
-        trips, two of PostgreSQL's network ones), no write turn. The D9 flag is set."""
+        connection, no ORM session, no BEGIN and COMMIT around it (SQLite's COMMIT round trip to
+        its thread, two of PostgreSQL's network ones), no write turn. The D9 flag is set."""
         token = _IN_TRANSACTION.set(True)
         try:
             async with self._single.connect() as connection:
