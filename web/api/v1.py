@@ -58,10 +58,9 @@ from web.platform.http import (
 )
 
 
-class CreditNoteNeedsAdminKey(PermissionDenied):
+class CreditNoteNeedsAdminKey(PermissionDenied, code="credit_note_needs_admin_key"):
     """Money goes out through this API with no approval (B11 is for staff): an admin key only."""
 
-    code = "credit_note_needs_admin_key"
     message = "Only an admin API key may issue credit notes."
 
 

@@ -57,8 +57,7 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
+class ApiKeyNotFound(NotFound, code="api_key_not_found"):
     message = "There is no API key {id}."
 
 
