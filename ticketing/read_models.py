@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from billing.read_models import CreditNoteView, InvoiceView, ServiceView, Termination
+from support_desk.core.records import from_row
 from ticketing import rules
 from ticketing.models import MessageKind, Ticket, TicketMessage, TicketStatus, User
 
@@ -25,15 +26,7 @@ class MessageView:
 
     @classmethod
     def of(cls, row: TicketMessage) -> MessageView:
-        return cls(
-            row.id,
-            row.kind,
-            row.author_kind,
-            row.author_id,
-            row.author_name,
-            row.text,
-            row.created_at,
-        )
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,48 +77,21 @@ class TicketView:
         shown = tuple(
             MessageView.of(m) for m in messages if internal or m.kind != MessageKind.NOTE
         )
-        paused = t.paused_at is not None
-        return cls(
-            **_common(t, now),
+        return from_row(
+            cls,
+            t,
             line_ids=tuple(t.line_ids),
             service_ids=tuple(t.service_ids),
-            reason=t.reason,
-            created_at=t.created_at,
-            updated_at=t.updated_at,
-            first_response_due_at=t.first_response_due_at,
-            resolution_due_at=t.resolution_due_at,
-            first_responded_at=t.first_responded_at,
-            paused=paused,
-            credit_note_id=t.credit_note_id,
+            overdue=_overdue(t, now),
+            paused=t.paused_at is not None,
             approval_note=t.approval_note if internal else None,
-            resolution=t.resolution,
-            rejection_reason=t.rejection_reason,
-            closed_at=t.closed_at,
-            rating=t.rating,
             messages=shown,
             joined=joined,
-            details=t.details,
         )
 
 
-def _common(t: Ticket, now: datetime) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "status": t.status,
-        "priority": t.priority,
-        "customer_id": t.customer_id,
-        "invoice_id": t.invoice_id,
-        "currency": t.currency,
-        "amount_minor": t.amount_minor,
-        "assignee_id": t.assignee_id,
-        "due_at": t.due_at,
-        "overdue": rules.is_overdue(
-            TicketStatus(t.status), t.due_at, t.paused_at is not None, now
-        ),
-        "awaiting_approval": t.awaiting_approval,
-        "version": t.version,
-    }
+def _overdue(t: Ticket, now: datetime) -> bool:
+    return rules.is_overdue(TicketStatus(t.status), t.due_at, t.paused_at is not None, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +114,7 @@ class QueueItem:
 
     @classmethod
     def of(cls, t: Ticket, now: datetime) -> QueueItem:
-        return cls(**_common(t, now))
+        return from_row(cls, t, overdue=_overdue(t, now))
 
 
 @dataclass(frozen=True, slots=True)
