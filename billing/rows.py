@@ -3,6 +3,8 @@ where callers find them. No commits, no business decisions."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,16 +56,32 @@ async def get_credit_note(session: AsyncSession, credit_note_id: int) -> CreditN
     return note
 
 
-def references(invoice: Invoice, note: CreditNote | None = None) -> dict[str, object]:
-    """How a customer message names its invoice (and credit note): ids and document numbers."""
-    named: dict[str, object] = {
+class InvoiceRefs(TypedDict):
+    """How a customer message names its invoice: its id and document number."""
+
+    invoice_id: int
+    invoice_number: str | None
+
+
+class CreditNoteRefs(InvoiceRefs):
+    credit_note_id: int
+    credit_note_number: str | None
+
+
+def invoice_refs(invoice: Invoice) -> InvoiceRefs:
+    return {
         "invoice_id": invoice.id,
         "invoice_number": document_number(invoice.series, invoice.number),
     }
-    if note is not None:
-        named["credit_note_id"] = note.id
-        named["credit_note_number"] = document_number(note.series, note.number)
-    return named
+
+
+def credit_note_refs(invoice: Invoice, note: CreditNote) -> CreditNoteRefs:
+    """The invoice's references and the credit note's, for a message about the note."""
+    return {
+        **invoice_refs(invoice),
+        "credit_note_id": note.id,
+        "credit_note_number": document_number(note.series, note.number),
+    }
 
 
 def customer_view(c: Customer) -> CustomerView:

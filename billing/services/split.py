@@ -17,7 +17,7 @@ from billing.models import (
     InvoiceLine,
     LineKind,
 )
-from billing.read_models import CreditNoteView, InvoiceView, Split, document_number
+from billing.read_models import CreditNoteView, InvoiceView, Split
 from billing.services.cancellation import approve_cancellation, cancel, cancel_draft
 from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
@@ -96,8 +96,7 @@ def _announce(
     uow.notify(
         invoice.customer_id,
         InvoiceSplit(
-            invoice_id=invoice.id,
-            invoice_number=document_number(invoice.series, invoice.number),
+            **repo.invoice_refs(invoice),
             credit_note_id=note.id,
             credit_note_number=note.number,
             new_invoice_ids=tuple(v.id for v in new),
