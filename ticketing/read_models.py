@@ -30,35 +30,42 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
-class TicketView:
+class TicketSummary:
+    """What every view of a ticket shows: enough to pick it from the queue (T2), with the
+    overdue flag."""
+
     id: int
     kind: str
     status: str
     priority: int
     customer_id: int
     invoice_id: int | None
-    line_ids: tuple[int, ...]
-    service_ids: tuple[int, ...]
-    reason: str
     currency: str | None
     amount_minor: int | None
     assignee_id: int | None
+    due_at: datetime
+    overdue: bool
+    awaiting_approval: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView(TicketSummary):
+    line_ids: tuple[int, ...]
+    service_ids: tuple[int, ...]
+    reason: str
     created_at: datetime
     updated_at: datetime
     first_response_due_at: datetime
     resolution_due_at: datetime
-    due_at: datetime
     first_responded_at: datetime | None
     paused: bool
-    overdue: bool
-    awaiting_approval: bool
     credit_note_id: int | None
     approval_note: str | None
     resolution: dict[str, Any] | None
     rejection_reason: str | None
     closed_at: datetime | None
     rating: int | None
-    version: int
     messages: tuple[MessageView, ...] = ()
     joined: bool = False
     details: dict[str, Any] | None = None
@@ -95,22 +102,8 @@ def _overdue(t: Ticket, now: datetime) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class QueueItem:
-    """One row of the agents' queue (T2): enough to pick, with the overdue flag."""
-
-    id: int
-    kind: str
-    status: str
-    priority: int
-    customer_id: int
-    invoice_id: int | None
-    currency: str | None
-    amount_minor: int | None
-    assignee_id: int | None
-    due_at: datetime
-    overdue: bool
-    awaiting_approval: bool
-    version: int
+class QueueItem(TicketSummary):
+    """One row of the agents' queue (T2)."""
 
     @classmethod
     def of(cls, t: Ticket, now: datetime) -> QueueItem:
