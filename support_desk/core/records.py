@@ -5,22 +5,35 @@ instead of once a field in every `*_view` or `snapshot` function."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 V = TypeVar("V")
+Plan = tuple[tuple[str, ...], Callable[[object], tuple[Any, ...]]]
 
-_FIELDS: dict[type, tuple[str, ...]] = {}  # a view's field names, read once (hot paths copy)
+# What to read for a view given which fields the caller gives: built once, so that a copy
+# costs what the hand-written keyword arguments cost (read models are on every hot path).
+_PLANS: dict[tuple[object, ...], Plan] = {}
+
+
+def _plan(view: type, given: tuple[str, ...]) -> Plan:
+    names = tuple(f.name for f in dataclasses.fields(view) if f.name not in given)
+    if len(names) == 1:  # attrgetter of one name gives the value, not a 1-tuple
+        one = attrgetter(names[0])
+        return names, lambda row: (one(row),)
+    return names, attrgetter(*names) if names else lambda row: ()
 
 
 def from_row(view: type[V], row: object, **given: Any) -> V:
     """The `view` dataclass with each field read from the attribute of the same name on `row`;
     `given` are the fields the row does not hold as they are shown (document numbers, lines)."""
-    names = _FIELDS.get(view)
-    if names is None:
-        names = _FIELDS[view] = tuple(f.name for f in dataclasses.fields(view))  # type: ignore[arg-type]
-    values = {name: getattr(row, name) for name in names if name not in given}
-    return view(**values, **given)
+    key = (view, *given)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _plan(view, tuple(given))
+    names, read = plan
+    return view(**dict(zip(names, read(row), strict=True)), **given)
 
 
 def attributes(row: object, names: Iterable[str]) -> dict[str, Any]:
