@@ -23,6 +23,7 @@ from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
+from support_desk.core.records import from_row
 from support_desk.core.tx import UnitOfWork
 
 
@@ -139,13 +140,4 @@ async def _reissue(
 
 
 def _copy(ln: InvoiceLine) -> NewLine:
-    return NewLine(
-        name=ln.name,
-        quantity=ln.quantity,
-        unit_price_minor=ln.unit_price_minor,
-        discount_minor=ln.discount_minor,
-        tax_rate_bp=ln.tax_rate_bp,
-        sku=ln.sku,
-        service_id=ln.service_id,
-        kind=LineKind(ln.kind),
-    )
+    return from_row(NewLine, ln, kind=LineKind(ln.kind))
