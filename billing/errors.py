@@ -157,15 +157,13 @@ class LinkTokenInvalid(BillingError, code="link_token_invalid"):
     message = "This link is not valid any more; ask for a new one."
 
 
-class PaymentNotRefundable(BillingError):
+class PaymentNotRefundable(BillingError, code="payment_not_refundable"):
     """B6: the payment named for a refund is not a payment in money of this invoice."""
 
-    code = "payment_not_refundable"
     message = "Refunds go back to a payment in money of this invoice."
 
 
-class TerminationAlreadyScheduled(BillingError):
-    code = "termination_already_scheduled"
+class TerminationAlreadyScheduled(BillingError, code="termination_already_scheduled"):
     message = "This service is already set to stop on {day}."
 
 
@@ -175,8 +173,7 @@ class NoTerminationScheduled(BillingError, code="no_termination_scheduled"):
     message = "This service is not set to stop; there is nothing to withdraw."
 
 
-class NoBillingPeriod(BillingError):
+class NoBillingPeriod(BillingError, code="no_billing_period"):
     """B5: termination at period end needs a period still running."""
 
-    code = "no_billing_period"
     message = "This service has no billing period running; terminate it now instead."

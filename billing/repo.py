@@ -26,15 +26,16 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
+from billing.rows import credit_note_refs as credit_note_refs
 from billing.rows import credit_note_view as credit_note_view
 from billing.rows import customer_view as customer_view
 from billing.rows import get_credit_note as get_credit_note
 from billing.rows import get_invoice as get_invoice
 from billing.rows import get_lines as get_lines
+from billing.rows import invoice_refs as invoice_refs
 from billing.rows import invoice_view as invoice_view
 from billing.rows import line_view as line_view
 from billing.rows import payment_view as payment_view
-from billing.rows import references as references
 from billing.rows import service_view as service_view
 
 ACCOUNT_CREDIT = "account_credit"  # the payment method of a payment from account credit

@@ -20,8 +20,7 @@ from support_desk.core.errors import DomainError, NotFound, PermissionDenied
 from support_desk.core.tx import Transactor, UnitOfWork
 
 
-class NotLinked(DomainError):
-    code = "not_linked"
+class NotLinked(DomainError, code="not_linked"):
     message = "This Telegram account is not linked to a customer yet."
 
 

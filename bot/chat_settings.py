@@ -15,8 +15,7 @@ from support_desk.core.texts import LOCALES
 from support_desk.core.tx import UnitOfWork
 
 
-class UnknownLanguage(DomainError):
-    code = "unknown_language"
+class UnknownLanguage(DomainError, code="unknown_language"):
     message = "The bot does not speak this language."
 
 

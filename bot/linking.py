@@ -25,26 +25,22 @@ from support_desk.core.texts import LOCALES
 from support_desk.core.tx import UnitOfWork
 
 
-class ContactNotOwn(DomainError):
-    code = "contact_not_own"
+class ContactNotOwn(DomainError, code="contact_not_own"):
     message = "Only your own phone number can link this chat."
 
 
-class NoCustomerForPhone(DomainError):
-    code = "no_customer_for_phone"
+class NoCustomerForPhone(DomainError, code="no_customer_for_phone"):
     message = "We could not find your account by this phone number."
 
 
-class LinkedElsewhere(DomainError):
-    code = "linked_elsewhere"
+class LinkedElsewhere(DomainError, code="linked_elsewhere"):
     message = "This chat is linked to another account; use a new link to change it."
 
 
-class CustomerLinkedToSomeoneElse(DomainError):
+class CustomerLinkedToSomeoneElse(DomainError, code="customer_linked_elsewhere"):
     """A phone number can be recycled: a contact never takes an account over from another
     Telegram user; moving it takes a link the company issues."""
 
-    code = "customer_linked_elsewhere"
     message = "This account is already linked to another Telegram user; ask us for a link."
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from support_desk.core.db import Base, JSONType, UTCDateTime
+from support_desk.core.outbox import Leasable
 
 
 class InboxStatus(StrEnum):
@@ -22,7 +23,7 @@ class InboxStatus(StrEnum):
     FAILED = "failed"  # gave up after the configured attempts; kept for inspection
 
 
-class InboxRow(Base):
+class InboxRow(Leasable, Base):
     """One Telegram update, stored before we answer 200: the primary key de-duplicates."""
 
     __tablename__ = "tg_inbox"
@@ -32,10 +33,6 @@ class InboxRow(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from billing.read_models import CreditNoteView, InvoiceView, ServiceView, Termination
+from support_desk.core.records import from_row
 from ticketing import rules
 from ticketing.models import MessageKind, Ticket, TicketMessage, TicketStatus, User
 
@@ -25,47 +26,46 @@ class MessageView:
 
     @classmethod
     def of(cls, row: TicketMessage) -> MessageView:
-        return cls(
-            row.id,
-            row.kind,
-            row.author_kind,
-            row.author_id,
-            row.author_name,
-            row.text,
-            row.created_at,
-        )
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
-class TicketView:
+class TicketSummary:
+    """What every view of a ticket shows: enough to pick it from the queue (T2), with the
+    overdue flag."""
+
     id: int
     kind: str
     status: str
     priority: int
     customer_id: int
     invoice_id: int | None
-    line_ids: tuple[int, ...]
-    service_ids: tuple[int, ...]
-    reason: str
     currency: str | None
     amount_minor: int | None
     assignee_id: int | None
+    due_at: datetime
+    overdue: bool
+    awaiting_approval: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView(TicketSummary):
+    line_ids: tuple[int, ...]
+    service_ids: tuple[int, ...]
+    reason: str
     created_at: datetime
     updated_at: datetime
     first_response_due_at: datetime
     resolution_due_at: datetime
-    due_at: datetime
     first_responded_at: datetime | None
     paused: bool
-    overdue: bool
-    awaiting_approval: bool
     credit_note_id: int | None
     approval_note: str | None
     resolution: dict[str, Any] | None
     rejection_reason: str | None
     closed_at: datetime | None
     rating: int | None
-    version: int
     messages: tuple[MessageView, ...] = ()
     joined: bool = False
     details: dict[str, Any] | None = None
@@ -84,71 +84,30 @@ class TicketView:
         shown = tuple(
             MessageView.of(m) for m in messages if internal or m.kind != MessageKind.NOTE
         )
-        paused = t.paused_at is not None
-        return cls(
-            **_common(t, now),
+        return from_row(
+            cls,
+            t,
             line_ids=tuple(t.line_ids),
             service_ids=tuple(t.service_ids),
-            reason=t.reason,
-            created_at=t.created_at,
-            updated_at=t.updated_at,
-            first_response_due_at=t.first_response_due_at,
-            resolution_due_at=t.resolution_due_at,
-            first_responded_at=t.first_responded_at,
-            paused=paused,
-            credit_note_id=t.credit_note_id,
+            overdue=_overdue(t, now),
+            paused=t.paused_at is not None,
             approval_note=t.approval_note if internal else None,
-            resolution=t.resolution,
-            rejection_reason=t.rejection_reason,
-            closed_at=t.closed_at,
-            rating=t.rating,
             messages=shown,
             joined=joined,
-            details=t.details,
         )
 
 
-def _common(t: Ticket, now: datetime) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "status": t.status,
-        "priority": t.priority,
-        "customer_id": t.customer_id,
-        "invoice_id": t.invoice_id,
-        "currency": t.currency,
-        "amount_minor": t.amount_minor,
-        "assignee_id": t.assignee_id,
-        "due_at": t.due_at,
-        "overdue": rules.is_overdue(
-            TicketStatus(t.status), t.due_at, t.paused_at is not None, now
-        ),
-        "awaiting_approval": t.awaiting_approval,
-        "version": t.version,
-    }
+def _overdue(t: Ticket, now: datetime) -> bool:
+    return rules.is_overdue(TicketStatus(t.status), t.due_at, t.paused_at is not None, now)
 
 
 @dataclass(frozen=True, slots=True)
-class QueueItem:
-    """One row of the agents' queue (T2): enough to pick, with the overdue flag."""
-
-    id: int
-    kind: str
-    status: str
-    priority: int
-    customer_id: int
-    invoice_id: int | None
-    currency: str | None
-    amount_minor: int | None
-    assignee_id: int | None
-    due_at: datetime
-    overdue: bool
-    awaiting_approval: bool
-    version: int
+class QueueItem(TicketSummary):
+    """One row of the agents' queue (T2)."""
 
     @classmethod
     def of(cls, t: Ticket, now: datetime) -> QueueItem:
-        return cls(**_common(t, now))
+        return from_row(cls, t, overdue=_overdue(t, now))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from billing.models import (
     InvoiceLine,
     Refund,
 )
-from billing.read_models import CreditNoteView, document_number
+from billing.read_models import CreditNoteView
 from billing.rules import CreditPart
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.messages import CustomerMessage
@@ -238,11 +238,8 @@ def _announce(
     uow.notify(
         note.customer_id,
         CreditNoteIssued(
-            credit_note_id=note.id,
-            credit_note_number=document_number(note.series, note.number),
+            **repo.credit_note_refs(invoice, note),
             credit_note_kind=note.kind,
-            invoice_id=invoice.id,
-            invoice_number=document_number(invoice.series, invoice.number),
             total_minor=note.total_minor,
             settled_minor=note.settled_minor,
             refund_minor=note.refund_minor,

@@ -17,6 +17,7 @@ from billing.commands import (
 from billing.models import Customer, LinkTokenRow
 from billing.read_models import CustomerView, LinkToken
 from support_desk.core.idempotency import idempotent
+from support_desk.core.records import attributes
 from support_desk.core.tx import UnitOfWork
 
 LINK_TOKEN_LIFETIME = timedelta(days=7)
@@ -28,15 +29,11 @@ def phone_digits(phone: str | None) -> str | None:
     return digits or None
 
 
+AUDITED = ("name", "email", "phone", "company", "language", "compound_invoices_allowed")
+
+
 def _snapshot(c: Customer) -> dict[str, object]:
-    return {
-        "name": c.name,
-        "email": c.email,
-        "phone": c.phone,
-        "company": c.company,
-        "language": c.language,
-        "compound_invoices_allowed": c.compound_invoices_allowed,
-    }
+    return attributes(c, AUDITED)
 
 
 @idempotent

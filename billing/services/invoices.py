@@ -16,6 +16,7 @@ from billing.services.payments import pay_from_account_credit
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
+from support_desk.core.records import from_row
 from support_desk.core.tx import UnitOfWork
 
 
@@ -136,21 +137,12 @@ class InvoiceDelivered(CustomerMessage, kind="invoice_delivered"):
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceDelivered:
-        return cls(
+        return from_row(
+            cls,
+            view,
             invoice_id=view.id,
             invoice_number=view.number,
-            status=view.status,
-            description=view.description,
-            currency=view.currency,
-            total_minor=view.total_minor,
-            tax_minor=view.tax_minor,
-            balance_minor=view.balance_minor,
-            is_compound=view.is_compound,
-            due_date=view.due_date,
-            lines=tuple(
-                LineSummary(name=ln.name, quantity=ln.quantity, total_minor=ln.total_minor)
-                for ln in view.lines[:MESSAGE_LINES]
-            ),
+            lines=tuple(from_row(LineSummary, ln) for ln in view.lines[:MESSAGE_LINES]),
             more_lines=max(0, len(view.lines) - MESSAGE_LINES),
             service_ids=tuple(sorted({ln.service_id for ln in view.lines if ln.service_id})),
         )

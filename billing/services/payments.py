@@ -8,7 +8,7 @@ from billing import errors, ledger, repo, rules
 from billing.commands import ApplyAccountCredit, RecordPayment
 from billing.models import Invoice, InvoiceStatus, Payment
 from billing.money import format_minor
-from billing.read_models import InvoiceView, PaymentView, document_number
+from billing.read_models import InvoiceView, PaymentView
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
@@ -147,8 +147,7 @@ def _tell_customer(
     uow.notify(
         invoice.customer_id,
         PaymentReceived(
-            invoice_id=invoice.id,
-            invoice_number=document_number(invoice.series, invoice.number),
+            **repo.invoice_refs(invoice),
             amount_minor=amount,
             balance_minor=balance,
             currency=invoice.currency,

@@ -17,12 +17,13 @@ from billing.models import (
     InvoiceLine,
     LineKind,
 )
-from billing.read_models import CreditNoteView, InvoiceView, Split, document_number
+from billing.read_models import CreditNoteView, InvoiceView, Split
 from billing.services.cancellation import approve_cancellation, cancel, cancel_draft
 from billing.services.invoices import issue_invoice, publish_invoice
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
+from support_desk.core.records import from_row
 from support_desk.core.tx import UnitOfWork
 
 
@@ -96,8 +97,7 @@ def _announce(
     uow.notify(
         invoice.customer_id,
         InvoiceSplit(
-            invoice_id=invoice.id,
-            invoice_number=document_number(invoice.series, invoice.number),
+            **repo.invoice_refs(invoice),
             credit_note_id=note.id,
             credit_note_number=note.number,
             new_invoice_ids=tuple(v.id for v in new),
@@ -140,13 +140,4 @@ async def _reissue(
 
 
 def _copy(ln: InvoiceLine) -> NewLine:
-    return NewLine(
-        name=ln.name,
-        quantity=ln.quantity,
-        unit_price_minor=ln.unit_price_minor,
-        discount_minor=ln.discount_minor,
-        tax_rate_bp=ln.tax_rate_bp,
-        sku=ln.sku,
-        service_id=ln.service_id,
-        kind=LineKind(ln.kind),
-    )
+    return from_row(NewLine, ln, kind=LineKind(ln.kind))

@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Table, and_, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import InboxRow, InboxStatus
+from bot.transport.leasing import release_held, released, take_due
 from support_desk.core.tx import UnitOfWork
 
 Raw = dict[str, Any]
@@ -40,18 +41,7 @@ _INSERTS = {
     "postgresql": pg_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
     "sqlite": sqlite_insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
 }
-_FINISH = (
-    update(INBOX)
-    .where(
-        INBOX.c.update_id.in_(bindparam("ids", expanding=True)),
-        INBOX.c.lease_owner == bindparam("owner"),
-        INBOX.c.status == InboxStatus.PROCESSING,
-    )
-    .values(
-        status=InboxStatus.DONE, processed_at=bindparam("at"), lease_owner=None, lease_until=None
-    )
-    .returning(INBOX.c.update_id)
-)
+_FINISH = release_held(INBOX, InboxStatus.PROCESSING, "processed_at", status=InboxStatus.DONE)
 
 
 async def store_new(
@@ -87,8 +77,7 @@ async def finish_many(
 ) -> list[int]:
     """`finish` for many updates in one UPDATE (the inbox's group commit); returns the ids that
     were still ours."""
-    result = await connection.execute(_FINISH, {"ids": update_ids, "owner": owner, "at": now})
-    return [row[0] for row in result.all()]
+    return await released(connection, _FINISH, now, update_ids, owner)
 
 
 async def record(
@@ -126,28 +115,13 @@ def _claimable(uow: UnitOfWork) -> Any:
 
 async def claim_due(uow: UnitOfWork, owner: str, limit: int, lease_seconds: float) -> list[Raw]:
     """Lease updates that wait for a retry or whose process died, oldest first."""
-    candidates = (
-        select(InboxRow.update_id)
-        .where(_claimable(uow))
-        .order_by(InboxRow.update_id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list((await uow.session.scalars(candidates)).all())
-    if not ids:
-        return []
-    taken = await uow.session.execute(
-        update(InboxRow)
-        .where(InboxRow.update_id.in_(ids), _claimable(uow))
-        .values(
-            status=InboxStatus.PROCESSING,
-            lease_owner=owner,
-            lease_until=uow.now + timedelta(seconds=lease_seconds),
-        )
-        .returning(InboxRow.update_id, InboxRow.raw)
-        .execution_options(synchronize_session=False)
-    )
-    return [dict(raw) for _, raw in sorted(taken.all(), key=lambda row: row[0])]
+    values = {
+        "status": InboxStatus.PROCESSING,
+        "lease_owner": owner,
+        "lease_until": uow.now + timedelta(seconds=lease_seconds),
+    }
+    taken = await take_due(uow, InboxRow.update_id, _claimable(uow), limit, values, [InboxRow.raw])
+    return [dict(row[1]) for row in taken]
 
 
 def _mine(update_id: int, owner: str) -> Any:

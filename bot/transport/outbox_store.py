@@ -1,10 +1,8 @@
 """The delivery worker's database steps, each run as its own unit of work (D9: the network call
 happens between them, never inside one).
 
-Leasing is a conditional UPDATE: a row is taken only if it is still pending and nobody holds an
-unexpired lease. On SQLite the writer's BEGIN IMMEDIATE serialises workers; on PostgreSQL the
-candidate SELECT skips rows another worker has locked (FOR UPDATE SKIP LOCKED compiles to nothing
-on SQLite), and the UPDATE re-checks the condition, so a row is never leased twice.
+A row is leased (bot.transport.leasing) only if it is still pending and nobody holds an
+unexpired lease.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chats import CHAT_LINK_LOCK
 from bot.models import DeliveryProgress, TelegramChat
+from bot.transport.leasing import release_held, released, take_due
 from support_desk.core.db import serialize_on
 from support_desk.core.outbox import OutboxRow, OutboxStatus
 from support_desk.core.tx import UnitOfWork
@@ -51,25 +50,10 @@ def _due_at(now: Any) -> Any:
 
 async def lease_due(uow: UnitOfWork, owner: str, limit: int, seconds: float) -> list[Leased]:
     """Take up to `limit` due rows; rows with no linked or a blocked chat are closed here."""
-    candidates = (
-        select(OutboxRow.id)
-        .where(_due(uow))
-        .order_by(OutboxRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list((await uow.session.scalars(candidates)).all())
-    if not ids:
-        return []
     until = uow.now + timedelta(seconds=seconds)
-    taken = await uow.session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), _due(uow))
-        .values(lease_owner=owner, lease_until=until)
-        .returning(OutboxRow.id)
-        .execution_options(synchronize_session=False)
-    )
-    return await _resolve(uow, [row[0] for row in taken.all()])
+    values = {"lease_owner": owner, "lease_until": until}
+    taken = await take_due(uow, OutboxRow.id, _due(uow), limit, values)
+    return await _resolve(uow, [row[0] for row in taken])
 
 
 async def _resolve(uow: UnitOfWork, ids: list[int]) -> list[Leased]:
@@ -164,21 +148,8 @@ async def mark_sent(uow: UnitOfWork, outbox_id: int, owner: str) -> bool:
 
 
 OUTBOX = cast(Table, OutboxRow.__table__)
-_MARK_SENT = (
-    update(OUTBOX)
-    .where(
-        OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
-        OUTBOX.c.lease_owner == bindparam("owner"),
-        OUTBOX.c.status == OutboxStatus.PENDING,
-    )
-    .values(
-        status=OutboxStatus.SENT,
-        sent_at=bindparam("at"),
-        lease_owner=None,
-        lease_until=None,
-        last_error=None,
-    )
-    .returning(OUTBOX.c.id)
+_MARK_SENT = release_held(
+    OUTBOX, OutboxStatus.PENDING, "sent_at", status=OutboxStatus.SENT, last_error=None
 )
 
 
@@ -187,8 +158,7 @@ async def mark_sent_many(
 ) -> list[int]:
     """`mark_sent` for many rows in one prebuilt Core UPDATE on a bare connection (the delivery
     worker's group commit); returns the ids that were still ours."""
-    result = await connection.execute(_MARK_SENT, {"ids": outbox_ids, "owner": owner, "at": now})
-    return [row[0] for row in result.all()]
+    return await released(connection, _MARK_SENT, now, outbox_ids, owner)
 
 
 async def mark_failed(uow: UnitOfWork, outbox_id: int, owner: str, error: str) -> bool:

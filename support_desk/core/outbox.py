@@ -23,7 +23,18 @@ class OutboxStatus(StrEnum):
     FOLDED = "folded"  # told as part of a later summary (the welcome after linking), kept
 
 
-class OutboxRow(Base):
+class Leasable:
+    """The columns a worker takes a row by (bot.transport.leasing), the same in the outbox and
+    the bot's update inbox: how often it was tried, when it is due, and who holds it until
+    when."""
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OutboxRow(Leasable, Base):
     """A message to a customer, addressed by customer id; the bot resolves the chat."""
 
     __tablename__ = "outbox"
@@ -35,10 +46,6 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 

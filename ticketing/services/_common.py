@@ -8,6 +8,7 @@ from typing import Any
 
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.messages import CustomerMessage
+from support_desk.core.records import attributes
 from support_desk.core.tx import UnitOfWork
 from ticketing import repo, rules
 from ticketing.errors import AdminOnly, StaffOnly, TicketChangedMeanwhile, UserInactive
@@ -21,18 +22,20 @@ from ticketing.models import (
 )
 from ticketing.read_models import TicketView
 
+AUDITED = (
+    "status",
+    "priority",
+    "assignee_id",
+    "awaiting_approval",
+    "credit_note_id",
+    "rating",
+    "version",
+)
+
 
 def snapshot(t: Ticket) -> dict[str, Any]:
     """The audited state of a ticket (T6: before and after)."""
-    return {
-        "status": t.status,
-        "priority": t.priority,
-        "assignee_id": t.assignee_id,
-        "awaiting_approval": t.awaiting_approval,
-        "credit_note_id": t.credit_note_id,
-        "rating": t.rating,
-        "version": t.version,
-    }
+    return attributes(t, AUDITED)
 
 
 # The billing step of a resolution runs without a key of its own: the ticketing command's key

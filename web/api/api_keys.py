@@ -22,8 +22,7 @@ from web.platform.keys import (
 )
 
 
-class AdminKeyNeeded(PermissionDenied):
-    code = "admin_key_needed"
+class AdminKeyNeeded(PermissionDenied, code="admin_key_needed"):
     message = "Only an admin API key may manage API keys."
 
 

@@ -22,6 +22,7 @@ from web.api.types import (
     Name,
     OptName,
     OutMoney,
+    OutOfMinor,
     Phone,
     Reason,
     Reference,
@@ -174,19 +175,19 @@ class PaymentOut(BaseModel):
     invoiceBalance: OutMoney
 
 
-class CreditNoteLineOut(BaseModel):
+class CreditNoteLineOut(Out):
     invoiceLineId: int
     sku: str | None = None
     name: str
     quantity: int
-    unitPrice: OutMoney
-    taxRate: OutMoney
-    netAmount: OutMoney
-    taxAmount: OutMoney
-    totalAmount: OutMoney
+    unitPrice: OutOfMinor = Field(validation_alias="unit_price_minor")
+    taxRate: OutOfMinor = Field(validation_alias="tax_rate_bp")
+    netAmount: OutOfMinor = Field(validation_alias="net_minor")
+    taxAmount: OutOfMinor = Field(validation_alias="tax_minor")
+    totalAmount: OutOfMinor = Field(validation_alias="total_minor")
 
 
-class CreditNoteOut(BaseModel):
+class CreditNoteOut(Out):
     id: int
     number: str | None = None
     invoiceId: int
@@ -196,12 +197,18 @@ class CreditNoteOut(BaseModel):
     kind: str
     status: str
     reason: str
-    netAmount: OutMoney
-    taxAmount: OutMoney
-    totalAmount: OutMoney
-    settledAmount: OutMoney = Field(description="What it took off the amount still due.")
-    refundAmount: OutMoney = Field(description="What goes back as money (B6).")
-    accountCreditAmount: OutMoney = Field(description="What became account credit (B6).")
+    netAmount: OutOfMinor = Field(validation_alias="net_minor")
+    taxAmount: OutOfMinor = Field(validation_alias="tax_minor")
+    totalAmount: OutOfMinor = Field(validation_alias="total_minor")
+    settledAmount: OutOfMinor = Field(
+        validation_alias="settled_minor", description="What it took off the amount still due."
+    )
+    refundAmount: OutOfMinor = Field(
+        validation_alias="refund_minor", description="What goes back as money (B6)."
+    )
+    accountCreditAmount: OutOfMinor = Field(
+        validation_alias="account_credit_minor", description="What became account credit (B6)."
+    )
     remainder: str
     createdAt: datetime
     issuedAt: datetime | None = None

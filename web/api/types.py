@@ -97,6 +97,16 @@ OutMoney = Annotated[
 ]
 
 
+def _hundredths(value: Any) -> Any:
+    """Integer minor units (or basis points) read from a read model become major units."""
+    return from_minor(value) if isinstance(value, int) else value  # (from_bp is the same)
+
+
+# An amount or a rate read from a read model's integer field (`net_minor`, `tax_rate_bp`),
+# published as OutMoney: the field names where it is read from with `validation_alias`.
+OutOfMinor = Annotated[OutMoney, BeforeValidator(_hundredths)]
+
+
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Clean = AfterValidator(_clean)
 Name = Annotated[str, Field(min_length=1, max_length=200), Clean]

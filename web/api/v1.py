@@ -33,7 +33,6 @@ from web.api.route import Route
 from web.api.schemas import Empty
 from web.api.schemas_v1 import (
     CreditNoteIn,
-    CreditNoteLineOut,
     CreditNoteOut,
     CreditNotePageOut,
     CreditNoteQuery,
@@ -48,7 +47,7 @@ from web.api.schemas_v1 import (
     TerminationIn,
     TerminationOut,
 )
-from web.api.types import from_bp, from_minor, to_minor
+from web.api.types import from_minor, to_minor
 from web.platform.context import API_TX
 from web.platform.http import (
     Answer,
@@ -59,10 +58,9 @@ from web.platform.http import (
 )
 
 
-class CreditNoteNeedsAdminKey(PermissionDenied):
+class CreditNoteNeedsAdminKey(PermissionDenied, code="credit_note_needs_admin_key"):
     """Money goes out through this API with no approval (B11 is for staff): an admin key only."""
 
-    code = "credit_note_needs_admin_key"
     message = "Only an admin API key may issue credit notes."
 
 
@@ -73,42 +71,7 @@ def _texts(default_locale: str) -> Texts:
 
 
 def credit_note_out(n: CreditNoteView) -> CreditNoteOut:
-    lines = [
-        CreditNoteLineOut(
-            invoiceLineId=x.invoice_line_id,
-            sku=x.sku,
-            name=x.name,
-            quantity=x.quantity,
-            unitPrice=from_minor(x.unit_price_minor),
-            taxRate=from_bp(x.tax_rate_bp),
-            netAmount=from_minor(x.net_minor),
-            taxAmount=from_minor(x.tax_minor),
-            totalAmount=from_minor(x.total_minor),
-        )
-        for x in n.lines
-    ]
-    return CreditNoteOut(
-        id=n.id,
-        number=n.number,
-        invoiceId=n.invoice_id,
-        invoiceNumber=n.invoice_number,
-        customerId=n.customer_id,
-        currency=n.currency,
-        kind=n.kind,
-        status=n.status,
-        reason=n.reason,
-        netAmount=from_minor(n.net_minor),
-        taxAmount=from_minor(n.tax_minor),
-        totalAmount=from_minor(n.total_minor),
-        settledAmount=from_minor(n.settled_minor),
-        refundAmount=from_minor(n.refund_minor),
-        accountCreditAmount=from_minor(n.account_credit_minor),
-        remainder=n.remainder,
-        createdAt=n.created_at,
-        issuedAt=n.issued_at,
-        voidedAt=n.voided_at,
-        lines=lines,
-    )
+    return CreditNoteOut.model_validate(n)
 
 
 async def _create_customer(body: CustomerIn, uow: UnitOfWork, caller: Caller) -> Answer:

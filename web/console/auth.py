@@ -23,10 +23,8 @@ from web.console.sessions import (
 )
 
 
-class LoginHeld(DomainError):
-    code = "login_held"
+class LoginHeld(DomainError, code="login_held", status=429):
     message = "Too many failed logins: wait a few minutes."
-    http_status = 429
 
 
 async def log_in(c: Console, login: str, password: str, address: str, old: str | None) -> str:

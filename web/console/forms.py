@@ -16,8 +16,7 @@ from support_desk.core.errors import DomainError
 _ID = re.compile(r"^[0-9]{1,9}$")
 
 
-class BadForm(DomainError):
-    code = "bad_form"
+class BadForm(DomainError, code="bad_form"):
     message = "The form was incomplete or malformed."
 
 

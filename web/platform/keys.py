@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AUDIT_INSERT, audit_values
 from support_desk.core.errors import NotFound
+from support_desk.core.records import from_row
 from support_desk.core.settings import Settings
 from support_desk.core.tx import UnitOfWork
 from web.platform.models import ApiKeyRow
@@ -58,8 +59,7 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
+class ApiKeyNotFound(NotFound, code="api_key_not_found"):
     message = "There is no API key {id}."
 
 
@@ -168,16 +168,7 @@ async def record_call(uow: UnitOfWork, key: ApiKey, method: str, path: str, stat
 
 
 def _info(row: ApiKeyRow) -> ApiKeyInfo:
-    return ApiKeyInfo(
-        row.id,
-        row.name,
-        row.kind,
-        row.admin,
-        row.merchant_id,
-        row.key_id,
-        row.created_at,
-        row.revoked_at,
-    )
+    return from_row(ApiKeyInfo, row)
 
 
 async def list_api_keys(uow: UnitOfWork) -> list[ApiKeyInfo]:
