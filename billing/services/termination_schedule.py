@@ -7,10 +7,12 @@ UPDATE first, so two processes finding the same due schedule terminate the servi
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from billing import errors, periods, repo, rules
 from billing.commands import KeepService, ScheduleTermination, TerminateService
@@ -48,36 +50,48 @@ def period_end_offered(service: ServiceView, today: date) -> date | None:
     return service.period_end
 
 
+async def _live_service(uow: UnitOfWork, service_id: int, actor: Actor) -> Service:
+    """The service whose schedule `actor` may set or withdraw: their own (or any, for staff),
+    not terminated."""
+    service = await repo.get_service(uow.session, service_id)
+    if actor.customer_id not in (None, service.customer_id):
+        raise errors.NotYourService()
+    rules.ensure_terminable(service.status)
+    return service
+
+
+async def _change_schedule(
+    uow: UnitOfWork, service_id: int, values: Mapping[str, Any], *still: ColumnElement[bool]
+) -> bool:
+    """Set or clear a live service's schedule by a conditional UPDATE: False when the row is no
+    longer as `still` says (a twin request, the scheduler or a withdrawal got there first)."""
+    changed = await uow.session.execute(
+        update(Service)
+        .where(Service.id == service_id, Service.status != ServiceStatus.TERMINATED, *still)
+        .values(**values)
+        .returning(Service.id)
+    )
+    return changed.scalar_one_or_none() is not None
+
+
 @idempotent
 async def schedule_termination(uow: UnitOfWork, cmd: ScheduleTermination) -> ServiceView:
     """B5: keep the service until its period ends, then terminate it. Refusals: NotYourService,
     ServiceAlreadyTerminated, TerminationAlreadyScheduled, NoBillingPeriod."""
-    service = await repo.get_service(uow.session, cmd.service_id)
-    if cmd.actor.customer_id not in (None, service.customer_id):
-        raise errors.NotYourService()
-    rules.ensure_terminable(service.status)
+    service = await _live_service(uow, cmd.service_id, cmd.actor)
     if service.terminates_on is not None:
         raise errors.TerminationAlreadyScheduled(day=service.terminates_on.isoformat())
     day = period_end_offered(repo.service_view(service), uow.now.date())
     if day is None:
         raise errors.NoBillingPeriod()
-    claimed = await uow.session.execute(
-        update(Service)
-        .where(
-            Service.id == service.id,
-            Service.status != ServiceStatus.TERMINATED,
-            Service.terminates_on.is_(None),
-            Service.period_end == day,
-        )
-        .values(
-            terminates_on=day,
-            termination_reason=cmd.reason,
-            termination_requested_by=cmd.actor.label,
-            termination_scheduled_at=uow.now,
-        )
-        .returning(Service.id)
-    )
-    if claimed.scalar_one_or_none() is None:  # a concurrent request got there first
+    schedule = {
+        "terminates_on": day,
+        "termination_reason": cmd.reason,
+        "termination_requested_by": cmd.actor.label,
+        "termination_scheduled_at": uow.now,
+    }
+    unset = (Service.terminates_on.is_(None), Service.period_end == day)
+    if not await _change_schedule(uow, service.id, schedule, *unset):  # a twin got there first
         raise errors.TerminationAlreadyScheduled(day=day.isoformat())
     uow.audit(
         cmd.actor,
@@ -109,23 +123,10 @@ async def keep_service(uow: UnitOfWork, cmd: KeepService) -> ServiceView:
     """B5: withdraw a scheduled termination while its day is not over; the scheduler's claim
     and this are conditional UPDATEs of one row, so exactly one of them wins. Refusals:
     NotYourService, ServiceAlreadyTerminated, NoTerminationScheduled."""
-    service = await repo.get_service(uow.session, cmd.service_id)
-    if cmd.actor.customer_id not in (None, service.customer_id):
-        raise errors.NotYourService()
-    rules.ensure_terminable(service.status)
+    service = await _live_service(uow, cmd.service_id, cmd.actor)
     day = service.terminates_on
-    withdrawn = await uow.session.execute(
-        update(Service)
-        .where(
-            Service.id == service.id,
-            Service.status != ServiceStatus.TERMINATED,
-            Service.terminates_on.is_not(None),
-            Service.terminates_on >= uow.now.date(),
-        )
-        .values(**repo.NO_SCHEDULE)
-        .returning(Service.id)
-    )
-    if day is None or withdrawn.scalar_one_or_none() is None:
+    not_over = (Service.terminates_on.is_not(None), Service.terminates_on >= uow.now.date())
+    if day is None or not await _change_schedule(uow, service.id, repo.NO_SCHEDULE, *not_over):
         raise errors.NoTerminationScheduled()
     uow.audit(
         cmd.actor,
@@ -158,17 +159,7 @@ async def carry_out_termination(uow: UnitOfWork, service_id: int) -> Termination
         return None
     day, reason = service.terminates_on, service.termination_reason or ""
     requested_by = service.termination_requested_by
-    claimed = await uow.session.execute(
-        update(Service)
-        .where(
-            Service.id == service_id,
-            Service.terminates_on == day,
-            Service.status != ServiceStatus.TERMINATED,
-        )
-        .values(**repo.NO_SCHEDULE)
-        .returning(Service.id)
-    )
-    if claimed.scalar_one_or_none() is None:
+    if not await _change_schedule(uow, service_id, repo.NO_SCHEDULE, Service.terminates_on == day):
         return None
     uow.audit(
         SCHEDULER,
