@@ -17,7 +17,23 @@ import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, case, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -29,6 +45,7 @@ from billing.models import (
     DocumentSeries,
     Invoice,
     InvoiceLine,
+    JournalEntry,
     Service,
 )
 from billing.read_models import (
@@ -39,6 +56,8 @@ from billing.read_models import (
     document_number,
 )
 from billing.rules import CreditPart
+from support_desk.core.audit import AuditRow
+from support_desk.core.outbox import OutboxRow
 
 INVOICES = cast(Table, Invoice.__table__)
 LINES = cast(Table, InvoiceLine.__table__)
@@ -293,14 +312,27 @@ def invoice_view(row: Row[Any], lines: tuple[InvoiceLineView, ...]) -> InvoiceVi
     )
 
 
-async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> InvoiceView:
+async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> tuple[InvoiceView, list[str]]:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
-    invoice is serialised from here to the commit."""
-    row = (await conn.execute(LOCK_INVOICE, {"b_invoice_id": invoice_id})).one_or_none()
-    if row is None:
+    invoice is serialised from here to the commit. With it, the names of its lines' services
+    in use (B1), lowest id first; one statement on PostgreSQL, two on SQLite."""
+    params = {"b_invoice_id": invoice_id}
+    head: Any
+    lines: list[Any]
+    if conn.dialect.name == "postgresql":
+        rows = (await conn.execute(LOCK_INVOICE_WITH_LINES, params)).all()
+        width = len(INVOICE_COLUMNS)
+        head = rows[0] if rows else None
+        lines = [r[width:] for r in rows if r[width] is not None]
+    else:
+        head = (await conn.execute(LOCK_INVOICE, params)).one_or_none()
+        lines = [] if head is None else list(await conn.execute(SELECT_LINES_IN_USE, params))
+    if head is None:
         raise errors.InvoiceNotFound(id=invoice_id)
-    lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
-    return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+    n = len(LINE_COLUMNS)
+    in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
+    views = tuple(InvoiceLineView(*ln[:n]) for ln in lines)
+    return invoice_view(head, views), [in_use[i] for i in sorted(in_use)]
 
 
 async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
@@ -357,18 +389,24 @@ async def next_number(conn: AsyncConnection, series: str) -> int:
     return int(drawn) - 1
 
 
+def move_lines_params(parts: Sequence[CreditPart]) -> dict[str, int]:
+    """The parameters of `move_lines_statement(len(parts))`."""
+    params: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        params[f"b_id{i}"] = part.line_id
+        params[f"b_net{i}"] = part.net_minor
+        params[f"b_tax{i}"] = part.tax_minor
+    return params
+
+
 async def move_lines(
     conn: AsyncConnection, lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
 ) -> tuple[InvoiceLineView, ...]:
     """Credit each part's line by its amounts (B9), in one statement; the lines as they are now.
     ExceedsCreditableAmount when any line's guard did not hold (nothing then changed is kept:
     the refusal rolls the transaction back)."""
-    params: dict[str, int] = {}
-    for i, part in enumerate(parts):
-        params[f"b_id{i}"] = part.line_id
-        params[f"b_net{i}"] = part.net_minor
-        params[f"b_tax{i}"] = part.tax_minor
-    moved = {r.id: r for r in await conn.execute(move_lines_statement(len(parts)), params)}
+    statement = move_lines_statement(len(parts))
+    moved = {r.id: r for r in await conn.execute(statement, move_lines_params(parts))}
     if len(moved) != len(parts):
         raise errors.ExceedsCreditableAmount(creditable=0)
     return tuple(
@@ -381,13 +419,30 @@ async def move_lines(
     )
 
 
-def note_lines(
-    note_id: int, lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
-) -> tuple[list[dict[str, object]], tuple[CreditNoteLineView, ...]]:
-    """A note's lines, each credited part beside the invoice line it reverses: the rows of
-    `INSERT_NOTE_LINES` and the views the answer shows."""
+def credited_lines(
+    lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
+) -> tuple[InvoiceLineView, ...]:
+    """The lines once `move_lines` credited `parts`, as its UPDATE sets them (under the
+    invoice's lock, the lines as read are the lines as written)."""
+    by_line = {p.line_id: p for p in parts}
+    return tuple(
+        ln
+        if (p := by_line.get(ln.id)) is None
+        else dataclasses.replace(
+            ln,
+            credited_net_minor=ln.credited_net_minor + p.net_minor,
+            credited_tax_minor=ln.credited_tax_minor + p.tax_minor,
+        )
+        for ln in lines
+    )
+
+
+def note_line_views(
+    lines: Sequence[InvoiceLineView], parts: Sequence[CreditPart]
+) -> tuple[CreditNoteLineView, ...]:
+    """A note's lines, each credited part beside the invoice line it reverses."""
     by_id = {ln.id: ln for ln in lines}
-    views = tuple(
+    return tuple(
         CreditNoteLineView(
             invoice_line_id=part.line_id,
             position=position,
@@ -402,8 +457,25 @@ def note_lines(
         )
         for position, part in enumerate(parts, 1)
     )
-    rows = [{"credit_note_id": note_id, **dataclasses.asdict(v)} for v in views]
-    return rows, views
+
+
+_NOTE_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(CreditNoteLineView))
+
+
+def note_line_rows(
+    views: Sequence[CreditNoteLineView], note_id: int | None = None
+) -> list[dict[str, object]]:
+    """The rows of `INSERT_NOTE_LINES` for a note's line views (its id, when known)."""
+    rows = [{name: getattr(v, name) for name in _NOTE_LINE_FIELDS} for v in views]
+    if note_id is not None:
+        for row in rows:
+            row["credit_note_id"] = note_id
+    return rows
+
+
+def rows_params(prefix: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Rows as the parameters of `issue_statement`'s INSERTs: `{prefix}{i}_{column}`."""
+    return {f"{prefix}{i}_{k}": v for i, row in enumerate(rows) for k, v in row.items()}
 
 
 def note_view(
@@ -495,3 +567,147 @@ def keep_session_current(session: AsyncSession, invoice: InvoiceView) -> None:
         if line is not None:
             set_committed_value(line, "credited_net_minor", ln.credited_net_minor)
             set_committed_value(line, "credited_tax_minor", ln.credited_tax_minor)
+
+
+# --- a cancellation in fewer round trips ---------------------------------------------------
+# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread) and SQLAlchemy's
+# execution around it, which is most of a cancellation's time: the lock reads the lines and the
+# services in use with it, and on PostgreSQL the writes are one statement (`issue_statement`).
+
+_IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
+    SERVICES.c.id.label("in_use_id"),
+    SERVICES.c.name.label("in_use_name"),
+)
+_ACTIVE_SERVICE = and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active")
+SELECT_LINES_IN_USE = (  # SQLite: after LOCK_INVOICE (its UPDATE cannot be joined there)
+    select(*LINE_COLUMNS, *_IN_USE)
+    .select_from(LINES)
+    .outerjoin(SERVICES, _ACTIVE_SERVICE)
+    .where(LINES.c.invoice_id == _INVOICE_ID)
+    .order_by(LINES.c.position)
+)
+_LOCKED = LOCK_INVOICE.cte("locked")
+LOCK_INVOICE_WITH_LINES = (  # PostgreSQL: the lock, the lines and the services, one statement
+    select(*_LOCKED.c, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
+    .select_from(_LOCKED)
+    .outerjoin(LINES, LINES.c.invoice_id == _LOCKED.c.id)
+    .outerjoin(SERVICES, _ACTIVE_SERVICE)
+    .order_by(LINES.c.position)
+)
+
+JOURNAL = cast(Table, JournalEntry.__table__)
+AUDIT = cast(Table, AuditRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+NOTE_VALUE_COLUMNS = tuple(c for c in NOTES.c if c.name not in ("id", "number"))
+
+
+@functools.lru_cache(maxsize=64)
+def issue_statement(lines: int, entries: int, message: bool) -> Any:
+    """PostgreSQL: an issued cancellation's writes in ONE statement of data-modifying CTEs,
+    those `_issue_now` runs one by one on SQLite: `lines` invoice lines credited, the number
+    drawn (B10), the note and its lines, the invoice cancelled with it (B9's guard), `entries`
+    journal rows, both audit rows and, when `message`, the customer's. Each write reads the one
+    before it, so where a guard does not hold nothing after it is written; the one row answered
+    says which: how many lines `moved`, and the note and the invoice as cancelled, or NULLs.
+
+    The values are bound as `n_<column>` (the note), `l<i>_`, `j<i>_`, `a0_`/`a1_`, `o0_` (its
+    lines, the journal, the audit rows, the message), `b_...` (the invoice's UPDATE); what only
+    the statement knows (the note's id and number) it writes itself, into the JSON documents
+    too (`||` sets those keys)."""
+    moved = move_lines_statement(lines).cte("moved")
+    drawn = NEXT_NUMBER.cte("drawn")
+    all_moved = select(func.count()).select_from(moved).scalar_subquery() == lines
+    note = (
+        insert(NOTES)
+        .from_select(
+            [*NOTE_VALUE_COLUMNS, NOTES.c.number],
+            select(*(_param(f"n_{c.name}", c) for c in NOTE_VALUE_COLUMNS))
+            .add_columns(drawn.c.next_number - 1)
+            .where(all_moved),
+        )
+        .returning(NOTES.c.id, NOTES.c.invoice_id, NOTES.c.series, NOTES.c.number)
+        .cte("note")
+    )
+    cancelled = (
+        update(INVOICES)
+        .where(INVOICES.c.id == _INVOICE_ID, INVOICES.c.id == note.c.invoice_id, _CREDITABLE)
+        .values(
+            credited_minor=INVOICES.c.credited_minor + _CREDIT,
+            settled_minor=INVOICES.c.settled_minor + _param("b_settled", INVOICES.c.settled_minor),
+            refunded_minor=INVOICES.c.refunded_minor
+            + _param("b_refund", INVOICES.c.refunded_minor),
+            status=_param("b_status", INVOICES.c.status),
+            cancelled_with_id=note.c.id,
+            cancelled_at=_param("b_at", INVOICES.c.cancelled_at),
+            cancel_reason=_param("b_reason", INVOICES.c.cancel_reason),
+        )
+        .returning(*INVOICE_COLUMNS)
+        .cte("cancelled")
+    )
+    issued = (  # the note, once the invoice is cancelled with it: what the rest is written from
+        select(note.c.id, note.c.number, _document_number(note).label("document_number"))
+        .join_from(note, cancelled, cancelled.c.cancelled_with_id == note.c.id)
+        .cte("issued")
+    )
+    note_id = sql_cast(issued.c.id, Text)
+    writes = [
+        _insert_from(note, NOTE_LINES, "l", [{"credit_note_id": note.c.id}] * lines),
+        _insert_from(
+            issued, JOURNAL, "j", [{"txn": _param("j_txn", JOURNAL.c.txn) + note_id}] * entries
+        ),
+        _insert_from(
+            issued,
+            AUDIT,
+            "a",
+            [
+                {"subject_id": note_id, "after": _with_keys("a0_after", number=issued.c.number)},
+                {"after": _with_keys("a1_after", credit_note_id=issued.c.id)},
+            ],
+        ),
+    ]
+    if message:
+        payload = _with_keys(
+            "o0_payload", credit_note_id=issued.c.id, credit_note_number=issued.c.document_number
+        )
+        writes.append(_insert_from(issued, OUTBOX, "o", [{"payload": payload}]))
+    counted = select(func.count().label("moved")).select_from(moved).subquery("counted")
+    return (
+        select(counted.c.moved, issued.c.id.label("note_id"), issued.c.number.label("note_number"))
+        .add_columns(*cancelled.c)
+        .select_from(counted)
+        .outerjoin(cancelled, true())
+        .outerjoin(issued, true())
+        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    )
+
+
+def _insert_from(source: Any, table: Table, prefix: str, rows: Sequence[dict[str, Any]]) -> Any:
+    """One INSERT of `rows` into `table` for each row of `source` (none when it has none), in
+    their order (the ids as separate INSERTs would have them): each column but the id bound as
+    `{prefix}{i}_{column}`, except those the row computes."""
+    columns = [c for c in table.c if not c.primary_key]
+    selects = [
+        select(
+            *(row.get(c.name, _param(f"{prefix}{i}_{c.name}", c)) for c in columns)
+        ).select_from(source)
+        for i, row in enumerate(rows)
+    ]
+    return insert(table).from_select(
+        columns, selects[0] if len(selects) == 1 else union_all(*selects)
+    )
+
+
+def _with_keys(bound: str, **keys: Any) -> Any:
+    """A JSON document bound as `bound` with `keys` set by the statement (jsonb `||`)."""
+    pairs: list[Any] = []
+    for name, value in keys.items():
+        pairs += (literal_column(f"'{name}'"), value)
+    return _param(bound, AUDIT.c.after).op("||", return_type=AUDIT.c.after.type)(
+        func.jsonb_build_object(*pairs)
+    )
+
+
+def _document_number(note: Any) -> Any:
+    """`read_models.document_number` in SQL: CN-000007, more digits once past six."""
+    digits = sql_cast(note.c.number, Text)
+    return note.c.series + "-" + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
