@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Row,
+    String,
     Table,
     Text,
     and_,
@@ -267,6 +270,188 @@ def move_lines_statement(count: int) -> Any:
     )
 
 
+# --- a cancellation in fewer round trips ---------------------------------------------------
+# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread) and SQLAlchemy's
+# execution around it, which is most of a cancellation's time: the lock reads the lines and the
+# services in use with it, and on PostgreSQL the writes are one statement (`issue_statement`).
+
+_IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
+    SERVICES.c.id.label("in_use_id"),
+    SERVICES.c.name.label("in_use_name"),
+)
+# SQLite: the lines and their services in use as one JSON array of arrays, in the lock's
+# RETURNING (its UPDATE cannot be joined there); written out, as SQLAlchemy would leave the
+# subquery's columns unqualified like those of the RETURNING
+_LINES_AS_JSON = literal_column(
+    "(SELECT json_group_array(json_array({}, s.id, s.name)) FROM invoice_lines AS l"
+    " LEFT JOIN services AS s ON s.id = l.service_id AND s.status = 'active'"
+    " WHERE l.invoice_id = invoices.id)".format(", ".join(f"l.{c.name}" for c in LINE_COLUMNS)),
+    String,
+).label("lines_json")
+_BY_POSITION = itemgetter([c.name for c in LINE_COLUMNS].index("position"))
+
+
+def _with_lines(lock: Any) -> dict[str, Any]:
+    """A lock's UPDATE with the invoice's lines and their services in use, per dialect."""
+    locked = lock.cte("locked")
+    active = and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active")
+    joined = (  # PostgreSQL: the UPDATE in a WITH, joined to the lines and services
+        select(*locked.c, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
+        .select_from(locked)
+        .outerjoin(LINES, LINES.c.invoice_id == locked.c.id)
+        .outerjoin(SERVICES, active)
+        .order_by(LINES.c.position)
+    )
+    return {"postgresql": joined, "sqlite": lock.returning(_LINES_AS_JSON)}
+
+
+LOCKS_INVOICE = _with_lines(LOCK_INVOICE)
+LOCKS_NOTE_INVOICE = _with_lines(LOCK_NOTE_INVOICE)
+
+JOURNAL = cast(Table, JournalEntry.__table__)
+AUDIT = cast(Table, AuditRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+NOTE_VALUE_COLUMNS = tuple(c for c in NOTES.c if c.name not in ("id", "number"))
+
+
+@functools.lru_cache(maxsize=64)
+def issue_statement(lines: int, entries: int, message: bool) -> Any:
+    """PostgreSQL: an issued cancellation's writes in ONE statement of data-modifying CTEs,
+    those `_issue_now` runs one by one on SQLite: `lines` invoice lines credited, the number
+    drawn (B10), the note and its lines, the invoice cancelled with it (B9's guard), `entries`
+    journal rows, both audit rows and, when `message`, the customer's. Each write reads the one
+    before it, so where a guard does not hold nothing after it is written; the one row answered
+    says which: how many lines `moved`, and the note and the invoice as cancelled, or NULLs.
+
+    The values are bound as `n_<column>` (the note), `l<i>_`, `j<i>_`, `a0_`/`a1_`, `o0_` (its
+    lines, the journal, the audit rows, the message), `b_...` (the invoice's UPDATE); what only
+    the statement knows (the note's id and number) it writes itself, into the JSON documents
+    too (`||` sets those keys)."""
+    moved = move_lines_statement(lines).cte("moved")
+    drawn = NEXT_NUMBER.cte("drawn")
+    all_moved = select(func.count()).select_from(moved).scalar_subquery() == lines
+    note = (
+        insert(NOTES)
+        .from_select(
+            [*NOTE_VALUE_COLUMNS, NOTES.c.number],
+            select(*(_param(f"n_{c.name}", c) for c in NOTE_VALUE_COLUMNS))
+            .add_columns(drawn.c.next_number - 1)
+            .where(all_moved),
+        )
+        .returning(NOTES.c.id, NOTES.c.invoice_id, NOTES.c.series, NOTES.c.number)
+        .cte("note")
+    )
+    cancelled = (
+        update(INVOICES)
+        .where(INVOICES.c.id == _INVOICE_ID, INVOICES.c.id == note.c.invoice_id, _CREDITABLE)
+        .values(
+            credited_minor=INVOICES.c.credited_minor + _CREDIT,
+            settled_minor=INVOICES.c.settled_minor + _param("b_settled", INVOICES.c.settled_minor),
+            refunded_minor=INVOICES.c.refunded_minor
+            + _param("b_refund", INVOICES.c.refunded_minor),
+            status=_param("b_status", INVOICES.c.status),
+            cancelled_with_id=note.c.id,
+            cancelled_at=_param("b_at", INVOICES.c.cancelled_at),
+            cancel_reason=_param("b_reason", INVOICES.c.cancel_reason),
+        )
+        .returning(*INVOICE_COLUMNS)
+        .cte("cancelled")
+    )
+    issued = (  # the note, once the invoice is cancelled with it: what the rest is written from
+        select(note.c.id, note.c.number, _document_number(note).label("document_number"))
+        .join_from(note, cancelled, cancelled.c.cancelled_with_id == note.c.id)
+        .cte("issued")
+    )
+    note_id = sql_cast(issued.c.id, Text)
+    writes = [
+        _insert_from(note, NOTE_LINES, "l", [{"credit_note_id": note.c.id}] * lines),
+        _insert_from(
+            issued, JOURNAL, "j", [{"txn": _param("j_txn", JOURNAL.c.txn) + note_id}] * entries
+        ),
+        _insert_from(
+            issued,
+            AUDIT,
+            "a",
+            [
+                {"subject_id": note_id, "after": _with_keys("a0_after", number=issued.c.number)},
+                {"after": _with_keys("a1_after", credit_note_id=issued.c.id)},
+            ],
+        ),
+    ]
+    if message:
+        payload = _with_keys(
+            "o0_payload", credit_note_id=issued.c.id, credit_note_number=issued.c.document_number
+        )
+        writes.append(_insert_from(issued, OUTBOX, "o", [{"payload": payload}]))
+    counted = select(func.count().label("moved")).select_from(moved).subquery("counted")
+    return (
+        select(counted.c.moved, issued.c.id.label("note_id"), issued.c.number.label("note_number"))
+        .add_columns(*cancelled.c)
+        .select_from(counted)
+        .outerjoin(cancelled, true())
+        .outerjoin(issued, true())
+        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def void_statement(lines: int, entries: int) -> Any:
+    """PostgreSQL: an undo's writes in ONE statement, those `_void` runs one by one on SQLite:
+    the note voided (only an issued one: a second undo finds it void, B4), the invoice given
+    back, `lines` lines' credit with it, `entries` journal rows, the audit row and the
+    message, each only once the note is void. The values are bound as `b_...` (the UPDATEs),
+    `j<i>_`, `a0_`, `o0_`; the one row answered says whether the note was voided (`note_id`),
+    how many lines `moved` (B9), and the invoice as it is now."""
+    voided = VOID_NOTE.cte("voided")
+    undone = UNDO_INVOICE.where(select(voided.c.id).exists()).cte("undone")
+    writes = [_insert_from(undone, AUDIT, "a", [{}]), _insert_from(undone, OUTBOX, "o", [{}])]
+    if entries:
+        writes.insert(0, _insert_from(undone, JOURNAL, "j", [{}] * entries))
+    moved: Any = literal_column("0").label("moved")
+    if lines:
+        credit_back = move_lines_statement(lines).where(select(undone.c.id).exists()).cte("moved")
+        moved = select(func.count()).select_from(credit_back).scalar_subquery().label("moved")
+    return (
+        select(moved, voided.c.id.label("note_id"), *undone.c)
+        .select_from(select(true()).subquery("one"))
+        .outerjoin(voided, true())
+        .outerjoin(undone, true())
+        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    )
+
+
+def _insert_from(source: Any, table: Table, prefix: str, rows: Sequence[dict[str, Any]]) -> Any:
+    """One INSERT of `rows` into `table` for each row of `source` (none when it has none), in
+    their order (the ids as separate INSERTs would have them): each column but the id bound as
+    `{prefix}{i}_{column}`, except those the row computes."""
+    columns = [c for c in table.c if not c.primary_key]
+    selects = [
+        select(
+            *(row.get(c.name, _param(f"{prefix}{i}_{c.name}", c)) for c in columns)
+        ).select_from(source)
+        for i, row in enumerate(rows)
+    ]
+    return insert(table).from_select(
+        columns, selects[0] if len(selects) == 1 else union_all(*selects)
+    )
+
+
+def _with_keys(bound: str, **keys: Any) -> Any:
+    """A JSON document bound as `bound` with `keys` set by the statement (jsonb `||`)."""
+    pairs: list[Any] = []
+    for name, value in keys.items():
+        pairs += (literal_column(f"'{name}'"), value)
+    return _param(bound, AUDIT.c.after).op("||", return_type=AUDIT.c.after.type)(
+        func.jsonb_build_object(*pairs)
+    )
+
+
+def _document_number(note: Any) -> Any:
+    """`read_models.document_number` in SQL: CN-000007, more digits once past six."""
+    digits = sql_cast(note.c.number, Text)
+    return note.c.series + "-" + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+
+
 # --- running them -------------------------------------------------------------------------
 
 
@@ -315,20 +500,35 @@ def invoice_view(row: Row[Any], lines: tuple[InvoiceLineView, ...]) -> InvoiceVi
 async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> tuple[InvoiceView, list[str]]:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
     invoice is serialised from here to the commit. With it, the names of its lines' services
-    in use (B1), lowest id first; one statement on PostgreSQL, two on SQLite."""
-    params = {"b_invoice_id": invoice_id}
+    in use (B1), lowest id first; in one statement."""
+    locked = await _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
+    if locked is None:
+        raise errors.InvoiceNotFound(id=invoice_id)
+    return locked
+
+
+async def lock_note_invoice(conn: AsyncConnection, note_id: int) -> InvoiceView | None:
+    """`lock_invoice` on the invoice a credit note credits, named by the note; None when there
+    is no such note."""
+    locked = await _locked(conn, LOCKS_NOTE_INVOICE, {"b_note_id": note_id})
+    return None if locked is None else locked[0]
+
+
+async def _locked(
+    conn: AsyncConnection, statements: dict[str, Any], params: dict[str, int]
+) -> tuple[InvoiceView, list[str]] | None:
     head: Any
     lines: list[Any]
     if conn.dialect.name == "postgresql":
-        rows = (await conn.execute(LOCK_INVOICE_WITH_LINES, params)).all()
+        rows = (await conn.execute(statements["postgresql"], params)).all()
         width = len(INVOICE_COLUMNS)
         head = rows[0] if rows else None
         lines = [r[width:] for r in rows if r[width] is not None]
     else:
-        head = (await conn.execute(LOCK_INVOICE, params)).one_or_none()
-        lines = [] if head is None else list(await conn.execute(SELECT_LINES_IN_USE, params))
+        head = (await conn.execute(statements["sqlite"], params)).one_or_none()
+        lines = [] if head is None else sorted(json.loads(head.lines_json), key=_BY_POSITION)
     if head is None:
-        raise errors.InvoiceNotFound(id=invoice_id)
+        return None
     n = len(LINE_COLUMNS)
     in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
     views = tuple(InvoiceLineView(*ln[:n]) for ln in lines)
@@ -567,147 +767,3 @@ def keep_session_current(session: AsyncSession, invoice: InvoiceView) -> None:
         if line is not None:
             set_committed_value(line, "credited_net_minor", ln.credited_net_minor)
             set_committed_value(line, "credited_tax_minor", ln.credited_tax_minor)
-
-
-# --- a cancellation in fewer round trips ---------------------------------------------------
-# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread) and SQLAlchemy's
-# execution around it, which is most of a cancellation's time: the lock reads the lines and the
-# services in use with it, and on PostgreSQL the writes are one statement (`issue_statement`).
-
-_IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
-    SERVICES.c.id.label("in_use_id"),
-    SERVICES.c.name.label("in_use_name"),
-)
-_ACTIVE_SERVICE = and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active")
-SELECT_LINES_IN_USE = (  # SQLite: after LOCK_INVOICE (its UPDATE cannot be joined there)
-    select(*LINE_COLUMNS, *_IN_USE)
-    .select_from(LINES)
-    .outerjoin(SERVICES, _ACTIVE_SERVICE)
-    .where(LINES.c.invoice_id == _INVOICE_ID)
-    .order_by(LINES.c.position)
-)
-_LOCKED = LOCK_INVOICE.cte("locked")
-LOCK_INVOICE_WITH_LINES = (  # PostgreSQL: the lock, the lines and the services, one statement
-    select(*_LOCKED.c, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
-    .select_from(_LOCKED)
-    .outerjoin(LINES, LINES.c.invoice_id == _LOCKED.c.id)
-    .outerjoin(SERVICES, _ACTIVE_SERVICE)
-    .order_by(LINES.c.position)
-)
-
-JOURNAL = cast(Table, JournalEntry.__table__)
-AUDIT = cast(Table, AuditRow.__table__)
-OUTBOX = cast(Table, OutboxRow.__table__)
-NOTE_VALUE_COLUMNS = tuple(c for c in NOTES.c if c.name not in ("id", "number"))
-
-
-@functools.lru_cache(maxsize=64)
-def issue_statement(lines: int, entries: int, message: bool) -> Any:
-    """PostgreSQL: an issued cancellation's writes in ONE statement of data-modifying CTEs,
-    those `_issue_now` runs one by one on SQLite: `lines` invoice lines credited, the number
-    drawn (B10), the note and its lines, the invoice cancelled with it (B9's guard), `entries`
-    journal rows, both audit rows and, when `message`, the customer's. Each write reads the one
-    before it, so where a guard does not hold nothing after it is written; the one row answered
-    says which: how many lines `moved`, and the note and the invoice as cancelled, or NULLs.
-
-    The values are bound as `n_<column>` (the note), `l<i>_`, `j<i>_`, `a0_`/`a1_`, `o0_` (its
-    lines, the journal, the audit rows, the message), `b_...` (the invoice's UPDATE); what only
-    the statement knows (the note's id and number) it writes itself, into the JSON documents
-    too (`||` sets those keys)."""
-    moved = move_lines_statement(lines).cte("moved")
-    drawn = NEXT_NUMBER.cte("drawn")
-    all_moved = select(func.count()).select_from(moved).scalar_subquery() == lines
-    note = (
-        insert(NOTES)
-        .from_select(
-            [*NOTE_VALUE_COLUMNS, NOTES.c.number],
-            select(*(_param(f"n_{c.name}", c) for c in NOTE_VALUE_COLUMNS))
-            .add_columns(drawn.c.next_number - 1)
-            .where(all_moved),
-        )
-        .returning(NOTES.c.id, NOTES.c.invoice_id, NOTES.c.series, NOTES.c.number)
-        .cte("note")
-    )
-    cancelled = (
-        update(INVOICES)
-        .where(INVOICES.c.id == _INVOICE_ID, INVOICES.c.id == note.c.invoice_id, _CREDITABLE)
-        .values(
-            credited_minor=INVOICES.c.credited_minor + _CREDIT,
-            settled_minor=INVOICES.c.settled_minor + _param("b_settled", INVOICES.c.settled_minor),
-            refunded_minor=INVOICES.c.refunded_minor
-            + _param("b_refund", INVOICES.c.refunded_minor),
-            status=_param("b_status", INVOICES.c.status),
-            cancelled_with_id=note.c.id,
-            cancelled_at=_param("b_at", INVOICES.c.cancelled_at),
-            cancel_reason=_param("b_reason", INVOICES.c.cancel_reason),
-        )
-        .returning(*INVOICE_COLUMNS)
-        .cte("cancelled")
-    )
-    issued = (  # the note, once the invoice is cancelled with it: what the rest is written from
-        select(note.c.id, note.c.number, _document_number(note).label("document_number"))
-        .join_from(note, cancelled, cancelled.c.cancelled_with_id == note.c.id)
-        .cte("issued")
-    )
-    note_id = sql_cast(issued.c.id, Text)
-    writes = [
-        _insert_from(note, NOTE_LINES, "l", [{"credit_note_id": note.c.id}] * lines),
-        _insert_from(
-            issued, JOURNAL, "j", [{"txn": _param("j_txn", JOURNAL.c.txn) + note_id}] * entries
-        ),
-        _insert_from(
-            issued,
-            AUDIT,
-            "a",
-            [
-                {"subject_id": note_id, "after": _with_keys("a0_after", number=issued.c.number)},
-                {"after": _with_keys("a1_after", credit_note_id=issued.c.id)},
-            ],
-        ),
-    ]
-    if message:
-        payload = _with_keys(
-            "o0_payload", credit_note_id=issued.c.id, credit_note_number=issued.c.document_number
-        )
-        writes.append(_insert_from(issued, OUTBOX, "o", [{"payload": payload}]))
-    counted = select(func.count().label("moved")).select_from(moved).subquery("counted")
-    return (
-        select(counted.c.moved, issued.c.id.label("note_id"), issued.c.number.label("note_number"))
-        .add_columns(*cancelled.c)
-        .select_from(counted)
-        .outerjoin(cancelled, true())
-        .outerjoin(issued, true())
-        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
-    )
-
-
-def _insert_from(source: Any, table: Table, prefix: str, rows: Sequence[dict[str, Any]]) -> Any:
-    """One INSERT of `rows` into `table` for each row of `source` (none when it has none), in
-    their order (the ids as separate INSERTs would have them): each column but the id bound as
-    `{prefix}{i}_{column}`, except those the row computes."""
-    columns = [c for c in table.c if not c.primary_key]
-    selects = [
-        select(
-            *(row.get(c.name, _param(f"{prefix}{i}_{c.name}", c)) for c in columns)
-        ).select_from(source)
-        for i, row in enumerate(rows)
-    ]
-    return insert(table).from_select(
-        columns, selects[0] if len(selects) == 1 else union_all(*selects)
-    )
-
-
-def _with_keys(bound: str, **keys: Any) -> Any:
-    """A JSON document bound as `bound` with `keys` set by the statement (jsonb `||`)."""
-    pairs: list[Any] = []
-    for name, value in keys.items():
-        pairs += (literal_column(f"'{name}'"), value)
-    return _param(bound, AUDIT.c.after).op("||", return_type=AUDIT.c.after.type)(
-        func.jsonb_build_object(*pairs)
-    )
-
-
-def _document_number(note: Any) -> Any:
-    """`read_models.document_number` in SQL: CN-000007, more digits once past six."""
-    digits = sql_cast(note.c.number, Text)
-    return note.c.series + "-" + func.lpad(digits, func.greatest(6, func.length(digits)), "0")

@@ -480,12 +480,9 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     one UPDATE giving the invoice back, one for its lines' counters, then the journal, the
     audit row and the message; the answer from what those returned, nothing read again."""
     conn = await statements.connection(uow.session)
-    params = {"b_note_id": cmd.credit_note_id}
-    row = (await conn.execute(statements.LOCK_NOTE_INVOICE, params)).one_or_none()
-    if row is None:
+    invoice = await statements.lock_note_invoice(conn, cmd.credit_note_id)
+    if invoice is None:
         raise errors.CreditNoteNotFound(id=cmd.credit_note_id)
-    lines = await conn.execute(statements.SELECT_LINES, {"b_invoice_id": row.id})
-    invoice = statements.invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
     note = await statements.read_credit_note_view_at_once(conn, cmd.credit_note_id)
     assert note is not None  # its invoice was found through it, and notes are never deleted
     rules.ensure_owner(cmd.actor, note.customer_id)
@@ -513,24 +510,19 @@ async def _void(
     actor: Actor,
 ) -> Undo:
     """Void the note (its number stays used, B10) and give back what it settled and credited,
-    on the invoice and its lines, with the journal reversed (as `crediting.void`)."""
-    voided = await conn.execute(statements.VOID_NOTE, {"b_note_id": note.id, "b_at": uow.now})
-    if voided.first() is None:  # cannot happen under the invoice's lock; answered as it is
-        fresh = await statements.read_invoice_view(conn, invoice.id)
-        again = await statements.read_credit_note_view_at_once(conn, note.id)
-        assert fresh is not None and again is not None
-        return Undo(fresh, again, already_undone=True)
+    on the invoice and its lines, with the journal reversed (as `crediting.void`). One
+    statement on PostgreSQL (`statements.void_statement`), one per table on SQLite."""
     settled = invoice.settled_minor - note.settled_minor
     status = rules.derive_status(invoice.total_minor, invoice.paid_minor, settled)
     params = {
+        "b_note_id": note.id,
+        "b_at": uow.now,
         "b_invoice_id": invoice.id,
         "b_settled": note.settled_minor,
         "b_credit": note.total_minor,
         "b_status": status.value,
     }
-    row = (await conn.execute(statements.UNDO_INVOICE, params)).one()
     parts = [CreditPart(ln.invoice_line_id, -ln.net_minor, -ln.tax_minor) for ln in note.lines]
-    lines = await statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
     entries = ledger.credit_note_entries(
         note.net_minor, note.tax_minor, note.settled_minor, 0, 0, -1
     )
@@ -542,8 +534,6 @@ async def _void(
         currency=invoice.currency,
         entries=entries,
     )
-    if journal:
-        await conn.execute(ledger.JOURNAL_INSERT, journal)
     audit = audit_values(
         uow.now,
         actor,
@@ -552,7 +542,6 @@ async def _void(
         before={"status": "issued"},
         after={"status": "void"},
     )
-    await conn.execute(AUDIT_INSERT, audit)
     message = CancellationUndone(
         credit_note_id=note.id,
         credit_note_number=note.number,
@@ -562,11 +551,65 @@ async def _void(
         currency=invoice.currency,
     )
     outbox = outbox_values(note.customer_id, message.kind, message.payload(), uow.now)
-    await conn.execute(OUTBOX_INSERT, outbox)
-    view = statements.invoice_view(row, lines)
+    writes = _Void(params, parts, journal, audit, outbox)
+    done = await (_void_at_once if conn.dialect.name == "postgresql" else _void_one_by_one)(
+        conn, invoice, writes
+    )
+    if done is None:  # the note was not issued: cannot happen under the invoice's lock
+        fresh = await statements.read_invoice_view(conn, invoice.id)
+        again = await statements.read_credit_note_view_at_once(conn, note.id)
+        assert fresh is not None and again is not None
+        return Undo(fresh, again, already_undone=True)
+    view = statements.invoice_view(*done)
     statements.keep_session_current(uow.session, view)
     void = dataclasses.replace(note, status=CreditNoteStatus.VOID.value, voided_at=uow.now)
     return Undo(view, void, already_undone=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Void:
+    """An undo's writes: the parameters of its two UPDATEs, the lines' credit given back, the
+    journal's rows, the audit row and the message."""
+
+    params: dict[str, Any]
+    parts: list[CreditPart]
+    journal: list[dict[str, object]]
+    audit: dict[str, Any]
+    outbox: dict[str, Any]
+
+
+_Voided = tuple[Any, tuple[InvoiceLineView, ...]] | None  # the invoice's row and lines
+
+
+async def _void_at_once(conn: AsyncConnection, invoice: InvoiceView, writes: _Void) -> _Voided:
+    """PostgreSQL: every write in one statement, none unless the note was issued."""
+    params = writes.params | statements.move_lines_params(writes.parts)
+    params |= statements.rows_params("j", writes.journal)
+    params |= statements.rows_params("a", [writes.audit])
+    params |= statements.rows_params("o", [writes.outbox])
+    void_statement = statements.void_statement(len(writes.parts), len(writes.journal))
+    row = (await conn.execute(void_statement, params)).one()
+    if row.note_id is None:
+        return None
+    if row.moved != len(writes.parts):  # a line's guard did not hold (B9)
+        raise errors.ExceedsCreditableAmount(creditable=0)
+    return row, statements.credited_lines(invoice.lines, writes.parts)
+
+
+async def _void_one_by_one(conn: AsyncConnection, invoice: InvoiceView, writes: _Void) -> _Voided:
+    """SQLite: the writes of `statements.void_statement`, each its own statement."""
+    params = writes.params
+    voided = await conn.execute(statements.VOID_NOTE, params)
+    if voided.first() is None:
+        return None
+    row = (await conn.execute(statements.UNDO_INVOICE, params)).one()
+    parts = writes.parts
+    lines = await statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
+    if writes.journal:
+        await conn.execute(ledger.JOURNAL_INSERT, writes.journal)
+    await conn.execute(AUDIT_INSERT, writes.audit)
+    await conn.execute(OUTBOX_INSERT, writes.outbox)
+    return row, lines
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,9 @@
-"""B9 under a cancellation's writes: each guard in the SQL refuses on its own, whatever the
-Python side believed. On PostgreSQL the writes are one statement of data-modifying CTEs
-(`statements.issue_statement`), each reading the one before it, so a guard that does not hold
-writes nothing after it; on SQLite they are one statement each. Either way the refusal is the
-one the statements gave before they were merged, and nothing of the attempt remains.
+"""B9 and B4 under a cancellation's and an undo's writes: each guard in the SQL refuses on its
+own, whatever the Python side believed. On PostgreSQL the writes are one statement of
+data-modifying CTEs (`statements.issue_statement`, `statements.void_statement`), each reading
+the one before it, so a guard that does not hold writes nothing after it; on SQLite they are
+one statement each. Either way the answer is the one the statements gave before they were
+merged, and nothing of the attempt remains.
 
 The invoice's lock keeps these guards from ever failing in production; the tests hand the
 writes a view of the invoice that is stale on purpose (a row changed behind it)."""
@@ -14,9 +15,12 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, func, select, update
 
+import billing
 from billing import errors, rules, statements
+from billing.commands import CancelInvoice
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, JournalEntry
 from billing.services import cancellation
+from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.tx import Transactor, UnitOfWork
@@ -24,6 +28,7 @@ from tests.factories import AGENT, line, make_customer, make_invoice, read_invoi
 
 INVOICES = cast(Table, Invoice.__table__)
 LINES = cast(Table, InvoiceLine.__table__)
+NOTES = cast(Table, CreditNote.__table__)
 
 
 async def _issue_behind(tx: Transactor, invoice_id: int, behind: Any) -> dict[str, Any]:
@@ -108,3 +113,32 @@ async def test_b9_an_invoice_credited_behind_the_view_refuses_and_nothing_after_
     refusal = {"creditable": invoice.total_minor}  # what the view said was left to credit
     assert seen == {"refusal": refusal, "rows": before, "status": "unpaid"}
     await _nothing_kept(tx, invoice.id, before)
+
+
+async def test_b4_an_undo_of_a_note_voided_behind_the_view_writes_nothing_and_answers_it_void(
+    tx: Transactor,
+) -> None:
+    customer = await make_customer(tx)
+    invoice = await make_invoice(tx, customer, line(1000), line(500, rate_bp=1000))
+    cancelled = await tx.run(
+        billing.cancel_invoice,
+        CancelInvoice(invoice.id, "not needed", Actor.customer(customer.id)),
+    )
+    note_id = cancelled.credit_note.id
+    before = await tx.read(_rows)
+    behind = update(NOTES).where(NOTES.c.id == note_id).values(status="void")
+
+    async def use_case(uow: UnitOfWork) -> Any:
+        conn = await statements.connection(uow.session)
+        stale = await statements.lock_note_invoice(conn, note_id)
+        note = await statements.read_credit_note_view_at_once(conn, note_id)
+        assert stale is not None and note is not None and note.status == "issued"
+        await conn.execute(behind)
+        answer = await cancellation._void(uow, conn, stale, note, Actor.customer(customer.id))
+        return answer, await _rows(uow)
+
+    answer, rows = await tx.run(use_case)
+
+    assert answer.already_undone and answer.credit_note.status == "void"
+    assert answer.invoice.status == "canceled" and answer.invoice.credited_minor > 0
+    assert rows == before  # no journal, audit or message for a void that did not happen
