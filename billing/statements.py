@@ -17,10 +17,11 @@ import functools
 import json
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     String,
     Table,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     true,
     union_all,
     update,
@@ -145,11 +147,6 @@ SELECT_LINES_OF = (  # the lines of several invoices, each invoice's in position
 )
 SERVICES_IN_USE = select(SERVICES.c.name).where(
     SERVICES.c.id.in_(bindparam("b_service_ids", expanding=True)), SERVICES.c.status == "active"
-)
-LIVE_CANCELLATION = select(NOTES.c.id).where(
-    NOTES.c.invoice_id == _INVOICE_ID,
-    NOTES.c.kind.in_(("cancellation", "split")),
-    NOTES.c.status == "issued",
 )
 NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
     update(SERIES)
@@ -291,18 +288,35 @@ _LINES_AS_JSON = literal_column(
 _BY_POSITION = itemgetter([c.name for c in LINE_COLUMNS].index("position"))
 
 
+# the invoice's live cancellation (B1: a second cancel answers with it), read with the lock
+_LIVE = "n.invoice_id = {} AND n.kind IN ('cancellation', 'split') AND n.status = 'issued'"
+_LIVE_ON_SQLITE = literal_column(
+    "(SELECT n.id FROM credit_notes AS n WHERE " + _LIVE.format("invoices.id") + " LIMIT 1)",
+    Integer,
+).label("live_note_id")
+
+
 def _with_lines(lock: Any) -> dict[str, Any]:
-    """A lock's UPDATE with the invoice's lines and their services in use, per dialect."""
+    """A lock's UPDATE with the invoice's live cancellation, its lines and their services in
+    use, per dialect: one statement either way."""
     locked = lock.cte("locked")
+    notes = NOTES.alias("n")
+    live = (
+        select(notes.c.id)
+        .where(text(_LIVE.format("locked.id")))
+        .limit(1)
+        .scalar_subquery()
+        .label("live_note_id")
+    )
     active = and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active")
     joined = (  # PostgreSQL: the UPDATE in a WITH, joined to the lines and services
-        select(*locked.c, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
+        select(*locked.c, live, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
         .select_from(locked)
         .outerjoin(LINES, LINES.c.invoice_id == locked.c.id)
         .outerjoin(SERVICES, active)
         .order_by(LINES.c.position)
     )
-    return {"postgresql": joined, "sqlite": lock.returning(_LINES_AS_JSON)}
+    return {"postgresql": joined, "sqlite": lock.returning(_LIVE_ON_SQLITE, _LINES_AS_JSON)}
 
 
 LOCKS_INVOICE = _with_lines(LOCK_INVOICE)
@@ -497,10 +511,17 @@ def invoice_view(row: Row[Any], lines: tuple[InvoiceLineView, ...]) -> InvoiceVi
     )
 
 
-async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> tuple[InvoiceView, list[str]]:
+class Locked(NamedTuple):
+    """An invoice as its lock read it, with what a cancellation asks of it at once."""
+
+    invoice: InvoiceView
+    services_in_use: list[str]  # its lines' services in use (B1), lowest id first
+    live_cancellation: int | None  # the issued note that cancelled it, if any
+
+
+async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> Locked:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
-    invoice is serialised from here to the commit. With it, the names of its lines' services
-    in use (B1), lowest id first; in one statement."""
+    invoice is serialised from here to the commit; in one statement."""
     locked = await _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
     if locked is None:
         raise errors.InvoiceNotFound(id=invoice_id)
@@ -511,17 +532,17 @@ async def lock_note_invoice(conn: AsyncConnection, note_id: int) -> InvoiceView 
     """`lock_invoice` on the invoice a credit note credits, named by the note; None when there
     is no such note."""
     locked = await _locked(conn, LOCKS_NOTE_INVOICE, {"b_note_id": note_id})
-    return None if locked is None else locked[0]
+    return None if locked is None else locked.invoice
 
 
 async def _locked(
     conn: AsyncConnection, statements: dict[str, Any], params: dict[str, int]
-) -> tuple[InvoiceView, list[str]] | None:
+) -> Locked | None:
     head: Any
     lines: list[Any]
     if conn.dialect.name == "postgresql":
         rows = (await conn.execute(statements["postgresql"], params)).all()
-        width = len(INVOICE_COLUMNS)
+        width = len(INVOICE_COLUMNS) + 1  # the invoice's columns and its live cancellation
         head = rows[0] if rows else None
         lines = [r[width:] for r in rows if r[width] is not None]
     else:
@@ -532,7 +553,8 @@ async def _locked(
     n = len(LINE_COLUMNS)
     in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
     views = tuple(InvoiceLineView(*ln[:n]) for ln in lines)
-    return invoice_view(head, views), [in_use[i] for i in sorted(in_use)]
+    services = [in_use[i] for i in sorted(in_use)]
+    return Locked(invoice_view(head, views), services, head.live_note_id)
 
 
 async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
@@ -576,11 +598,6 @@ async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | Non
     if not ids:
         return []
     return list((await conn.execute(SERVICES_IN_USE, {"b_service_ids": ids})).scalars())
-
-
-async def live_cancellation(conn: AsyncConnection, invoice_id: int) -> int | None:
-    found = (await conn.execute(LIVE_CANCELLATION, {"b_invoice_id": invoice_id})).first()
-    return None if found is None else int(found[0])
 
 
 async def next_number(conn: AsyncConnection, series: str) -> int:

@@ -39,7 +39,7 @@ async def _issue_behind(tx: Transactor, invoice_id: int, behind: Any) -> dict[st
 
     async def use_case(uow: UnitOfWork) -> None:
         conn = await statements.connection(uow.session)
-        stale, _ = await statements.lock_invoice(conn, invoice_id)
+        stale = (await statements.lock_invoice(conn, invoice_id)).invoice
         await conn.execute(behind)
         parts = rules.remaining_parts(stale.lines)
         try:
