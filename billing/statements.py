@@ -7,7 +7,9 @@ back to answer; its CPU was SQLAlchemy's, not the database's. These statements a
 import, with typed bind parameters (SQLite's date format and PostgreSQL's casts come from the
 columns' own types), and every write returns what the answer needs (`RETURNING`, on SQLite 3.35+
 and PostgreSQL alike). The guards stay in the SQL: each conditional UPDATE changes a row only
-while the rule it guards holds, and the CHECKs back them (B9).
+while the rule it guards holds, and the CHECKs back them (B9). Round trips were what was left:
+a cancellation is 2 statements on PostgreSQL (the lock with what it reads, then every write in
+one WITH) and 9 on SQLite.
 """
 
 from __future__ import annotations
@@ -267,10 +269,12 @@ def move_lines_statement(count: int) -> Any:
     )
 
 
-# --- a cancellation in fewer round trips ---------------------------------------------------
-# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread) and SQLAlchemy's
-# execution around it, which is most of a cancellation's time: the lock reads the lines and the
-# services in use with it, and on PostgreSQL the writes are one statement (`issue_statement`).
+# --- a cancellation and an undo in fewer round trips --------------------------------------
+# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread, four hops of
+# it) and SQLAlchemy's execution around it, which was most of a cancellation's time: the lock
+# reads the lines, their services in use and the live cancellation with it, and on PostgreSQL
+# the writes are one statement (`issue_statement`, `void_statement`). SQLite has no writes in
+# a WITH: there they stay one statement per table.
 
 _IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
     SERVICES.c.id.label("in_use_id"),
@@ -387,14 +391,20 @@ def issue_statement(lines: int, entries: int, message: bool) -> Any:
             AUDIT,
             "a",
             [
-                {"subject_id": note_id, "after": _with_keys("a0_after", number=issued.c.number)},
-                {"after": _with_keys("a1_after", credit_note_id=issued.c.id)},
+                {
+                    "subject_id": note_id,
+                    "after": _with_keys("a0_after", AUDIT.c.after, number=issued.c.number),
+                },
+                {"after": _with_keys("a1_after", AUDIT.c.after, credit_note_id=issued.c.id)},
             ],
         ),
     ]
     if message:
         payload = _with_keys(
-            "o0_payload", credit_note_id=issued.c.id, credit_note_number=issued.c.document_number
+            "o0_payload",
+            OUTBOX.c.payload,
+            credit_note_id=issued.c.id,
+            credit_note_number=issued.c.document_number,
         )
         writes.append(_insert_from(issued, OUTBOX, "o", [{"payload": payload}]))
     counted = select(func.count().label("moved")).select_from(moved).subquery("counted")
@@ -450,14 +460,14 @@ def _insert_from(source: Any, table: Table, prefix: str, rows: Sequence[dict[str
     )
 
 
-def _with_keys(bound: str, **keys: Any) -> Any:
-    """A JSON document bound as `bound` with `keys` set by the statement (jsonb `||`)."""
+def _with_keys(bound: str, column: Any, **keys: Any) -> Any:
+    """A JSON document for `column`, bound as `bound`, with `keys` set by the statement: jsonb's
+    `||` keeps the right side's value of a key both have, and jsonb keeps no key order, so the
+    stored document is the one the whole bound document would have been."""
     pairs: list[Any] = []
     for name, value in keys.items():
         pairs += (literal_column(f"'{name}'"), value)
-    return _param(bound, AUDIT.c.after).op("||", return_type=AUDIT.c.after.type)(
-        func.jsonb_build_object(*pairs)
-    )
+    return _param(bound, column).op("||", return_type=column.type)(func.jsonb_build_object(*pairs))
 
 
 def _document_number(note: Any) -> Any:
