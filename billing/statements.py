@@ -35,7 +35,6 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
-    text,
     true,
     union_all,
     update,
@@ -293,34 +292,43 @@ _BY_POSITION = itemgetter([c.name for c in LINE_COLUMNS].index("position"))
 
 
 # the invoice's live cancellation (B1: a second cancel answers with it), read with the lock
-_LIVE = "n.invoice_id = {} AND n.kind IN ('cancellation', 'split') AND n.status = 'issued'"
 _LIVE_ON_SQLITE = literal_column(
-    "(SELECT n.id FROM credit_notes AS n WHERE " + _LIVE.format("invoices.id") + " LIMIT 1)",
+    "(SELECT n.id FROM credit_notes AS n WHERE n.invoice_id = invoices.id"
+    " AND n.kind IN ('cancellation', 'split') AND n.status = 'issued' LIMIT 1)",
     Integer,
 ).label("live_note_id")
 
 
+_LIVE_NOTE = (
+    select(NOTES.c.id)
+    .where(
+        NOTES.c.invoice_id == INVOICES.c.id,
+        NOTES.c.kind.in_(("cancellation", "split")),
+        NOTES.c.status == "issued",
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("live_note_id")
+)
+# PostgreSQL: what the lock reads, in a statement of its own after it. A statement reads from
+# the snapshot it started with (READ COMMITTED), and one that waited for the lock re-reads only
+# the locked row: joined to the lock, the lines and the live note would be those from before
+# the transaction it waited for committed.
+AFTER_LOCK = (
+    select(_LIVE_NOTE, *LINE_COLUMNS, *_IN_USE)
+    .select_from(INVOICES)
+    .outerjoin(LINES, LINES.c.invoice_id == INVOICES.c.id)
+    .outerjoin(SERVICES, and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active"))
+    .where(INVOICES.c.id == _INVOICE_ID)
+    .order_by(LINES.c.position)
+)
+
+
 def _with_lines(lock: Any) -> dict[str, Any]:
-    """A lock's UPDATE with the invoice's live cancellation, its lines and their services in
-    use, per dialect: one statement either way."""
-    locked = lock.cte("locked")
-    notes = NOTES.alias("n")
-    live = (
-        select(notes.c.id)
-        .where(text(_LIVE.format("locked.id")))
-        .limit(1)
-        .scalar_subquery()
-        .label("live_note_id")
-    )
-    active = and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active")
-    joined = (  # PostgreSQL: the UPDATE in a WITH, joined to the lines and services
-        select(*locked.c, live, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS), *_IN_USE)
-        .select_from(locked)
-        .outerjoin(LINES, LINES.c.invoice_id == locked.c.id)
-        .outerjoin(SERVICES, active)
-        .order_by(LINES.c.position)
-    )
-    return {"postgresql": joined, "sqlite": lock.returning(_LIVE_ON_SQLITE, _LINES_AS_JSON)}
+    """A lock's statement per dialect: on SQLite it also reads the invoice's live cancellation,
+    its lines and their services in use (its writers are one at a time from BEGIN IMMEDIATE,
+    so nothing can change under a statement); on PostgreSQL `AFTER_LOCK` follows it."""
+    return {"postgresql": lock, "sqlite": lock.returning(_LIVE_ON_SQLITE, _LINES_AS_JSON)}
 
 
 LOCKS_INVOICE = _with_lines(LOCK_INVOICE)
@@ -548,23 +556,21 @@ async def lock_note_invoice(conn: AsyncConnection, note_id: int) -> InvoiceView 
 async def _locked(
     conn: AsyncConnection, statements: dict[str, Any], params: dict[str, int]
 ) -> Locked | None:
-    head: Any
-    lines: list[Any]
-    if conn.dialect.name == "postgresql":
-        rows = (await conn.execute(statements["postgresql"], params)).all()
-        width = len(INVOICE_COLUMNS) + 1  # the invoice's columns and its live cancellation
-        head = rows[0] if rows else None
-        lines = [r[width:] for r in rows if r[width] is not None]
-    else:
-        head = (await conn.execute(statements["sqlite"], params)).one_or_none()
-        lines = [] if head is None else sorted(json.loads(head.lines_json), key=_BY_POSITION)
+    lock = statements[conn.dialect.name]
+    head = (await conn.execute(lock, params)).one_or_none()
     if head is None:
         return None
+    lines: list[Any]
+    if conn.dialect.name == "sqlite":
+        live, lines = head.live_note_id, sorted(json.loads(head.lines_json), key=_BY_POSITION)
+    else:
+        rows = (await conn.execute(AFTER_LOCK, {"b_invoice_id": head.id})).all()
+        live, lines = rows[0].live_note_id, [r[1:] for r in rows if r[1] is not None]
     n = len(LINE_COLUMNS)
     in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
     views = tuple(InvoiceLineView(*ln[:n]) for ln in lines)
     services = [in_use[i] for i in sorted(in_use)]
-    return Locked(invoice_view(head, views), services, head.live_note_id)
+    return Locked(invoice_view(head, views), services, live)
 
 
 async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
