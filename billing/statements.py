@@ -8,8 +8,8 @@ import, with typed bind parameters (SQLite's date format and PostgreSQL's casts 
 columns' own types), and every write returns what the answer needs (`RETURNING`, on SQLite 3.35+
 and PostgreSQL alike). The guards stay in the SQL: each conditional UPDATE changes a row only
 while the rule it guards holds, and the CHECKs back them (B9). Round trips were what was left:
-a cancellation is 2 statements on PostgreSQL (the lock with what it reads, then every write in
-one WITH) and 9 on SQLite.
+a cancellation is 3 statements on PostgreSQL (the lock, what it reads, then every write in one
+WITH) and 9 on SQLite (the lock with what it reads, then one write per table).
 """
 
 from __future__ import annotations
@@ -270,10 +270,10 @@ def move_lines_statement(count: int) -> Any:
 
 # --- a cancellation and an undo in fewer round trips --------------------------------------
 # Each statement is a round trip (PostgreSQL's network, SQLite's driver thread, four hops of
-# it) and SQLAlchemy's execution around it, which was most of a cancellation's time: the lock
-# reads the lines, their services in use and the live cancellation with it, and on PostgreSQL
-# the writes are one statement (`issue_statement`, `void_statement`). SQLite has no writes in
-# a WITH: there they stay one statement per table.
+# it) and SQLAlchemy's execution around it, which was most of a cancellation's time: the lines,
+# their services in use and the live cancellation are read in one statement (on SQLite the
+# lock's own), and on PostgreSQL the writes are one statement (`issue_statement`,
+# `void_statement`). SQLite has no writes in a WITH: there they stay one statement per table.
 
 _IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
     SERVICES.c.id.label("in_use_id"),
@@ -539,7 +539,8 @@ class Locked(NamedTuple):
 
 async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> Locked:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
-    invoice is serialised from here to the commit; in one statement."""
+    invoice is serialised from here to the commit (one statement on SQLite, two on
+    PostgreSQL: see `AFTER_LOCK`)."""
     locked = await _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
     if locked is None:
         raise errors.InvoiceNotFound(id=invoice_id)

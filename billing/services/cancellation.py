@@ -110,7 +110,7 @@ async def _cancel_locked(
     weighed: int | None = None,
 ) -> Cancellation:
     """`cancel` on the invoice as its lock read it, in prebuilt Core statements
-    (`billing.statements`): every row and the answer as the ORM wrote and read them, in 2
+    (`billing.statements`): every row and the answer as the ORM wrote and read them, in 3
     statements on PostgreSQL and 9 on SQLite instead of the ORM's 19 for a customer's
     cancellation."""
     invoice = locked.invoice
