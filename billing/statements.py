@@ -7,17 +7,39 @@ back to answer; its CPU was SQLAlchemy's, not the database's. These statements a
 import, with typed bind parameters (SQLite's date format and PostgreSQL's casts come from the
 columns' own types), and every write returns what the answer needs (`RETURNING`, on SQLite 3.35+
 and PostgreSQL alike). The guards stay in the SQL: each conditional UPDATE changes a row only
-while the rule it guards holds, and the CHECKs back them (B9).
+while the rule it guards holds, and the CHECKs back them (B9). Round trips were what was left:
+a cancellation is 3 statements on PostgreSQL (the lock, what it reads, then every write in one
+WITH) and 9 on SQLite (the lock with what it reads, then one write per table).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Sequence
-from typing import Any, cast
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, case, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -29,6 +51,7 @@ from billing.models import (
     DocumentSeries,
     Invoice,
     InvoiceLine,
+    JournalEntry,
     Service,
 )
 from billing.read_models import (
@@ -39,6 +62,8 @@ from billing.read_models import (
     document_number,
 )
 from billing.rules import CreditPart
+from support_desk.core.audit import AuditRow
+from support_desk.core.outbox import OutboxRow
 
 INVOICES = cast(Table, Invoice.__table__)
 LINES = cast(Table, InvoiceLine.__table__)
@@ -123,11 +148,6 @@ SELECT_LINES_OF = (  # the lines of several invoices, each invoice's in position
 )
 SERVICES_IN_USE = select(SERVICES.c.name).where(
     SERVICES.c.id.in_(bindparam("b_service_ids", expanding=True)), SERVICES.c.status == "active"
-)
-LIVE_CANCELLATION = select(NOTES.c.id).where(
-    NOTES.c.invoice_id == _INVOICE_ID,
-    NOTES.c.kind.in_(("cancellation", "split")),
-    NOTES.c.status == "issued",
 )
 NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
     update(SERIES)
@@ -248,6 +268,222 @@ def move_lines_statement(count: int) -> Any:
     )
 
 
+# --- a cancellation and an undo in fewer round trips --------------------------------------
+# Each statement is a round trip (PostgreSQL's network, SQLite's driver thread, four hops of
+# it) and SQLAlchemy's execution around it, which was most of a cancellation's time: the lines,
+# their services in use and the live cancellation are read in one statement (on SQLite the
+# lock's own), and on PostgreSQL the writes are one statement (`issue_statement`,
+# `void_statement`). SQLite has no writes in a WITH: there they stay one statement per table.
+
+_IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot cancel it)
+    SERVICES.c.id.label("in_use_id"),
+    SERVICES.c.name.label("in_use_name"),
+)
+# SQLite: the lines and their services in use as one JSON array of arrays, in the lock's
+# RETURNING (its UPDATE cannot be joined there); written out, as SQLAlchemy would leave the
+# subquery's columns unqualified like those of the RETURNING
+_LINES_AS_JSON = literal_column(
+    "(SELECT json_group_array(json_array({}, s.id, s.name)) FROM invoice_lines AS l"
+    " LEFT JOIN services AS s ON s.id = l.service_id AND s.status = 'active'"
+    " WHERE l.invoice_id = invoices.id)".format(", ".join(f"l.{c.name}" for c in LINE_COLUMNS)),
+    String,
+).label("lines_json")
+_BY_POSITION = itemgetter([c.name for c in LINE_COLUMNS].index("position"))
+
+
+# the invoice's live cancellation (B1: a second cancel answers with it), read with the lock
+_LIVE_ON_SQLITE = literal_column(
+    "(SELECT n.id FROM credit_notes AS n WHERE n.invoice_id = invoices.id"
+    " AND n.kind IN ('cancellation', 'split') AND n.status = 'issued' LIMIT 1)",
+    Integer,
+).label("live_note_id")
+
+
+_LIVE_NOTE = (
+    select(NOTES.c.id)
+    .where(
+        NOTES.c.invoice_id == INVOICES.c.id,
+        NOTES.c.kind.in_(("cancellation", "split")),
+        NOTES.c.status == "issued",
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("live_note_id")
+)
+# PostgreSQL: what the lock reads, in a statement of its own after it. A statement reads from
+# the snapshot it started with (READ COMMITTED), and one that waited for the lock re-reads only
+# the locked row: joined to the lock, the lines and the live note would be those from before
+# the transaction it waited for committed.
+AFTER_LOCK = (
+    select(_LIVE_NOTE, *LINE_COLUMNS, *_IN_USE)
+    .select_from(INVOICES)
+    .outerjoin(LINES, LINES.c.invoice_id == INVOICES.c.id)
+    .outerjoin(SERVICES, and_(SERVICES.c.id == LINES.c.service_id, SERVICES.c.status == "active"))
+    .where(INVOICES.c.id == _INVOICE_ID)
+    .order_by(LINES.c.position)
+)
+
+
+def _with_lines(lock: Any) -> dict[str, Any]:
+    """A lock's statement per dialect: on SQLite it also reads the invoice's live cancellation,
+    its lines and their services in use (its writers are one at a time from BEGIN IMMEDIATE,
+    so nothing can change under a statement); on PostgreSQL `AFTER_LOCK` follows it."""
+    return {"postgresql": lock, "sqlite": lock.returning(_LIVE_ON_SQLITE, _LINES_AS_JSON)}
+
+
+LOCKS_INVOICE = _with_lines(LOCK_INVOICE)
+LOCKS_NOTE_INVOICE = _with_lines(LOCK_NOTE_INVOICE)
+
+JOURNAL = cast(Table, JournalEntry.__table__)
+AUDIT = cast(Table, AuditRow.__table__)
+OUTBOX = cast(Table, OutboxRow.__table__)
+NOTE_VALUE_COLUMNS = tuple(c for c in NOTES.c if c.name not in ("id", "number"))
+
+
+@functools.lru_cache(maxsize=64)
+def issue_statement(lines: int, entries: int, message: bool) -> Any:
+    """PostgreSQL: an issued cancellation's writes in ONE statement of data-modifying CTEs,
+    those `_issue_now` runs one by one on SQLite: `lines` invoice lines credited, the number
+    drawn (B10), the note and its lines, the invoice cancelled with it (B9's guard), `entries`
+    journal rows, both audit rows and, when `message`, the customer's. Each write reads the one
+    before it, so where a guard does not hold nothing after it is written; the one row answered
+    says which: how many lines `moved`, and the note and the invoice as cancelled, or NULLs.
+
+    The values are bound as `n_<column>` (the note), `l<i>_`, `j<i>_`, `a0_`/`a1_`, `o0_` (its
+    lines, the journal, the audit rows, the message), `b_...` (the invoice's UPDATE); what only
+    the statement knows (the note's id and number) it writes itself, into the JSON documents
+    too (`||` sets those keys)."""
+    moved = move_lines_statement(lines).cte("moved")
+    drawn = NEXT_NUMBER.cte("drawn")
+    all_moved = select(func.count()).select_from(moved).scalar_subquery() == lines
+    note = (
+        insert(NOTES)
+        .from_select(
+            [*NOTE_VALUE_COLUMNS, NOTES.c.number],
+            select(*(_param(f"n_{c.name}", c) for c in NOTE_VALUE_COLUMNS))
+            .add_columns(drawn.c.next_number - 1)
+            .where(all_moved),
+        )
+        .returning(NOTES.c.id, NOTES.c.invoice_id, NOTES.c.series, NOTES.c.number)
+        .cte("note")
+    )
+    cancelled = (
+        update(INVOICES)
+        .where(INVOICES.c.id == _INVOICE_ID, INVOICES.c.id == note.c.invoice_id, _CREDITABLE)
+        .values(
+            credited_minor=INVOICES.c.credited_minor + _CREDIT,
+            settled_minor=INVOICES.c.settled_minor + _param("b_settled", INVOICES.c.settled_minor),
+            refunded_minor=INVOICES.c.refunded_minor
+            + _param("b_refund", INVOICES.c.refunded_minor),
+            status=_param("b_status", INVOICES.c.status),
+            cancelled_with_id=note.c.id,
+            cancelled_at=_param("b_at", INVOICES.c.cancelled_at),
+            cancel_reason=_param("b_reason", INVOICES.c.cancel_reason),
+        )
+        .returning(*INVOICE_COLUMNS)
+        .cte("cancelled")
+    )
+    issued = (  # the note, once the invoice is cancelled with it: what the rest is written from
+        select(note.c.id, note.c.number, _document_number(note).label("document_number"))
+        .join_from(note, cancelled, cancelled.c.cancelled_with_id == note.c.id)
+        .cte("issued")
+    )
+    note_id = sql_cast(issued.c.id, Text)
+    writes = [
+        _insert_from(note, NOTE_LINES, "l", [{"credit_note_id": note.c.id}] * lines),
+        _insert_from(
+            issued, JOURNAL, "j", [{"txn": _param("j_txn", JOURNAL.c.txn) + note_id}] * entries
+        ),
+        _insert_from(
+            issued,
+            AUDIT,
+            "a",
+            [
+                {
+                    "subject_id": note_id,
+                    "after": _with_keys("a0_after", AUDIT.c.after, number=issued.c.number),
+                },
+                {"after": _with_keys("a1_after", AUDIT.c.after, credit_note_id=issued.c.id)},
+            ],
+        ),
+    ]
+    if message:
+        payload = _with_keys(
+            "o0_payload",
+            OUTBOX.c.payload,
+            credit_note_id=issued.c.id,
+            credit_note_number=issued.c.document_number,
+        )
+        writes.append(_insert_from(issued, OUTBOX, "o", [{"payload": payload}]))
+    counted = select(func.count().label("moved")).select_from(moved).subquery("counted")
+    return (
+        select(counted.c.moved, issued.c.id.label("note_id"), issued.c.number.label("note_number"))
+        .add_columns(*cancelled.c)
+        .select_from(counted)
+        .outerjoin(cancelled, true())
+        .outerjoin(issued, true())
+        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def void_statement(lines: int, entries: int) -> Any:
+    """PostgreSQL: an undo's writes in ONE statement, those `_void` runs one by one on SQLite:
+    the note voided (only an issued one: a second undo finds it void, B4), the invoice given
+    back, `lines` lines' credit with it, `entries` journal rows, the audit row and the
+    message, each only once the note is void. The values are bound as `b_...` (the UPDATEs),
+    `j<i>_`, `a0_`, `o0_`; the one row answered says whether the note was voided (`note_id`),
+    how many lines `moved` (B9), and the invoice as it is now."""
+    voided = VOID_NOTE.cte("voided")
+    undone = UNDO_INVOICE.where(select(voided.c.id).exists()).cte("undone")
+    writes = [_insert_from(undone, AUDIT, "a", [{}]), _insert_from(undone, OUTBOX, "o", [{}])]
+    if entries:
+        writes.insert(0, _insert_from(undone, JOURNAL, "j", [{}] * entries))
+    moved: Any = literal_column("0").label("moved")
+    if lines:
+        credit_back = move_lines_statement(lines).where(select(undone.c.id).exists()).cte("moved")
+        moved = select(func.count()).select_from(credit_back).scalar_subquery().label("moved")
+    return (
+        select(moved, voided.c.id.label("note_id"), *undone.c)
+        .select_from(select(true()).subquery("one"))
+        .outerjoin(voided, true())
+        .outerjoin(undone, true())
+        .add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    )
+
+
+def _insert_from(source: Any, table: Table, prefix: str, rows: Sequence[dict[str, Any]]) -> Any:
+    """One INSERT of `rows` into `table` for each row of `source` (none when it has none), in
+    their order (the ids as separate INSERTs would have them): each column but the id bound as
+    `{prefix}{i}_{column}`, except those the row computes."""
+    columns = [c for c in table.c if not c.primary_key]
+    selects = [
+        select(
+            *(row.get(c.name, _param(f"{prefix}{i}_{c.name}", c)) for c in columns)
+        ).select_from(source)
+        for i, row in enumerate(rows)
+    ]
+    return insert(table).from_select(
+        columns, selects[0] if len(selects) == 1 else union_all(*selects)
+    )
+
+
+def _with_keys(bound: str, column: Any, **keys: Any) -> Any:
+    """A JSON document for `column`, bound as `bound`, with `keys` set by the statement: jsonb's
+    `||` keeps the right side's value of a key both have, and jsonb keeps no key order, so the
+    stored document is the one the whole bound document would have been."""
+    pairs: list[Any] = []
+    for name, value in keys.items():
+        pairs += (literal_column(f"'{name}'"), value)
+    return _param(bound, column).op("||", return_type=column.type)(func.jsonb_build_object(*pairs))
+
+
+def _document_number(note: Any) -> Any:
+    """`read_models.document_number` in SQL: CN-000007, more digits once past six."""
+    digits = sql_cast(note.c.number, Text)
+    return note.c.series + "-" + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+
+
 # --- running them -------------------------------------------------------------------------
 
 
@@ -293,14 +529,49 @@ def invoice_view(row: Row[Any], lines: tuple[InvoiceLineView, ...]) -> InvoiceVi
     )
 
 
-async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> InvoiceView:
+class Locked(NamedTuple):
+    """An invoice as its lock read it, with what a cancellation asks of it at once."""
+
+    invoice: InvoiceView
+    services_in_use: list[str]  # its lines' services in use (B1), lowest id first
+    live_cancellation: int | None  # the issued note that cancelled it, if any
+
+
+async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> Locked:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
-    invoice is serialised from here to the commit."""
-    row = (await conn.execute(LOCK_INVOICE, {"b_invoice_id": invoice_id})).one_or_none()
-    if row is None:
+    invoice is serialised from here to the commit (one statement on SQLite, two on
+    PostgreSQL: see `AFTER_LOCK`)."""
+    locked = await _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
+    if locked is None:
         raise errors.InvoiceNotFound(id=invoice_id)
-    lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
-    return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+    return locked
+
+
+async def lock_note_invoice(conn: AsyncConnection, note_id: int) -> InvoiceView | None:
+    """`lock_invoice` on the invoice a credit note credits, named by the note; None when there
+    is no such note."""
+    locked = await _locked(conn, LOCKS_NOTE_INVOICE, {"b_note_id": note_id})
+    return None if locked is None else locked.invoice
+
+
+async def _locked(
+    conn: AsyncConnection, statements: dict[str, Any], params: dict[str, int]
+) -> Locked | None:
+    lock = statements[conn.dialect.name]
+    head = (await conn.execute(lock, params)).one_or_none()
+    if head is None:
+        return None
+    lines: list[Any]
+    if conn.dialect.name == "sqlite":
+        live, lines = head.live_note_id, sorted(json.loads(head.lines_json), key=_BY_POSITION)
+    else:
+        rows = (await conn.execute(AFTER_LOCK, {"b_invoice_id": head.id})).all()
+        live, lines = rows[0].live_note_id, [r[1:] for r in rows if r[1] is not None]
+    n = len(LINE_COLUMNS)
+    in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
+    views = tuple(InvoiceLineView(*ln[:n]) for ln in lines)
+    services = [in_use[i] for i in sorted(in_use)]
+    return Locked(invoice_view(head, views), services, live)
 
 
 async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
@@ -346,15 +617,20 @@ async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | Non
     return list((await conn.execute(SERVICES_IN_USE, {"b_service_ids": ids})).scalars())
 
 
-async def live_cancellation(conn: AsyncConnection, invoice_id: int) -> int | None:
-    found = (await conn.execute(LIVE_CANCELLATION, {"b_invoice_id": invoice_id})).first()
-    return None if found is None else int(found[0])
-
-
 async def next_number(conn: AsyncConnection, series: str) -> int:
     """B10: the next number of `series`, drawn in this transaction (rolled back with it)."""
     drawn = (await conn.execute(NEXT_NUMBER, {"b_series": series})).scalar_one()
     return int(drawn) - 1
+
+
+def move_lines_params(parts: Sequence[CreditPart]) -> dict[str, int]:
+    """The parameters of `move_lines_statement(len(parts))`."""
+    params: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        params[f"b_id{i}"] = part.line_id
+        params[f"b_net{i}"] = part.net_minor
+        params[f"b_tax{i}"] = part.tax_minor
+    return params
 
 
 async def move_lines(
@@ -363,12 +639,8 @@ async def move_lines(
     """Credit each part's line by its amounts (B9), in one statement; the lines as they are now.
     ExceedsCreditableAmount when any line's guard did not hold (nothing then changed is kept:
     the refusal rolls the transaction back)."""
-    params: dict[str, int] = {}
-    for i, part in enumerate(parts):
-        params[f"b_id{i}"] = part.line_id
-        params[f"b_net{i}"] = part.net_minor
-        params[f"b_tax{i}"] = part.tax_minor
-    moved = {r.id: r for r in await conn.execute(move_lines_statement(len(parts)), params)}
+    statement = move_lines_statement(len(parts))
+    moved = {r.id: r for r in await conn.execute(statement, move_lines_params(parts))}
     if len(moved) != len(parts):
         raise errors.ExceedsCreditableAmount(creditable=0)
     return tuple(
@@ -381,13 +653,30 @@ async def move_lines(
     )
 
 
-def note_lines(
-    note_id: int, lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
-) -> tuple[list[dict[str, object]], tuple[CreditNoteLineView, ...]]:
-    """A note's lines, each credited part beside the invoice line it reverses: the rows of
-    `INSERT_NOTE_LINES` and the views the answer shows."""
+def credited_lines(
+    lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
+) -> tuple[InvoiceLineView, ...]:
+    """The lines once `move_lines` credited `parts`, as its UPDATE sets them (under the
+    invoice's lock, the lines as read are the lines as written)."""
+    by_line = {p.line_id: p for p in parts}
+    return tuple(
+        ln
+        if (p := by_line.get(ln.id)) is None
+        else dataclasses.replace(
+            ln,
+            credited_net_minor=ln.credited_net_minor + p.net_minor,
+            credited_tax_minor=ln.credited_tax_minor + p.tax_minor,
+        )
+        for ln in lines
+    )
+
+
+def note_line_views(
+    lines: Sequence[InvoiceLineView], parts: Sequence[CreditPart]
+) -> tuple[CreditNoteLineView, ...]:
+    """A note's lines, each credited part beside the invoice line it reverses."""
     by_id = {ln.id: ln for ln in lines}
-    views = tuple(
+    return tuple(
         CreditNoteLineView(
             invoice_line_id=part.line_id,
             position=position,
@@ -402,8 +691,25 @@ def note_lines(
         )
         for position, part in enumerate(parts, 1)
     )
-    rows = [{"credit_note_id": note_id, **dataclasses.asdict(v)} for v in views]
-    return rows, views
+
+
+_NOTE_LINE_FIELDS = tuple(f.name for f in dataclasses.fields(CreditNoteLineView))
+
+
+def note_line_rows(
+    views: Sequence[CreditNoteLineView], note_id: int | None = None
+) -> list[dict[str, object]]:
+    """The rows of `INSERT_NOTE_LINES` for a note's line views (its id, when known)."""
+    rows = [{name: getattr(v, name) for name in _NOTE_LINE_FIELDS} for v in views]
+    if note_id is not None:
+        for row in rows:
+            row["credit_note_id"] = note_id
+    return rows
+
+
+def rows_params(prefix: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Rows as the parameters of `issue_statement`'s INSERTs: `{prefix}{i}_{column}`."""
+    return {f"{prefix}{i}_{k}": v for i, row in enumerate(rows) for k, v in row.items()}
 
 
 def note_view(
