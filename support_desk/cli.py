@@ -107,7 +107,7 @@ async def _demo_database(settings: Settings, tx: Transactor) -> bool:
 async def _serve_app(runtime: Runtime, demo_chat_url: str | None) -> None:
     from aiohttp import web
 
-    from support_desk.wiring import build_web_app, freeze_start_up_objects
+    from support_desk.wiring import build_web_app, freeze_start_up_objects, prepare_for_traffic
 
     app = build_web_app(runtime, demo_chat_url)
     if demo_chat_url is not None:
@@ -117,6 +117,7 @@ async def _serve_app(runtime: Runtime, demo_chat_url: str | None) -> None:
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, runtime.settings.http_host, runtime.settings.http_port)
+    prepare_for_traffic(app)  # before it listens: nobody waits behind the compiling
     await site.start()
     freeze_start_up_objects()
     host, port = runner.addresses[0][:2]  # the bound port, also when settings asked for 0

@@ -16,6 +16,7 @@ from bot.transport.documents import credit_note_loader
 from support_desk.core.clock import Clock, SystemClock
 from support_desk.core.db import make_engine
 from support_desk.core.housekeeping import run_housekeeping
+from support_desk.core.idempotency import prepare_answers
 from support_desk.core.settings import Settings
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
@@ -27,6 +28,7 @@ from web.home import DEMO_SIGN_IN, setup_home
 
 TX = web.AppKey("tx", Transactor)
 SETTINGS = web.AppKey("settings", Settings)
+TEXTS = web.AppKey("texts", Texts)
 
 
 @dataclass(slots=True)
@@ -36,6 +38,14 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     tx: Transactor
+
+
+def prepare_for_traffic(app: web.Application) -> None:
+    """What the first requests of a process would otherwise pay for, paid at start-up: the
+    bot's and the documents' templates compiled in every language, the keyed use cases'
+    answer types built (≈0.2 s, once per process)."""
+    app[TEXTS].compile_all("bot/", "documents/")
+    prepare_answers()
 
 
 def freeze_start_up_objects() -> None:
@@ -89,7 +99,7 @@ def build_web_app(runtime: Runtime, demo_chat_url: str | None = None) -> web.App
     app = web.Application(client_max_size=1024 * 1024)
     app[TX] = runtime.tx
     app[SETTINGS] = runtime.settings
-    texts = Texts(runtime.settings.default_locale)
+    texts = app[TEXTS] = Texts(runtime.settings.default_locale)
     setup_home(app, texts, demo_chat_url)
     if demo_chat_url is not None:  # the offline demo only: its agent and admin in one click
         app[DEMO_SIGN_IN] = demo_sign_in

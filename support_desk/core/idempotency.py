@@ -129,6 +129,8 @@ def idempotent(use_case: Callable[[W, C], Awaitable[T]]) -> Callable[[W, C], Awa
     the stored answer (of the type `f` declares it returns) and `f` does not run; otherwise the
     key is reserved, `f` runs, and its result is stored in the same transaction."""
 
+    _KEYED.append(use_case)
+
     @functools.wraps(use_case)
     async def run(uow: W, cmd: C) -> T:
         result_type: type[T] = _result_type(use_case)
@@ -142,6 +144,17 @@ def idempotent(use_case: Callable[[W, C], Awaitable[T]]) -> Callable[[W, C], Awa
 @functools.cache
 def _result_type(use_case: Callable[..., Any]) -> Any:
     return get_type_hints(use_case)["return"]
+
+
+_KEYED: list[Callable[..., Any]] = []  # every use case `idempotent` wraps
+
+
+def prepare_answers() -> int:
+    """Build every keyed use case's TypeAdapter now, at start-up: each costs a millisecond or
+    more the first time, which the first customer to cancel would otherwise wait for."""
+    for use_case in _KEYED:
+        _adapter(_result_type(use_case))
+    return len(_KEYED)
 
 
 async def purge_expired(session: AsyncSession, before: datetime) -> int:

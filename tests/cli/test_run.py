@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,12 @@ async def test_run_freezes_what_start_up_made_once_it_serves(
     from support_desk.migrations import upgrade
 
     frozen: list[str] = []
+    prepared: list[Any] = []
     monkeypatch.setattr(wiring, "freeze_start_up_objects", lambda: frozen.append("frozen"))
+    real_prepare = wiring.prepare_for_traffic
+    monkeypatch.setattr(
+        wiring, "prepare_for_traffic", lambda app: (prepared.append(app), real_prepare(app))
+    )
     url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
     await asyncio.to_thread(upgrade, url)
     runtime = wiring.build_runtime(Settings(database_url=url, http_port=0))
@@ -48,3 +54,11 @@ async def test_run_freezes_what_start_up_made_once_it_serves(
     await runtime.engine.dispose()
 
     assert frozen == ["frozen"]
+    # the first customer waits for no template compiling and no answer type being built
+    (app,) = prepared
+    russian = app[wiring.TEXTS].environment("ru")
+    assert "bot/money/invoice_page.html" in {t.name for t in russian.cache.values()}
+    from support_desk.core import idempotency
+
+    answer_types = {idempotency._result_type(use_case) for use_case in idempotency._KEYED}
+    assert idempotency._adapter.cache_info().currsize >= len(answer_types) > 5
