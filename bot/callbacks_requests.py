@@ -79,12 +79,14 @@ class SplitAct(StrEnum):
     DONE = "d"
     SEND = "s"
     BACK = "b"
+    PAGE = "p"  # value: the page of lines to show
 
 
 class SplitCD(CallbackData, prefix="sp"):
     act: SplitAct
     invoice_id: Id
     line_id: OptionalId = 0
+    page: OptionalId = 0
 
 
 class ServiceAct(StrEnum):

@@ -161,21 +161,48 @@ def _cancel_buttons(labels: Labels, invoice_id: int, services: Iterable[ServiceV
     return labels
 
 
+LINES_PER_PAGE = 20  # a keyboard holds at most 100 buttons; a compound invoice up to 200 lines
+
+
+def line_pages(invoice: InvoiceView) -> int:
+    return max(1, -(-len(invoice.lines) // LINES_PER_PAGE))
+
+
 def split_lines(
-    invoice: InvoiceView, ticked: Sequence[int], texts: Texts, locale: str
+    invoice: InvoiceView, ticked: Sequence[int], texts: Texts, locale: str, page: int = 0
 ) -> InlineKeyboardMarkup | None:
-    """B7 step 2: a button per line; it says "set on" or "set off", never "toggle"."""
+    """B7 step 2: a button per line of one page of lines; it says "set on" or "set off", never
+    "toggle"; a pager when the invoice has more lines than a page."""
     labels = Labels(texts, locale)
-    for line in invoice.lines:
+    page = min(max(page, 0), line_pages(invoice) - 1)
+    for line in invoice.lines[page * LINES_PER_PAGE : (page + 1) * LINES_PER_PAGE]:
         on = line.id in ticked
         act = SplitAct.OFF if on else SplitAct.ON
-        data = SplitCD(act=act, invoice_id=invoice.id, line_id=line.id)
+        data = SplitCD(act=act, invoice_id=invoice.id, line_id=line.id, page=page)
         msgid = "✓ %(line)s · %(amount)s" if on else "%(line)s · %(amount)s"
         labels.add(msgid, data, line=line.name[:30], amount=_money(line, invoice, locale))
+    if line_pages(invoice) > 1:
+        labels.rows.append(_line_pager(invoice, page))
     if ticked:
         done = SplitCD(act=SplitAct.DONE, invoice_id=invoice.id)
         labels.add("Done (%(count)s)", done, count=len(ticked))
     return labels.stop().markup()
+
+
+def _line_pager(invoice: InvoiceView, page: int) -> list[InlineKeyboardButton]:
+    """‹ k / n ›, as the invoice list pages: the page number and the ends do nothing."""
+    last, noop = line_pages(invoice) - 1, MenuCD(to=Screen.NOOP).pack()
+
+    def to(target: int) -> str:
+        if target == page or not 0 <= target <= last:
+            return noop
+        return SplitCD(act=SplitAct.PAGE, invoice_id=invoice.id, page=target).pack()
+
+    return [
+        InlineKeyboardButton(text="‹", callback_data=to(page - 1)),
+        InlineKeyboardButton(text=f"{page + 1} / {last + 1}", callback_data=noop),
+        InlineKeyboardButton(text="›", callback_data=to(page + 1)),
+    ]
 
 
 def _money(line: InvoiceLineView, invoice: InvoiceView, locale: str) -> str:

@@ -52,7 +52,24 @@ async def show_lines(_: CallbackQuery, press: Press, invoice: InvoiceView) -> No
     flow = await press.flow(FLOW, invoice.id)
     if flow is None:
         return
-    keyboard = kb.split_lines(invoice, list(flow.get("ticks", [])), *press.labels)
+    await _show_lines(press, invoice, flow)
+
+
+async def page_pressed(
+    _: CallbackQuery, press: Press, callback_data: SplitCD, invoice: InvoiceView
+) -> None:
+    """Another page of a long invoice's lines; what is ticked stays ticked."""
+    flow = await press.flow(FLOW, invoice.id)
+    if flow is None:
+        return
+    flow["page"] = min(callback_data.page, kb.line_pages(invoice) - 1)
+    await save(press.state, flow)
+    await _show_lines(press, invoice, flow)
+
+
+async def _show_lines(press: Press, invoice: InvoiceView, flow: Flow) -> None:
+    ticks, page = list(flow.get("ticks", [])), int(flow.get("page", 0))
+    keyboard = kb.split_lines(invoice, ticks, *press.labels, page=page)
     await press.edit(lines_text(invoice, flow, press.speech), keyboard)
 
 
@@ -71,8 +88,7 @@ async def tick_pressed(
         ticks.discard(callback_data.line_id)
     flow["ticks"] = sorted(ticks)
     await save(press.state, flow)
-    keyboard = kb.split_lines(invoice, flow["ticks"], *press.labels)
-    await press.edit(lines_text(invoice, flow, press.speech), keyboard)
+    await _show_lines(press, invoice, flow)
 
 
 async def done_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> None:
@@ -120,6 +136,7 @@ def make_router() -> Router:
     on_press(split_asked, AskCD.filter(F.act == AskAct.SPLIT))
     on_press(show_lines, SplitCD.filter(F.act.in_({SplitAct.ONLY, SplitAct.BACK})))
     on_press(tick_pressed, SplitCD.filter(F.act.in_({SplitAct.ON, SplitAct.OFF})))
+    on_press(page_pressed, SplitCD.filter(F.act == SplitAct.PAGE))
     on_press(done_pressed, SplitCD.filter(F.act == SplitAct.DONE))
     on_press(send_pressed, SplitCD.filter(F.act == SplitAct.SEND))
     return router

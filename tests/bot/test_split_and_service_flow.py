@@ -183,3 +183,39 @@ async def test_b5_from_a_compound_invoice_the_cheaper_route_comes_first(
     assert ticket.details == {"when": "now", "cancels_invoice_ids": []}  # B5: not compound ones
     assert joined == shown(texts, "bot/requests/sent.html", ticket=replace(ticket, joined=True))
     assert await count(tx, Ticket) == 1
+
+
+async def test_b7_a_long_compound_invoices_lines_are_ticked_page_by_page(
+    tx: Transactor, emulator: BotApiEmulator, bot: Bot, texts: Texts
+) -> None:
+    """45 lines: one button a line would pass the 100 buttons a keyboard holds (an invoice may
+    have 200); the lines come 20 to a page, and a tick survives paging."""
+    customer = await make_customer(tx)
+    ann = await linked_user(tx, emulator, customer.id)
+    vps, ip = await make_service(tx, customer, "VPS"), await make_service(tx, customer, "IP")
+    lines = [line(100, service=(vps, ip)[n % 2], name=f"Line {n:02}") for n in range(1, 46)]
+    async with customer_bot(tx, emulator, bot, texts) as stack:
+        invoice = await delivered(tx, stack, await make_invoice(tx, customer, *lines))
+        await press(stack, ann, CHANGE)
+        await press(stack, ann, ONLY)
+        flow = last(ann)
+        first = labels(flow)
+        await press(stack, ann, "›")
+        second = labels(last(ann))
+        await press(stack, ann, "Line 25 · €1.20")
+        ticked = labels(last(ann))
+        await press(stack, ann, "›")
+        third = labels(last(ann))
+        await press(stack, ann, "‹")
+        back = labels(last(ann))
+        await press(stack, ann, "Done (1)")
+        await press(stack, ann, "Send request")
+        (ticket,) = await tickets_of(tx, customer)
+
+    assert len(first) == 20 + 3 + 1 and first[:2] == ["Line 01 · €1.20", "Line 02 · €1.20"]
+    assert first[20:] == ["‹", "1 / 3", "›", "Stop"]
+    assert second[0] == "Line 21 · €1.20" and "2 / 3" in second
+    assert "✓ Line 25 · €1.20" in ticked and "Done (1)" in ticked and "2 / 3" in ticked
+    assert third[:5] == [f"Line {n} · €1.20" for n in range(41, 46)] and "3 / 3" in third
+    assert "✓ Line 25 · €1.20" in back
+    assert ticket.line_ids == (invoice.lines[24].id,)
