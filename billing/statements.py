@@ -64,6 +64,7 @@ from billing.read_models import (
 from billing.rules import CreditPart
 from support_desk.core.audit import AuditRow
 from support_desk.core.outbox import OutboxRow
+from support_desk.core.records import from_row
 
 INVOICES = cast(Table, Invoice.__table__)
 LINES = cast(Table, InvoiceLine.__table__)
@@ -497,34 +498,11 @@ async def connection(session: AsyncSession) -> AsyncConnection:
 
 def invoice_view(row: Row[Any], lines: tuple[InvoiceLineView, ...]) -> InvoiceView:
     """The read model of an invoice row returned by the statements above (`INVOICE_COLUMNS`)."""
-    r = row
-    return InvoiceView(
-        id=r.id,
-        number=document_number(r.series, r.number),
-        customer_id=r.customer_id,
-        status=r.status,
-        currency=r.currency,
-        description=r.description,
-        due_date=r.due_date,
-        allow_partial_payments=r.allow_partial_payments,
-        minimum_partial_minor=r.minimum_partial_minor,
-        is_compound=r.is_compound,
-        discount_minor=r.discount_minor,
-        net_minor=r.net_minor,
-        tax_minor=r.tax_minor,
-        total_minor=r.total_minor,
-        paid_minor=r.paid_minor,
-        refunded_minor=r.refunded_minor,
-        credited_minor=r.credited_minor,
-        settled_minor=r.settled_minor,
-        balance_minor=r.total_minor - r.paid_minor - r.settled_minor,
-        created_at=r.created_at,
-        issued_at=r.issued_at,
-        sent_at=r.sent_at,
-        cancelled_at=r.cancelled_at,
-        cancel_reason=r.cancel_reason,
-        cancelled_with_id=r.cancelled_with_id,
-        split_from_id=r.split_from_id,
+    return from_row(
+        InvoiceView,
+        row,
+        number=document_number(row.series, row.number),
+        balance_minor=row.total_minor - row.paid_minor - row.settled_minor,
         lines=lines,
     )
 

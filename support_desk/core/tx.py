@@ -134,21 +134,32 @@ class Transactor:
         **kwargs: P.kwargs,
     ) -> T:
         """One write transaction (BEGIN IMMEDIATE on SQLite); whole or nothing."""
+
+        async def once() -> T:
+            async with self._writer() as session, session.begin():
+                return await use_case(self._uow(session), *args, **kwargs)
+
+        try:
+            return await self._retrying(use_case.__name__, once)
+        except DomainError as refusal:
+            if refusal.audited:
+                await self._audit_refusal(use_case.__name__, args, refusal)
+            raise
+
+    async def _retrying(self, name: str, once: Callable[[], Awaitable[T]]) -> T:
+        """`once()` in the write turn with the D9 flag set, run again in a new transaction
+        after a transient lock error (D7), after a growing random pause."""
         attempt = 0
         while True:
             attempt += 1
             token = _IN_TRANSACTION.set(True)
             try:
-                async with self._turn(), self._writer() as session, session.begin():
-                    return await use_case(self._uow(session), *args, **kwargs)
+                async with self._turn():
+                    return await once()
             except DBAPIError as exc:
                 if not is_transient(exc) or attempt > self._retries():
                     raise
-                log.info("retrying %s after %s (attempt %d)", use_case.__name__, exc.orig, attempt)
-            except DomainError as refusal:
-                if refusal.audited:
-                    await self._audit_refusal(use_case.__name__, args, refusal)
-                raise
+                log.info("retrying %s after %s (attempt %d)", name, exc.orig, attempt)
             finally:
                 _IN_TRANSACTION.reset(token)
             await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
@@ -186,22 +197,12 @@ class Transactor:
         (the bot's inbox and delivery marks): no ORM session and no unit of work, otherwise as
         `run`: the same write turn, BEGIN IMMEDIATE on SQLite, retries of transient errors, and
         no network call inside (D9). `statements(connection, now, ...)` must not commit."""
-        attempt = 0
-        while True:
-            attempt += 1
-            token = _IN_TRANSACTION.set(True)
-            try:
-                async with self._turn(), self.engine.begin() as connection:
-                    return await statements(connection, self.clock.now(), *args, **kwargs)
-            except DBAPIError as exc:
-                if not is_transient(exc) or attempt > self._retries():
-                    raise
-                log.info(
-                    "retrying %s after %s (attempt %d)", statements.__name__, exc.orig, attempt
-                )
-            finally:
-                _IN_TRANSACTION.reset(token)
-            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
+
+        async def once() -> T:
+            async with self.engine.begin() as connection:
+                return await statements(connection, self.clock.now(), *args, **kwargs)
+
+        return await self._retrying(statements.__name__, once)
 
     async def run_statement(
         self,
@@ -213,22 +214,12 @@ class Transactor:
         """`run_core` for a function that runs exactly ONE write statement, which is atomic by
         itself: no BEGIN and COMMIT around it (SQLite's COMMIT round trip to its thread, two of
         PostgreSQL's network ones). The same write turn, retries and D9 flag."""
-        attempt = 0
-        while True:
-            attempt += 1
-            token = _IN_TRANSACTION.set(True)
-            try:
-                async with self._turn(), self._single.begin() as connection:
-                    return await statement(connection, self.clock.now(), *args, **kwargs)
-            except DBAPIError as exc:
-                if not is_transient(exc) or attempt > self._retries():
-                    raise
-                log.info(
-                    "retrying %s after %s (attempt %d)", statement.__name__, exc.orig, attempt
-                )
-            finally:
-                _IN_TRANSACTION.reset(token)
-            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311
+
+        async def once() -> T:
+            async with self._single.begin() as connection:
+                return await statement(connection, self.clock.now(), *args, **kwargs)
+
+        return await self._retrying(statement.__name__, once)
 
     async def read(
         self,
