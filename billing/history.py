@@ -26,6 +26,7 @@ from billing.models import (
 )
 from billing.read_models import CreditNotePreview, InvoiceView, document_number
 from billing.services.credit_notes import preview_line
+from support_desk.core.db import run_near
 from support_desk.core.tx import UnitOfWork
 
 OPEN = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
@@ -147,7 +148,7 @@ async def invoice_history(uow: UnitOfWork, invoice_id: int, customer_id: int) ->
 async def own(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own issued invoice; a stranger's or a draft is refused the same way."""
     conn = await statements.connection(uow.session)
-    invoice = await statements.read_invoice_view(conn, invoice_id)
+    invoice = await run_near(conn, statements.read_invoice_view, invoice_id)
     if invoice is None or invoice.customer_id != customer_id or invoice.status == "draft":
         raise errors.NotYourInvoice()
     return invoice

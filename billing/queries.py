@@ -30,6 +30,7 @@ from billing.read_models import (
     ServiceView,
 )
 from billing.services.customers import phone_digits, token_hash
+from support_desk.core.db import run_near
 from support_desk.core.paging import one_page
 from support_desk.core.tx import UnitOfWork
 
@@ -51,7 +52,7 @@ async def invoice_view(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
 async def customer_invoice(uow: UnitOfWork, invoice_id: int, customer_id: int) -> InvoiceView:
     """A customer's own invoice; anyone else's is refused as if it did not exist."""
     conn = await statements.connection(uow.session)
-    invoice = await statements.read_invoice_view(conn, invoice_id)
+    invoice = await run_near(conn, statements.read_invoice_view, invoice_id)
     if invoice is None or invoice.customer_id != customer_id:
         raise errors.NotYourInvoice()
     return invoice
@@ -99,7 +100,7 @@ async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteVi
 
 async def credit_note_at_once(conn: AsyncConnection, credit_note_id: int) -> CreditNoteView:
     """`credit_note_view` as one statement on a bare connection, for `tx.read_statement`."""
-    note = await statements.read_credit_note_view_at_once(conn, credit_note_id)
+    note = await run_near(conn, statements.read_credit_note_view_at_once, credit_note_id)
     if note is None:
         raise errors.CreditNoteNotFound(id=credit_note_id)
     return note

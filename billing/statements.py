@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -515,35 +516,33 @@ class Locked(NamedTuple):
     live_cancellation: int | None  # the issued note that cancelled it, if any
 
 
-async def lock_invoice(conn: AsyncConnection, invoice_id: int) -> Locked:
+def lock_invoice(conn: Connection, invoice_id: int) -> Locked:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
     invoice is serialised from here to the commit (one statement on SQLite, two on
     PostgreSQL: see `AFTER_LOCK`)."""
-    locked = await _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
+    locked = _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
     if locked is None:
         raise errors.InvoiceNotFound(id=invoice_id)
     return locked
 
 
-async def lock_note_invoice(conn: AsyncConnection, note_id: int) -> InvoiceView | None:
+def lock_note_invoice(conn: Connection, note_id: int) -> InvoiceView | None:
     """`lock_invoice` on the invoice a credit note credits, named by the note; None when there
     is no such note."""
-    locked = await _locked(conn, LOCKS_NOTE_INVOICE, {"b_note_id": note_id})
+    locked = _locked(conn, LOCKS_NOTE_INVOICE, {"b_note_id": note_id})
     return None if locked is None else locked.invoice
 
 
-async def _locked(
-    conn: AsyncConnection, statements: dict[str, Any], params: dict[str, int]
-) -> Locked | None:
+def _locked(conn: Connection, statements: dict[str, Any], params: dict[str, int]) -> Locked | None:
     lock = statements[conn.dialect.name]
-    head = (await conn.execute(lock, params)).one_or_none()
+    head = conn.execute(lock, params).one_or_none()
     if head is None:
         return None
     lines: list[Any]
     if conn.dialect.name == "sqlite":
         live, lines = head.live_note_id, sorted(json.loads(head.lines_json), key=_BY_POSITION)
     else:
-        rows = (await conn.execute(AFTER_LOCK, {"b_invoice_id": head.id})).all()
+        rows = conn.execute(AFTER_LOCK, {"b_invoice_id": head.id}).all()
         live, lines = rows[0].live_note_id, [r[1:] for r in rows if r[1] is not None]
     n = len(LINE_COLUMNS)
     in_use = {ln[n]: ln[n + 1] for ln in lines if ln[n] is not None}
@@ -552,13 +551,13 @@ async def _locked(
     return Locked(invoice_view(head, views), services, live)
 
 
-async def read_invoice_view(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
+def read_invoice_view(conn: Connection, invoice_id: int) -> InvoiceView | None:
     """An invoice's read model, lines included, in two prebuilt SELECTs (no ORM entities, no
     identity map); None when there is no such invoice. The read side's `repo.invoice_view`."""
-    row = (await conn.execute(SELECT_INVOICE, {"b_invoice_id": invoice_id})).one_or_none()
+    row = conn.execute(SELECT_INVOICE, {"b_invoice_id": invoice_id}).one_or_none()
     if row is None:
         return None
-    lines = await conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
+    lines = conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
     return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
 
 
@@ -595,9 +594,9 @@ async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | Non
     return list((await conn.execute(SERVICES_IN_USE, {"b_service_ids": ids})).scalars())
 
 
-async def next_number(conn: AsyncConnection, series: str) -> int:
+def next_number(conn: Connection, series: str) -> int:
     """B10: the next number of `series`, drawn in this transaction (rolled back with it)."""
-    drawn = (await conn.execute(NEXT_NUMBER, {"b_series": series})).scalar_one()
+    drawn = conn.execute(NEXT_NUMBER, {"b_series": series}).scalar_one()
     return int(drawn) - 1
 
 
@@ -611,14 +610,14 @@ def move_lines_params(parts: Sequence[CreditPart]) -> dict[str, int]:
     return params
 
 
-async def move_lines(
-    conn: AsyncConnection, lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
+def move_lines(
+    conn: Connection, lines: tuple[InvoiceLineView, ...], parts: Sequence[CreditPart]
 ) -> tuple[InvoiceLineView, ...]:
     """Credit each part's line by its amounts (B9), in one statement; the lines as they are now.
     ExceedsCreditableAmount when any line's guard did not hold (nothing then changed is kept:
     the refusal rolls the transaction back)."""
     statement = move_lines_statement(len(parts))
-    moved = {r.id: r for r in await conn.execute(statement, move_lines_params(parts))}
+    moved = {r.id: r for r in conn.execute(statement, move_lines_params(parts))}
     if len(moved) != len(parts):
         raise errors.ExceedsCreditableAmount(creditable=0)
     return tuple(
@@ -726,13 +725,11 @@ def note_view(
     )
 
 
-async def read_note_view(
-    conn: AsyncConnection, note_id: int, invoice_number: str | None
-) -> CreditNoteView:
+def read_note_view(conn: Connection, note_id: int, invoice_number: str | None) -> CreditNoteView:
     """A stored credit note's read model (its invoice's number given: fixed once issued)."""
-    row = (await conn.execute(SELECT_NOTE, {"b_note_id": note_id})).one()
+    row = conn.execute(SELECT_NOTE, {"b_note_id": note_id}).one()
     values = dict(row._mapping)
-    lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
+    lines = conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
     views = tuple(CreditNoteLineView(*ln) for ln in lines)
     return note_view(note_id, values, invoice_number, views)
 
@@ -750,11 +747,9 @@ async def read_credit_note_view(conn: AsyncConnection, note_id: int) -> CreditNo
     return note_view(note_id, values, invoice_number, views)
 
 
-async def read_credit_note_view_at_once(
-    conn: AsyncConnection, note_id: int
-) -> CreditNoteView | None:
+def read_credit_note_view_at_once(conn: Connection, note_id: int) -> CreditNoteView | None:
     """`read_credit_note_view` in ONE statement, for a read on a bare connection."""
-    rows = (await conn.execute(SELECT_NOTE_WITH_LINES, {"b_note_id": note_id})).all()
+    rows = conn.execute(SELECT_NOTE_WITH_LINES, {"b_note_id": note_id}).all()
     if not rows:
         return None
     width = len(SELECT_NOTE_WITH_INVOICE.selected_columns)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from billing import errors, ledger, numbering, repo, rules, statements
 from billing.commands import CancelInvoice, Remainder, TerminateService, UndoCancellation
@@ -34,6 +34,7 @@ from billing.rules import CreditPart
 from billing.services import crediting
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.audit import AUDIT_INSERT, audit_values
+from support_desk.core.db import run_near
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage
 from support_desk.core.outbox import OUTBOX_INSERT, outbox_values
@@ -58,10 +59,21 @@ async def cancel_invoice(uow: UnitOfWork, cmd: CancelInvoice) -> Cancellation:
     if not reason:
         raise errors.InvalidInvoice(problem="a cancellation needs a reason")
     conn = await statements.connection(uow.session)
-    locked = await statements.lock_invoice(conn, cmd.invoice_id)
-    if locked.invoice.number is None and cmd.actor.customer_id is None:
-        return await _cancel_unissued(uow, locked.invoice, reason, cmd.actor)
-    return await _cancel_locked(uow, conn, locked, reason, cmd.actor)
+    done = await run_near(conn, _cancel_issued, uow, cmd.invoice_id, reason, cmd.actor)
+    if isinstance(done, Cancellation):
+        return done
+    return await _cancel_unissued(uow, done, reason, cmd.actor)
+
+
+def _cancel_issued(
+    conn: Connection, uow: UnitOfWork, invoice_id: int, reason: str, actor: Actor
+) -> Cancellation | InvoiceView:
+    """`cancel_invoice` under the invoice's lock, on the driver's side (`run_near`): a draft
+    comes back as its view, for the ORM to cancel (staff and the API only)."""
+    locked = statements.lock_invoice(conn, invoice_id)
+    if locked.invoice.number is None and actor.customer_id is None:
+        return locked.invoice
+    return _cancel_locked(uow, conn, locked, reason, actor)
 
 
 async def _cancel_unissued(
@@ -92,15 +104,30 @@ async def cancel(
     weighs (`weighed`, else the note's total) is above the threshold, the credit note waits in
     `pending_approval` and the invoice stays due until an admin approves it."""
     conn = await statements.connection(uow.session)
-    locked = await statements.lock_invoice(conn, invoice_id)
-    return await _cancel_locked(
+    return await run_near(
+        conn, _lock_and_cancel, uow, invoice_id, reason, actor, kind, requested_by, weighed
+    )
+
+
+def _lock_and_cancel(
+    conn: Connection,
+    uow: UnitOfWork,
+    invoice_id: int,
+    reason: str,
+    actor: Actor,
+    kind: CreditNoteKind,
+    requested_by: Actor | None,
+    weighed: int | None,
+) -> Cancellation:
+    locked = statements.lock_invoice(conn, invoice_id)
+    return _cancel_locked(
         uow, conn, locked, reason, actor, kind=kind, requested_by=requested_by, weighed=weighed
     )
 
 
-async def _cancel_locked(
+def _cancel_locked(
     uow: UnitOfWork,
-    conn: AsyncConnection,
+    conn: Connection,
     locked: statements.Locked,
     reason: str,
     actor: Actor,
@@ -117,7 +144,7 @@ async def _cancel_locked(
     rules.ensure_owner(actor, invoice.customer_id)
     live = locked.live_cancellation
     if invoice.status == InvoiceStatus.CANCELED and live is not None:
-        note = await statements.read_note_view(conn, live, invoice.number)
+        note = statements.read_note_view(conn, live, invoice.number)
         return Cancellation(invoice, note, already_cancelled=True)
     rules.ensure_cancellable(invoice, actor, locked.services_in_use)
     if invoice.credited_minor > invoice.settled_minor:
@@ -126,9 +153,9 @@ async def _cancel_locked(
     staff = requested_by or actor
     total = sum(p.net_minor + p.tax_minor for p in parts) if weighed is None else weighed
     if rules.needs_approval(staff, total, uow.settings.billing.approval_threshold_minor):
-        return await _reserve(uow, conn, invoice, parts, kind=kind, reason=reason, actor=staff)
+        return _reserve(uow, conn, invoice, parts, kind=kind, reason=reason, actor=staff)
     undo = uow.settings.billing.undo_window_minutes if actor.kind is ActorKind.CUSTOMER else 0
-    return await _issue_now(uow, conn, invoice, parts, kind, reason, actor, undo_minutes=undo)
+    return _issue_now(uow, conn, invoice, parts, kind, reason, actor, undo_minutes=undo)
 
 
 def _note_values(
@@ -175,9 +202,9 @@ def _note_values(
     }
 
 
-async def _reserve(
+def _reserve(
     uow: UnitOfWork,
-    conn: AsyncConnection,
+    conn: Connection,
     invoice: InvoiceView,
     parts: Sequence[CreditPart],
     *,
@@ -188,31 +215,29 @@ async def _reserve(
     """B11: the note waits for an admin, holding its credit on the invoice and its lines (B9)."""
     values = _note_values(uow, invoice, parts, kind, reason, actor)
     params = {"b_invoice_id": invoice.id, "b_credit": values["total_minor"]}
-    row = (await conn.execute(statements.RESERVE_INVOICE, params)).one_or_none()
+    row = (conn.execute(statements.RESERVE_INVOICE, params)).one_or_none()
     if row is None:
         raise errors.ExceedsCreditableAmount(
             creditable=invoice.total_minor - invoice.credited_minor
         )
-    lines = await statements.move_lines(conn, invoice.lines, parts)
-    note_id = (await conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    lines = statements.move_lines(conn, invoice.lines, parts)
+    note_id = (conn.execute(statements.INSERT_NOTE, values)).scalar_one()
     line_views = statements.note_line_views(lines, parts)
-    await conn.execute(
-        statements.INSERT_NOTE_LINES, statements.note_line_rows(line_views, note_id)
-    )
+    conn.execute(statements.INSERT_NOTE_LINES, statements.note_line_rows(line_views, note_id))
     after = {"total_minor": values["total_minor"], "status": values["status"]}
     audit = audit_values(
         uow.now, actor, "credit_note.requested", subject=("credit_note", note_id), after=after
     )
-    await conn.execute(AUDIT_INSERT, audit)
+    conn.execute(AUDIT_INSERT, audit)
     view = statements.invoice_view(row, lines)
     statements.keep_session_current(uow.session, view)
     note = statements.note_view(note_id, values, invoice.number, line_views)
     return Cancellation(view, note, already_cancelled=False)
 
 
-async def _issue_now(
+def _issue_now(
     uow: UnitOfWork,
-    conn: AsyncConnection,
+    conn: Connection,
     invoice: InvoiceView,
     parts: Sequence[CreditPart],
     kind: CreditNoteKind,
@@ -254,7 +279,7 @@ async def _issue_now(
     line_views = statements.note_line_views(invoice.lines, parts)
     issue = _Issue(uow, invoice, values, status, kind, reason, actor)
     write = _write_at_once if conn.dialect.name == "postgresql" else _write_one_by_one
-    note_id, row, lines = await write(conn, issue, parts, line_views, params)
+    note_id, row, lines = write(conn, issue, parts, line_views, params)
     view = statements.invoice_view(row, lines)
     statements.keep_session_current(uow.session, view)
     note = statements.note_view(note_id, values, invoice.number, line_views)
@@ -328,8 +353,8 @@ class _Issue:
         return outbox_values(invoice.customer_id, message.kind, payload, self.uow.now)
 
 
-async def _write_at_once(
-    conn: AsyncConnection,
+def _write_at_once(
+    conn: Connection,
     issue: _Issue,
     parts: Sequence[CreditPart],
     line_views: Sequence[CreditNoteLineView],
@@ -347,7 +372,7 @@ async def _write_at_once(
     params |= statements.rows_params("o", [outbox] if outbox else [])
     params["b_series"] = numbering.CREDIT_NOTES
     issue_statement = statements.issue_statement(len(parts), len(journal), outbox is not None)
-    row = (await conn.execute(issue_statement, params)).one()
+    row = (conn.execute(issue_statement, params)).one()
     if row.id is None:  # a guard did not hold: a line's (B9), else the invoice's
         creditable = 0 if row.moved != len(parts) else invoice.total_minor - invoice.credited_minor
         raise errors.ExceedsCreditableAmount(creditable=creditable)
@@ -355,8 +380,8 @@ async def _write_at_once(
     return row.note_id, row, lines
 
 
-async def _write_one_by_one(
-    conn: AsyncConnection,
+def _write_one_by_one(
+    conn: Connection,
     issue: _Issue,
     parts: Sequence[CreditPart],
     line_views: Sequence[CreditNoteLineView],
@@ -364,23 +389,23 @@ async def _write_one_by_one(
 ) -> tuple[int, Any, tuple[InvoiceLineView, ...]]:
     """SQLite: the writes of `statements.issue_statement`, each its own statement."""
     invoice, values = issue.invoice, issue.values
-    lines = await statements.move_lines(conn, invoice.lines, parts)
-    number = await statements.next_number(conn, numbering.CREDIT_NOTES)
+    lines = statements.move_lines(conn, invoice.lines, parts)
+    number = statements.next_number(conn, numbering.CREDIT_NOTES)
     values["number"] = number
-    note_id = (await conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    note_id = (conn.execute(statements.INSERT_NOTE, values)).scalar_one()
     rows = statements.note_line_rows(line_views, note_id)
-    await conn.execute(statements.INSERT_NOTE_LINES, rows)
+    conn.execute(statements.INSERT_NOTE_LINES, rows)
     params["b_note_id"] = note_id
-    row = (await conn.execute(statements.CANCEL_INVOICE, params)).one_or_none()
+    row = (conn.execute(statements.CANCEL_INVOICE, params)).one_or_none()
     if row is None:
         raise errors.ExceedsCreditableAmount(
             creditable=invoice.total_minor - invoice.credited_minor
         )
-    await conn.execute(ledger.JOURNAL_INSERT, issue.journal(f"{_NOTE_TXN}{note_id}"))
-    await conn.execute(AUDIT_INSERT, issue.audits(note_id, number))
+    conn.execute(ledger.JOURNAL_INSERT, issue.journal(f"{_NOTE_TXN}{note_id}"))
+    conn.execute(AUDIT_INSERT, issue.audits(note_id, number))
     outbox = issue.outbox(note_id, number)
     if outbox is not None:
-        await conn.execute(OUTBOX_INSERT, outbox)
+        conn.execute(OUTBOX_INSERT, outbox)
     return note_id, row, lines
 
 
@@ -471,10 +496,15 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     one UPDATE giving the invoice back, one for its lines' counters, then the journal, the
     audit row and the message; the answer from what those returned, nothing read again."""
     conn = await statements.connection(uow.session)
-    invoice = await statements.lock_note_invoice(conn, cmd.credit_note_id)
+    return await run_near(conn, _undo, uow, cmd)
+
+
+def _undo(conn: Connection, uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
+    """`undo_cancellation` on the driver's side (`run_near`)."""
+    invoice = statements.lock_note_invoice(conn, cmd.credit_note_id)
     if invoice is None:
         raise errors.CreditNoteNotFound(id=cmd.credit_note_id)
-    note = await statements.read_credit_note_view_at_once(conn, cmd.credit_note_id)
+    note = statements.read_credit_note_view_at_once(conn, cmd.credit_note_id)
     assert note is not None  # its invoice was found through it, and notes are never deleted
     rules.ensure_owner(cmd.actor, note.customer_id)
     if note.status == CreditNoteStatus.VOID and note.self_service:
@@ -490,12 +520,12 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
     )
     if note.refund_minor or note.account_credit_minor:  # only a settled balance is undone
         raise errors.UndoNotAllowed()
-    return await _void(uow, conn, invoice, note, cmd.actor)
+    return _void(uow, conn, invoice, note, cmd.actor)
 
 
-async def _void(
+def _void(
     uow: UnitOfWork,
-    conn: AsyncConnection,
+    conn: Connection,
     invoice: InvoiceView,
     note: CreditNoteView,
     actor: Actor,
@@ -543,12 +573,12 @@ async def _void(
     )
     outbox = outbox_values(note.customer_id, message.kind, message.payload(), uow.now)
     writes = _Void(params, parts, journal, audit, outbox)
-    done = await (_void_at_once if conn.dialect.name == "postgresql" else _void_one_by_one)(
+    done = (_void_at_once if conn.dialect.name == "postgresql" else _void_one_by_one)(
         conn, invoice, writes
     )
     if done is None:  # the note was not issued: cannot happen under the invoice's lock
-        fresh = await statements.read_invoice_view(conn, invoice.id)
-        again = await statements.read_credit_note_view_at_once(conn, note.id)
+        fresh = statements.read_invoice_view(conn, invoice.id)
+        again = statements.read_credit_note_view_at_once(conn, note.id)
         assert fresh is not None and again is not None
         return Undo(fresh, again, already_undone=True)
     view = statements.invoice_view(*done)
@@ -572,14 +602,14 @@ class _Void:
 _Voided = tuple[Any, tuple[InvoiceLineView, ...]] | None  # the invoice's row and lines
 
 
-async def _void_at_once(conn: AsyncConnection, invoice: InvoiceView, writes: _Void) -> _Voided:
+def _void_at_once(conn: Connection, invoice: InvoiceView, writes: _Void) -> _Voided:
     """PostgreSQL: every write in one statement, none unless the note was issued."""
     params = writes.params | statements.move_lines_params(writes.parts)
     params |= statements.rows_params("j", writes.journal)
     params |= statements.rows_params("a", [writes.audit])
     params |= statements.rows_params("o", [writes.outbox])
     void_statement = statements.void_statement(len(writes.parts), len(writes.journal))
-    row = (await conn.execute(void_statement, params)).one()
+    row = (conn.execute(void_statement, params)).one()
     if row.note_id is None:
         return None
     if row.moved != len(writes.parts):  # a line's guard did not hold (B9)
@@ -587,19 +617,19 @@ async def _void_at_once(conn: AsyncConnection, invoice: InvoiceView, writes: _Vo
     return row, statements.credited_lines(invoice.lines, writes.parts)
 
 
-async def _void_one_by_one(conn: AsyncConnection, invoice: InvoiceView, writes: _Void) -> _Voided:
+def _void_one_by_one(conn: Connection, invoice: InvoiceView, writes: _Void) -> _Voided:
     """SQLite: the writes of `statements.void_statement`, each its own statement."""
     params = writes.params
-    voided = await conn.execute(statements.VOID_NOTE, params)
+    voided = conn.execute(statements.VOID_NOTE, params)
     if voided.first() is None:
         return None
-    row = (await conn.execute(statements.UNDO_INVOICE, params)).one()
+    row = (conn.execute(statements.UNDO_INVOICE, params)).one()
     parts = writes.parts
-    lines = await statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
+    lines = statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
     if writes.journal:
-        await conn.execute(ledger.JOURNAL_INSERT, writes.journal)
-    await conn.execute(AUDIT_INSERT, writes.audit)
-    await conn.execute(OUTBOX_INSERT, writes.outbox)
+        conn.execute(ledger.JOURNAL_INSERT, writes.journal)
+    conn.execute(AUDIT_INSERT, writes.audit)
+    conn.execute(OUTBOX_INSERT, writes.outbox)
     return row, lines
 
 

@@ -7,14 +7,15 @@ over BEGIN: writers start with BEGIN IMMEDIATE (the write lock up front), reader
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, event, func, select
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -150,6 +151,28 @@ def _autocommit(options: Any) -> bool:
     committed (SQLAlchemy closes such a connection without a COMMIT). The engine-wide keyword
     is not seen here; nothing of ours uses it on SQLite."""
     return bool(options.get("isolation_level") == "AUTOCOMMIT")
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run_near(
+    conn: AsyncConnection,
+    function: Callable[Concatenate[Connection, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`function(sync_connection, ...)` where the driver works: several statements and the logic
+    between them for the price of one. On SQLite the whole call runs on the connection's own
+    thread, one round trip instead of one per statement (never on the event loop's thread);
+    elsewhere it is `AsyncConnection.run_sync`. `function` only executes statements."""
+    sync = conn.sync_connection
+    raw = None if sync is None else sync.connection.dbapi_connection
+    if sync is not None and isinstance(raw, sqlite_driver.HopConnection):
+        return await raw.batch(lambda: function(sync, *args, **kwargs))
+    return await conn.run_sync(function, *args, **kwargs)
 
 
 def is_transient(exc: BaseException) -> bool:

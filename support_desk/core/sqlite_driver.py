@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+import threading
 from collections.abc import Callable
 from threading import Thread
 from types import ModuleType
@@ -163,7 +164,7 @@ class HopConnection(AsyncAdapt_aiosqlite_connection):
     """The adapter connection: it holds a deferred BEGIN, knows whether sqlite3 may be in a
     transaction (as of its last call), and runs callables on aiosqlite's thread in one trip."""
 
-    __slots__ = ("_pending_begin", "maybe_in_transaction")
+    __slots__ = ("_pending_begin", "maybe_in_transaction", "_batch_thread")
 
     _cursor_cls = HopCursor
     _ss_cursor_cls = FlushingSSCursor
@@ -173,21 +174,46 @@ class HopConnection(AsyncAdapt_aiosqlite_connection):
         self._pending_begin: str | None = None
         # unknown counts as "maybe": then COMMIT and ROLLBACK are sent, as sqlite3 would
         self.maybe_in_transaction = True
+        self._batch_thread: int | None = None  # aiosqlite's thread, while it runs a batch
 
     def on_thread(self, function: Callable[..., T], /, *args: Any) -> T:
-        """`function(sqlite3_connection, *args)` on aiosqlite's thread: one round trip."""
+        """`function(sqlite3_connection, *args)` on aiosqlite's thread: one round trip, or none
+        inside a batch, which already runs there."""
         aio = self._connection
+        # until the call tells (an error, or a cancelled await, does not), sqlite3 may be in
+        # a transaction: then the pool's ROLLBACK is sent
+        self.maybe_in_transaction = True
+        if self._batch_thread == threading.get_ident():
+            try:
+                return function(aio._conn, *args)
+            except Exception as error:
+                self._handle_exception(error)
 
         def call() -> T:
             return function(aio._conn, *args)
 
-        # until the call tells (an error, or a cancelled await, does not), sqlite3 may be in
-        # a transaction: then the pool's ROLLBACK is sent
-        self.maybe_in_transaction = True
         try:
             return await_(aio._execute(call))  # type: ignore[no-any-return]
         except Exception as error:
             self._handle_exception(error)
+
+    async def batch(self, function: Callable[..., T], /, *args: Any) -> T:
+        """`function(*args)` on aiosqlite's thread, where every statement it sends through this
+        connection runs at once: a run of statements and the Python between them costs one
+        round trip in all. Only statements: a COMMIT, a ROLLBACK or a streamed result inside
+        would wait for the event loop, which is waiting for the batch."""
+        if self._batch_thread is not None:
+            raise RuntimeError("a batch is already running on this connection")
+
+        def call() -> T:
+            self._batch_thread = threading.get_ident()
+            try:
+                return function(*args)
+            finally:
+                self._batch_thread = None
+
+        self.maybe_in_transaction = True
+        return await self._connection._execute(call)  # type: ignore[no-any-return]
 
     def defer_begin(self, operation: Any) -> bool:
         """Hold `operation` for the next statement if it is a BEGIN that may wait (and sqlite3

@@ -22,7 +22,7 @@ import billing
 from support_desk.core import sqlite_driver
 from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
-from support_desk.core.db import READ_ONLY, SINGLE_STATEMENT, is_transient, make_engine
+from support_desk.core.db import READ_ONLY, SINGLE_STATEMENT, is_transient, make_engine, run_near
 from support_desk.core.settings import Settings
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests import backends
@@ -143,7 +143,8 @@ async def test_hops_per_use_case_on_the_transactor(
     statements.clear()
     await tx.run(billing.cancel_invoice, cancel)
     sent = [s for s in statements if not s.startswith("BEGIN")]
-    assert hops[0] == len(sent) + 1  # one per statement and the COMMIT
+    assert len(sent) >= 9  # the lock, the note, its lines, the journal, audit, outbox...
+    assert hops[0] == 1 + 1  # ...all in one batch (`db.run_near`), then the COMMIT
 
     hops[0] = 0
     statements.clear()
@@ -322,3 +323,61 @@ async def test_use_cases_still_commit_and_roll_back_through_the_transactor(
         return int(number or 0), str(name)
 
     assert await tx.read(read) == (1, customer.name)
+
+
+async def test_run_near_sends_a_batch_of_statements_in_one_round_trip_off_the_loop(
+    engine: AsyncEngine, hops: list[int], database: str
+) -> None:
+    """`db.run_near`: the Python between statements runs on the connection's thread too, so a
+    batch costs one round trip; our BEGIN IMMEDIATE still rides with its first statement."""
+    loop_thread = threading.get_ident()
+
+    def batch(conn: Connection) -> tuple[int, int, int]:
+        python_on = threading.get_ident()
+        conn.execute(text("UPDATE document_series SET next_number = next_number + 1"))
+        sqlite_on = int(conn.scalar(text("SELECT thread_id()")) or 0)
+        drawn = int(conn.scalar(text("SELECT max(next_number) FROM document_series")) or 0)
+        return python_on, sqlite_on, drawn
+
+    other = sqlite3.connect(database.removeprefix("sqlite+aiosqlite:///"), timeout=0.05)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(
+                lambda sync: sync.connection.dbapi_connection.create_function(  # type: ignore[union-attr]
+                    "thread_id", 0, threading.get_ident
+                )
+            )
+            await conn.commit()
+            hops[0] = 0
+            async with conn.begin():
+                python_on, sqlite_on, drawn = await run_near(conn, batch)
+                assert hops[0] == 1
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            assert hops[0] == 2  # and the COMMIT
+    finally:
+        other.close()
+    assert python_on == sqlite_on != loop_thread
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT max(next_number) FROM document_series")) == drawn
+
+
+async def test_run_near_errors_come_out_as_raised_and_roll_back(engine: AsyncEngine) -> None:
+    """A DBAPI error inside a batch is SQLAlchemy's, as outside one; any other exception comes
+    out unchanged; either way the transaction rolls back and the connection stays usable."""
+
+    def duplicate(conn: Connection) -> None:
+        conn.execute(text("UPDATE document_series SET next_number = 50"))
+        conn.execute(text("INSERT INTO document_series (series, next_number) VALUES ('INV', 1)"))
+
+    def refuse(conn: Connection) -> None:
+        conn.execute(text("UPDATE document_series SET next_number = 60"))
+        raise LookupError("a rule said no")
+
+    for batch, error in ((duplicate, exc.IntegrityError), (refuse, LookupError)):
+        with pytest.raises(error):
+            async with engine.begin() as conn:
+                await run_near(conn, batch)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT max(next_number) FROM document_series")) == 1
+        assert await run_near(conn, lambda sync: sync.scalar(text("SELECT 7"))) == 7

@@ -13,6 +13,7 @@ from billing.read_models import Cancellation, Undo, document_number
 from billing.services import crediting
 from billing.services.cancellation import CancellationUndone, cancel_draft
 from support_desk.core.actors import Actor, ActorKind
+from support_desk.core.db import run_near
 from support_desk.core.idempotency import idempotent
 from support_desk.core.tx import UnitOfWork
 
@@ -167,6 +168,6 @@ async def undo_cancellation(uow: UnitOfWork, cmd: UndoCancellation) -> Undo:
         )
     conn = await statements.connection(uow.session)  # flushed: the answer reads what was written
     answer_invoice = await statements.read_invoice_view_at_once(conn, invoice.id)
-    answer_note = await statements.read_credit_note_view_at_once(conn, note.id)
+    answer_note = await run_near(conn, statements.read_credit_note_view_at_once, note.id)
     assert answer_invoice is not None and answer_note is not None  # locked and read above
     return Undo(answer_invoice, answer_note, already_undone=already)

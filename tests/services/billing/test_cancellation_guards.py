@@ -22,6 +22,7 @@ from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, Jou
 from billing.services import cancellation
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
+from support_desk.core.db import run_near
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.tx import Transactor, UnitOfWork
 from tests.factories import AGENT, line, make_customer, make_invoice, read_invoice
@@ -39,19 +40,22 @@ async def _issue_behind(tx: Transactor, invoice_id: int, behind: Any) -> dict[st
 
     async def use_case(uow: UnitOfWork) -> None:
         conn = await statements.connection(uow.session)
-        stale = (await statements.lock_invoice(conn, invoice_id)).invoice
+        stale = (await run_near(conn, statements.lock_invoice, invoice_id)).invoice
         await conn.execute(behind)
         parts = rules.remaining_parts(stale.lines)
         try:
-            await cancellation._issue_now(
-                uow,
+            await run_near(
                 conn,
-                stale,
-                parts,
-                CreditNoteKind.CANCELLATION,
-                "stale",
-                AGENT,
-                undo_minutes=0,
+                lambda sync: cancellation._issue_now(
+                    uow,
+                    sync,
+                    stale,
+                    parts,
+                    CreditNoteKind.CANCELLATION,
+                    "stale",
+                    AGENT,
+                    undo_minutes=0,
+                ),
             )
         except errors.ExceedsCreditableAmount as refusal:
             seen["refusal"] = dict(refusal.details)
@@ -130,11 +134,14 @@ async def test_b4_an_undo_of_a_note_voided_behind_the_view_writes_nothing_and_an
 
     async def use_case(uow: UnitOfWork) -> Any:
         conn = await statements.connection(uow.session)
-        stale = await statements.lock_note_invoice(conn, note_id)
-        note = await statements.read_credit_note_view_at_once(conn, note_id)
+        stale = await run_near(conn, statements.lock_note_invoice, note_id)
+        note = await run_near(conn, statements.read_credit_note_view_at_once, note_id)
         assert stale is not None and note is not None and note.status == "issued"
         await conn.execute(behind)
-        answer = await cancellation._void(uow, conn, stale, note, Actor.customer(customer.id))
+        actor = Actor.customer(customer.id)
+        answer = await run_near(
+            conn, lambda sync: cancellation._void(uow, sync, stale, note, actor)
+        )
         return answer, await _rows(uow)
 
     answer, rows = await tx.run(use_case)
