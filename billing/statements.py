@@ -281,20 +281,26 @@ _IN_USE = (  # a line's service, when it is one in use (B1: the customer cannot 
     SERVICES.c.id.label("in_use_id"),
     SERVICES.c.name.label("in_use_name"),
 )
-# SQLite: the lines and their services in use as one JSON array of arrays, in the lock's
-# RETURNING (its UPDATE cannot be joined there); written out, as SQLAlchemy would leave the
-# subquery's columns unqualified like those of the RETURNING
-_LINES_AS_JSON = literal_column(
-    "(SELECT json_group_array(json_array({}, s.id, s.name)) FROM invoice_lines AS l"
+# the lines and their services in use as one JSON array of arrays, in the lock's RETURNING (its
+# UPDATE cannot be joined there); written out, as SQLAlchemy would leave the subquery's columns
+# unqualified like those of the RETURNING
+_LINES_SQL = (
+    "(SELECT {}(json{}array({}, s.id, s.name)) FROM invoice_lines AS l"
     " LEFT JOIN services AS s ON s.id = l.service_id AND s.status = 'active'"
-    " WHERE l.invoice_id = invoices.id)".format(", ".join(f"l.{c.name}" for c in LINE_COLUMNS)),
-    String,
-).label("lines_json")
+    " WHERE l.invoice_id = invoices.id)"
+)
+_LINE_NAMES = ", ".join(f"l.{c.name}" for c in LINE_COLUMNS)
+_LINES_AS_JSON = {
+    "sqlite": literal_column(_LINES_SQL.format("json_group_array", "_", _LINE_NAMES), String),
+    "postgresql": literal_column(
+        "coalesce(" + _LINES_SQL.format("json_agg", "_build_", _LINE_NAMES) + ", '[]')", String
+    ),
+}
 _BY_POSITION = itemgetter([c.name for c in LINE_COLUMNS].index("position"))
 
 
 # the invoice's live cancellation (B1: a second cancel answers with it), read with the lock
-_LIVE_ON_SQLITE = literal_column(
+_LIVE_WITH_LOCK = literal_column(
     "(SELECT n.id FROM credit_notes AS n WHERE n.invoice_id = invoices.id"
     " AND n.kind IN ('cancellation', 'split') AND n.status = 'issued' LIMIT 1)",
     Integer,
@@ -312,10 +318,15 @@ _LIVE_NOTE = (
     .scalar_subquery()
     .label("live_note_id")
 )
-# PostgreSQL: what the lock reads, in a statement of its own after it. A statement reads from
+# PostgreSQL: the invoice's version as this statement's snapshot saw it. A statement reads from
 # the snapshot it started with (READ COMMITTED), and one that waited for the lock re-reads only
-# the locked row: joined to the lock, the lines and the live note would be those from before
-# the transaction it waited for committed.
+# the locked row: then the lines and the live note read with the lock are those from before the
+# transaction it waited for committed. Every money change on an invoice bumps its version under
+# this lock, so a snapshot that saw the version just before ours saw the lines as they are.
+_SEEN_VERSION = literal_column(
+    "(SELECT seen.version FROM invoices AS seen WHERE seen.id = invoices.id)", Integer
+).label("seen_version")
+# PostgreSQL, when the lock waited: what it reads, in a statement of its own after it
 AFTER_LOCK = (
     select(_LIVE_NOTE, *LINE_COLUMNS, *_IN_USE)
     .select_from(INVOICES)
@@ -327,10 +338,19 @@ AFTER_LOCK = (
 
 
 def _with_lines(lock: Any) -> dict[str, Any]:
-    """A lock's statement per dialect: on SQLite it also reads the invoice's live cancellation,
-    its lines and their services in use (its writers are one at a time from BEGIN IMMEDIATE,
-    so nothing can change under a statement); on PostgreSQL `AFTER_LOCK` follows it."""
-    return {"postgresql": lock, "sqlite": lock.returning(_LIVE_ON_SQLITE, _LINES_AS_JSON)}
+    """A lock's statement per dialect, which also reads the invoice's live cancellation, its
+    lines and their services in use. On SQLite they are current (its writers are one at a time
+    from BEGIN IMMEDIATE); on PostgreSQL unless the lock waited (`_SEEN_VERSION`), when
+    `AFTER_LOCK` reads them again."""
+    return {
+        "sqlite": lock.returning(_LIVE_WITH_LOCK, _LINES_AS_JSON["sqlite"].label("lines_json")),
+        "postgresql": lock.returning(
+            _LIVE_WITH_LOCK,
+            _LINES_AS_JSON["postgresql"].label("lines_json"),
+            INVOICES.c.version.label("locked_version"),
+            _SEEN_VERSION,
+        ),
+    }
 
 
 LOCKS_INVOICE = _with_lines(LOCK_INVOICE)
@@ -518,8 +538,8 @@ class Locked(NamedTuple):
 
 def lock_invoice(conn: Connection, invoice_id: int) -> Locked:
     """Take the invoice's row lock and read it fresh, lines included: every money change on one
-    invoice is serialised from here to the commit (one statement on SQLite, two on
-    PostgreSQL: see `AFTER_LOCK`)."""
+    invoice is serialised from here to the commit (one statement; on PostgreSQL two when the
+    lock waited for another transaction: see `_SEEN_VERSION`)."""
     locked = _locked(conn, LOCKS_INVOICE, {"b_invoice_id": invoice_id})
     if locked is None:
         raise errors.InvoiceNotFound(id=invoice_id)
@@ -539,9 +559,11 @@ def _locked(conn: Connection, statements: dict[str, Any], params: dict[str, int]
     if head is None:
         return None
     lines: list[Any]
-    if conn.dialect.name == "sqlite":
-        live, lines = head.live_note_id, sorted(json.loads(head.lines_json), key=_BY_POSITION)
-    else:
+    if conn.dialect.name == "sqlite" or head.seen_version == head.locked_version - 1:
+        listed = head.lines_json  # asyncpg decodes json itself; sqlite3 gives the text
+        listed = json.loads(listed) if isinstance(listed, str) else listed
+        live, lines = head.live_note_id, sorted(listed, key=_BY_POSITION)
+    else:  # PostgreSQL, after waiting for another transaction's lock: read them fresh
         rows = conn.execute(AFTER_LOCK, {"b_invoice_id": head.id}).all()
         live, lines = rows[0].live_note_id, [r[1:] for r in rows if r[1] is not None]
     n = len(LINE_COLUMNS)

@@ -10,10 +10,11 @@ writes a view of the invoice that is stale on purpose (a row changed behind it).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, event, func, select, text, update
 
 import billing
 from billing import errors, rules, statements
@@ -149,3 +150,71 @@ async def test_b4_an_undo_of_a_note_voided_behind_the_view_writes_nothing_and_an
     assert answer.already_undone and answer.credit_note.status == "void"
     assert answer.invoice.status == "canceled" and answer.invoice.credited_minor > 0
     assert rows == before  # no journal, audit or message for a void that did not happen
+
+
+async def test_on_postgresql_the_lock_reads_the_lines_again_only_after_it_waited(
+    tx: Transactor,
+) -> None:
+    """The lock's statement reads the lines and the live note with it, from its snapshot; when
+    it had to wait for another transaction holding the invoice, that snapshot predates what
+    that one wrote, and the lines are read again (`statements._SEEN_VERSION`)."""
+    if tx.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer holds the lock from BEGIN IMMEDIATE: no statement waits")
+    customer = await make_customer(tx)
+    quiet = await make_invoice(tx, customer, line(1000), line(500))
+    invoice = await make_invoice(tx, customer, line(1000), line(500))
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(tx.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await tx.run(billing.cancel_invoice, CancelInvoice(quiet.id, "quiet", AGENT))
+        assert len(sent) == 2  # the lock with the lines, then the writes
+
+        first, second = invoice.lines
+        sent.clear()
+        async with tx.engine.connect() as other:  # a note crediting the first line, settled
+            credit = INVOICES.c.credited_minor + first.total_minor
+            settled = INVOICES.c.settled_minor + first.total_minor
+            await other.execute(
+                update(INVOICES)
+                .where(INVOICES.c.id == invoice.id)
+                .values(
+                    version=INVOICES.c.version + 1, credited_minor=credit, settled_minor=settled
+                )
+            )
+            await other.execute(
+                update(LINES)
+                .where(LINES.c.id == first.id)
+                .values(credited_net_minor=first.net_minor, credited_tax_minor=first.tax_minor)
+            )
+            sent.clear()  # what follows is the cancellation's, and the probe's
+            cancel = asyncio.create_task(
+                tx.run(billing.cancel_invoice, CancelInvoice(invoice.id, "waited", AGENT))
+            )
+            await _until_a_lock_is_awaited(tx)
+            await other.commit()
+        cancelled = await cancel
+    finally:
+        event.remove(tx.engine.sync_engine, "before_cursor_execute", record)
+
+    assert len([s for s in sent if not s.startswith("SELECT count")]) == 3  # lock, again, writes
+    note = cancelled.credit_note
+    assert note is not None and [ln.invoice_line_id for ln in note.lines] == [second.id]
+    assert note.total_minor == second.total_minor
+    assert cancelled.invoice.status == "canceled" and cancelled.invoice.balance_minor == 0
+
+
+async def _until_a_lock_is_awaited(tx: Transactor) -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with tx.engine.connect() as probe:
+        for _ in range(500):
+            if await probe.scalar(waiting):
+                return
+            await asyncio.sleep(0.02)
+    raise AssertionError("nobody waited for the invoice's lock")
