@@ -5,6 +5,7 @@ event loop's thread."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sqlite3
 import threading
@@ -381,3 +382,37 @@ async def test_run_near_errors_come_out_as_raised_and_roll_back(engine: AsyncEng
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT max(next_number) FROM document_series")) == 1
         assert await run_near(conn, lambda sync: sync.scalar(text("SELECT 7"))) == 7
+
+
+async def test_run_near_waits_for_another_writer_on_its_thread_and_says_transient(
+    engine: AsyncEngine, database: str
+) -> None:
+    """A batch whose BEGIN IMMEDIATE meets another process's write lock waits on the
+    connection's thread (the busy timeout), then fails as a transient error the Transactor
+    retries; the pooled connection is usable afterwards."""
+    other = sqlite3.connect(database.removeprefix("sqlite+aiosqlite:///"), timeout=0.05)
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    def touch(conn: Connection) -> None:
+        conn.execute(text("UPDATE document_series SET next_number = next_number"))
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        ticker = asyncio.create_task(ticking())
+        with pytest.raises(exc.OperationalError) as caught:
+            async with engine.begin() as conn:
+                await run_near(conn, touch)
+        ticker.cancel()
+        assert is_transient(caught.value)
+        assert ticks >= 5  # the loop ran on while the batch waited the busy timeout (0.2 s)
+        other.execute("ROLLBACK")
+        async with engine.begin() as conn:
+            await run_near(conn, touch)
+    finally:
+        other.close()
