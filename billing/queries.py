@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -230,6 +230,15 @@ async def _newest_first(
     stmt = select(id_column).where(*conditions).order_by(id_column.desc()).limit(size + 1)
     ids, last = one_page((await uow.session.scalars(stmt)).all(), size)
     return Page(tuple([await load(i) for i in ids]), last)
+
+
+async def documents_of(uow: UnitOfWork, customer_id: int) -> tuple[int, int]:
+    """How many invoices and credit notes the customer has in all, where a page shows the
+    newest: "20 of 35" says the list goes on."""
+    invoices = select(func.count()).where(Invoice.customer_id == customer_id).scalar_subquery()
+    notes = select(func.count()).where(CreditNote.customer_id == customer_id).scalar_subquery()
+    row = (await uow.session.execute(select(invoices, notes))).one()
+    return int(row[0]), int(row[1])
 
 
 async def spent_link_token_customer(uow: UnitOfWork, token: str) -> int | None:

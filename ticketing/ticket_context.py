@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import billing
 from billing import refund_choice
@@ -69,6 +69,8 @@ class TicketContext:
     tickets: tuple[TicketView, ...]  # the customer's other tickets
     cancelled_with: dict[int, tuple[InvoiceView, ...]]  # per ticket service: B5's invoices
     period_ends: dict[int, date | None] = field(default_factory=dict)  # B5: "at period end"
+    # how many there are in all of the lists above that show the newest HISTORY
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 async def _events(uow: UnitOfWork, ticket_id: int, names: dict[str, str]) -> list[ThreadEntry]:
@@ -113,6 +115,12 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
         payments.extend(await q.payments_of(uow, invoice.id))
     notes = (await q.credit_notes_page(uow, customer_id=t.customer_id, limit=HISTORY)).items
     tickets = await _tickets_of(uow, t.customer_id, t.id)
+    invoice_total, note_total = await q.documents_of(uow, t.customer_id)
+    totals = {
+        "invoices": invoice_total,
+        "credit_notes": note_total,
+        "tickets": await _ticket_total(uow, t.customer_id, t.id),
+    }
     return TicketContext(
         view, _thread(view, await _events(uow, t.id, names)),
         names.get(str(t.assignee_id)) if t.assignee_id else None,
@@ -121,7 +129,7 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
         invoices, tuple(payments), await q.services_of(uow, t.customer_id),
         await q.account_credit_of(uow, t.customer_id), notes,
         await q.credit_note_view(uow, t.credit_note_id) if t.credit_note_id else None,
-        tickets, await _cancelled_with(uow, t), await _period_ends(uow, t),
+        tickets, await _cancelled_with(uow, t), await _period_ends(uow, t), totals,
     )  # fmt: skip
 
 
@@ -146,6 +154,11 @@ async def _tickets_of(uow: UnitOfWork, customer_id: int, but: int) -> tuple[Tick
     stmt = select(Ticket).where(Ticket.customer_id == customer_id, Ticket.id != but)
     rows = await uow.session.scalars(stmt.order_by(Ticket.id.desc()).limit(HISTORY))
     return tuple(TicketView.of(r, (), uow.now) for r in rows)
+
+
+async def _ticket_total(uow: UnitOfWork, customer_id: int, but: int) -> int:
+    stmt = select(func.count()).where(Ticket.customer_id == customer_id, Ticket.id != but)
+    return int(await uow.session.scalar(stmt) or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,23 @@ async def test_the_ticket_page_shows_thread_money_and_history(
     assert str(invoice.number) in html and "Payments (1)" in html and "€60.00" in html
 
 
+async def test_the_ticket_page_counts_all_of_a_customers_invoices_beyond_those_listed(
+    tx: Transactor, new_browser: Browser, agent: Person
+) -> None:
+    """The money panel lists the newest 20 invoices; its heading counts them all (it said 20
+    for a customer with 23)."""
+    customer = await make_customer(tx)
+    invoices = [await make_invoice(tx, customer, line(100 + i)) for i in range(23)]
+    ticket = await open_about(tx, invoices[-1], TicketKind.REFUND)
+    await open_question(tx, customer)
+    client = await signed_in(new_browser, agent)
+    html = await _page(client, f"/console/tickets/{ticket.id}")
+
+    assert "Invoices (latest 20 of 23)" in html
+    assert "Credit notes (0)" in html and "Earlier tickets (1)" in html
+    assert str(invoices[-1].number) in html and str(invoices[0].number) not in html
+
+
 async def test_hostile_customer_text_renders_as_text(
     tx: Transactor, new_browser: Browser, agent: Person
 ) -> None:
