@@ -230,7 +230,9 @@ async def invoice_list(
     )
     ids = list((await uow.session.scalars(stmt)).all())
     items = tuple(
-        await statements.read_invoice_views(await statements.connection(uow.session), ids)
+        await run_near(
+            await statements.connection(uow.session), statements.read_invoice_views, ids
+        )
     )
     return InvoiceListPage(items, page, pages, total)
 

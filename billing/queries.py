@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -86,7 +87,7 @@ async def invoices_page(
         _matching((Invoice.customer_id, customer_id), (Invoice.status, statuses)),
         after,
         limit,
-        lambda i: repo.invoice_view(uow.session, i),
+        lambda ids: _near(uow, statements.read_invoice_views, ids),
     )
 
 
@@ -126,7 +127,7 @@ async def credit_notes_page(
         ),
         after,
         limit,
-        lambda i: repo.credit_note_view(uow.session, i),
+        lambda ids: _near(uow, statements.read_credit_note_views, ids),
     )
 
 
@@ -220,16 +221,38 @@ async def _newest_first(
     conditions: list[ColumnElement[bool]],
     after: int | None,
     limit: int,
-    load: Callable[[int], Awaitable[T]],
+    load: Callable[[list[int]], Awaitable[Sequence[T]]],
 ) -> Page[T]:
     """Keyset paging on id, newest first: `after` is the last id of the previous page, and the
-    page's `next_after` is set when one more row exists."""
+    page's `next_after` is set when one more row exists. The page's rows are read together
+    (`load`), not one by one."""
     size = min(limit, MAX_PAGE)
     if after is not None:
         conditions = [*conditions, id_column < after]
     stmt = select(id_column).where(*conditions).order_by(id_column.desc()).limit(size + 1)
     ids, last = one_page((await uow.session.scalars(stmt)).all(), size)
-    return Page(tuple([await load(i) for i in ids]), last)
+    return Page(tuple(await load(list(ids))), last)
+
+
+async def _near(
+    uow: UnitOfWork, read: Callable[[Connection, list[int]], list[T]], ids: list[int]
+) -> list[T]:
+    """`read(connection, ids)` on the unit of work's connection, in one round trip on SQLite."""
+    return await run_near(await statements.connection(uow.session), read, ids)
+
+
+async def payments_of_invoices(
+    uow: UnitOfWork, invoice_ids: Sequence[int]
+) -> tuple[PaymentView, ...]:
+    """The payments of several invoices in one SELECT: each invoice's in `invoice_ids`' order,
+    oldest first (as `payments_of` one by one)."""
+    if not invoice_ids:
+        return ()
+    stmt = select(Payment).where(Payment.invoice_id.in_(invoice_ids)).order_by(Payment.id)
+    by_invoice: dict[int, list[PaymentView]] = {}
+    for p in await uow.session.scalars(stmt):
+        by_invoice.setdefault(p.invoice_id, []).append(repo.payment_view(p))
+    return tuple(p for i in invoice_ids for p in by_invoice.get(i, ()))
 
 
 async def documents_of(uow: UnitOfWork, customer_id: int) -> tuple[int, int]:

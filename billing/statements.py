@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    Select,
     String,
     Table,
     Text,
@@ -160,15 +161,24 @@ NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
 INSERT_NOTE = insert(NOTES).returning(NOTES.c.id)
 INSERT_NOTE_LINES = insert(NOTE_LINES)
 SELECT_NOTE = select(*NOTE_COLUMNS).where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
-SELECT_NOTE_WITH_INVOICE = (  # a credit note and the number of the invoice it credits
-    select(
-        *NOTE_COLUMNS,
-        INVOICES.c.series.label("invoice_series"),
-        INVOICES.c.number.label("invoice_document_number"),
+_NOTE_IDS: Any = bindparam("b_note_ids", expanding=True)
+
+
+def _notes_with_invoice(where: ColumnElement[bool]) -> Select[Any]:
+    """Credit notes and the number of the invoice each credits."""
+    return (
+        select(
+            *NOTE_COLUMNS,
+            INVOICES.c.series.label("invoice_series"),
+            INVOICES.c.number.label("invoice_document_number"),
+        )
+        .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
+        .where(where)
     )
-    .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
-    .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
-)
+
+
+SELECT_NOTE_WITH_INVOICE = _notes_with_invoice(NOTES.c.id == _param("b_note_id", NOTES.c.id))
+SELECT_NOTES_WITH_INVOICE = _notes_with_invoice(NOTES.c.id.in_(_NOTE_IDS))
 SELECT_NOTE_WITH_LINES = (  # the same and its lines, in one statement (see read_statement)
     select(
         *SELECT_NOTE_WITH_INVOICE.selected_columns,
@@ -184,6 +194,12 @@ SELECT_NOTE_LINES = (
     select(*NOTE_LINE_COLUMNS)
     .where(NOTE_LINES.c.credit_note_id == _param("b_note_id", NOTES.c.id))
     .order_by(NOTE_LINES.c.position)
+)
+
+SELECT_NOTE_LINES_OF = (  # the lines of several notes, each note's in position order
+    select(NOTE_LINES.c.credit_note_id, *NOTE_LINE_COLUMNS)
+    .where(NOTE_LINES.c.credit_note_id.in_(_NOTE_IDS))
+    .order_by(NOTE_LINES.c.credit_note_id, NOTE_LINES.c.position)
 )
 
 _CREDIT = _param("b_credit", INVOICES.c.credited_minor)
@@ -594,18 +610,16 @@ async def read_invoice_view_at_once(conn: AsyncConnection, invoice_id: int) -> I
     return invoice_view(rows[0], lines)
 
 
-async def read_invoice_views(
-    conn: AsyncConnection, invoice_ids: Sequence[int]
-) -> list[InvoiceView]:
+def read_invoice_views(conn: Connection, invoice_ids: Sequence[int]) -> list[InvoiceView]:
     """The read models of several invoices in `invoice_ids`' order, in two SELECTs whatever
     their number (not one pair per invoice); ids that name no invoice are left out."""
     if not invoice_ids:
         return []
     ids = {"b_invoice_ids": list(invoice_ids)}
     lines: dict[int, list[InvoiceLineView]] = {}
-    for ln in await conn.execute(SELECT_LINES_OF, ids):
+    for ln in conn.execute(SELECT_LINES_OF, ids):
         lines.setdefault(ln[0], []).append(InvoiceLineView(*ln[1:]))
-    rows = {r.id: r for r in await conn.execute(SELECT_INVOICES, ids)}
+    rows = {r.id: r for r in conn.execute(SELECT_INVOICES, ids)}
     return [invoice_view(rows[i], tuple(lines.get(i, ()))) for i in invoice_ids if i in rows]
 
 
@@ -779,6 +793,28 @@ def read_credit_note_view_at_once(conn: Connection, note_id: int) -> CreditNoteV
     invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
     lines = tuple(CreditNoteLineView(*r[width:]) for r in rows if r[width] is not None)
     return note_view(note_id, values, invoice_number, lines)
+
+
+def read_credit_note_views(conn: Connection, note_ids: Sequence[int]) -> list[CreditNoteView]:
+    """The read models of several credit notes in `note_ids`' order, in two SELECTs whatever
+    their number; ids that name no note are left out."""
+    if not note_ids:
+        return []
+    ids = {"b_note_ids": list(note_ids)}
+    lines: dict[int, list[CreditNoteLineView]] = {}
+    for ln in conn.execute(SELECT_NOTE_LINES_OF, ids):
+        lines.setdefault(ln[0], []).append(CreditNoteLineView(*ln[1:]))
+    rows = {r.id: dict(r._mapping) for r in conn.execute(SELECT_NOTES_WITH_INVOICE, ids)}
+    return [
+        note_view(
+            i,
+            rows[i],
+            document_number(rows[i]["invoice_series"], rows[i]["invoice_document_number"]),
+            tuple(lines.get(i, ())),
+        )
+        for i in note_ids
+        if i in rows
+    ]
 
 
 def keep_session_current(session: AsyncSession, invoice: InvoiceView) -> None:

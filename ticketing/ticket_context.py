@@ -110,9 +110,7 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
     names = await _names(uow)
     q = billing.queries
     invoices = (await q.invoices_page(uow, customer_id=t.customer_id, limit=HISTORY)).items
-    payments: list[PaymentView] = []
-    for invoice in invoices:
-        payments.extend(await q.payments_of(uow, invoice.id))
+    payments = await q.payments_of_invoices(uow, [i.id for i in invoices])
     notes = (await q.credit_notes_page(uow, customer_id=t.customer_id, limit=HISTORY)).items
     tickets = await _tickets_of(uow, t.customer_id, t.id)
     invoice_total, note_total = await q.documents_of(uow, t.customer_id)
@@ -126,7 +124,7 @@ async def ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticke
         names.get(str(t.assignee_id)) if t.assignee_id else None,
         await q.customer_view(uow, t.customer_id),
         await q.invoice_view(uow, t.invoice_id) if t.invoice_id else None,
-        invoices, tuple(payments), await q.services_of(uow, t.customer_id),
+        invoices, payments, await q.services_of(uow, t.customer_id),
         await q.account_credit_of(uow, t.customer_id), notes,
         await q.credit_note_view(uow, t.credit_note_id) if t.credit_note_id else None,
         tickets, await _cancelled_with(uow, t), await _period_ends(uow, t), totals,

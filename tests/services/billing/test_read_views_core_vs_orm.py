@@ -41,6 +41,8 @@ async def _both_note(uow: UnitOfWork, note_id: int) -> tuple[CreditNoteView | No
     conn = await statements.connection(uow.session)
     core = await statements.read_credit_note_view(conn, note_id)
     assert await run_near(conn, statements.read_credit_note_view_at_once, note_id) == core
+    batch = await run_near(conn, statements.read_credit_note_views, [note_id])
+    assert batch == ([core] if core is not None else [])
     orm = await repo.credit_note_view(uow.session, note_id)
     return core, orm
 
@@ -219,4 +221,43 @@ async def _invoice_orm(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
 
 
 async def _views(uow: UnitOfWork, ids: list[int]) -> list[InvoiceView]:
-    return await statements.read_invoice_views(await statements.connection(uow.session), ids)
+    conn = await statements.connection(uow.session)
+    return await run_near(conn, statements.read_invoice_views, ids)
+
+
+async def test_pages_of_invoices_and_credit_notes_read_together_what_one_by_one_read(
+    tx: Transactor,
+) -> None:
+    """`invoices_page` and `credit_notes_page` read a page's rows in two statements, not two or
+    three per row: the same views, in the same order, page after page."""
+    customer = await make_customer(tx)
+    invoices = [await make_invoice(tx, customer, line(1000 + i), line(50)) for i in range(7)]
+    for invoice in invoices[:5]:
+        cmd = CancelInvoice(invoice.id, "not needed", Actor.customer(customer.id))
+        await tx.run(billing.cancel_invoice, cmd)
+    paid = await pay(tx, invoices[5], invoices[5].total_minor)
+    await tx.run(
+        billing.issue_credit_note,
+        IssueCreditNote(paid.id, "goodwill", ADMIN, amount_minor=300, remainder=Remainder.REFUND),
+    )
+
+    async def pages(uow: UnitOfWork, load: object) -> list[object]:
+        seen, after = [], None
+        while True:
+            page = await load(uow, customer_id=customer.id, after=after, limit=3)  # type: ignore[operator]
+            seen.extend(page.items)
+            if page.next_after is None:
+                return seen
+            after = page.next_after
+
+    invoice_pages = await tx.read(pages, billing.queries.invoices_page)
+    assert [i.id for i in invoice_pages] == [i.id for i in reversed(invoices)]
+    assert invoice_pages == [await tx.read(_invoice_orm, i.id) for i in reversed(invoices)]
+    note_pages = await tx.read(pages, billing.queries.credit_notes_page)
+    assert len(note_pages) == 6
+    assert note_pages == [await tx.read(_note_orm, n.id) for n in note_pages]
+    assert [n.id for n in note_pages] == sorted((n.id for n in note_pages), reverse=True)
+
+
+async def _note_orm(uow: UnitOfWork, note_id: int) -> CreditNoteView:
+    return await repo.credit_note_view(uow.session, note_id)
