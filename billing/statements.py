@@ -623,11 +623,11 @@ def read_invoice_views(conn: Connection, invoice_ids: Sequence[int]) -> list[Inv
     return [invoice_view(rows[i], tuple(lines.get(i, ()))) for i in invoice_ids if i in rows]
 
 
-async def services_in_use(conn: AsyncConnection, service_ids: Sequence[int | None]) -> list[str]:
+def services_in_use(conn: Connection, service_ids: Sequence[int | None]) -> list[str]:
     ids = [s for s in service_ids if s is not None]
     if not ids:
         return []
-    return list((await conn.execute(SERVICES_IN_USE, {"b_service_ids": ids})).scalars())
+    return list(conn.execute(SERVICES_IN_USE, {"b_service_ids": ids}).scalars())
 
 
 def next_number(conn: Connection, series: str) -> int:

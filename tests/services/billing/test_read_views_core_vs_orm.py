@@ -19,7 +19,7 @@ from billing.commands import (
     UndoCancellation,
 )
 from billing.history import HistoryEvent, InvoiceHistory
-from billing.models import CreditNote, Payment, Refund
+from billing.models import AccountCredit, CreditNote, Payment, Refund
 from billing.read_models import CreditNoteView, InvoiceView, document_number
 from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
@@ -163,7 +163,12 @@ async def _orm_history(uow: UnitOfWork, invoice_id: int, customer_id: int) -> In
         for n in notes
         if n.number is not None
     )
-    credit = await history._credit(uow, customer_id, invoice.currency)
+    held = await uow.session.scalars(
+        select(AccountCredit).where(
+            AccountCredit.customer_id == customer_id, AccountCredit.currency == invoice.currency
+        )
+    )
+    credit = sum(c.balance_minor for c in held if c.balance_minor > 0)
     lines = await repo.get_lines(uow.session, invoice.id)
     in_use = await repo.services_in_use(uow.session, [ln.service_id for ln in lines])
     refusal = rules.customer_cancel_refusal(invoice, in_use)
