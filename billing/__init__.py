@@ -5,7 +5,7 @@ unit of work with `tx.run(billing.<use_case>, command)`; see docs/billing-api.md
 """
 
 from billing import commands, errors, messages, queries, read_models
-from billing.services.cancellation import cancel_invoice, terminate_service, undo_cancellation
+from billing.services.cancellation import cancel_invoice
 from billing.services.catalog import create_service
 from billing.services.correction import replace_invoice
 from billing.services.credit_notes import (
@@ -29,6 +29,7 @@ from billing.services.invoices import (
 )
 from billing.services.payments import PaymentRecorded, apply_account_credit, record_payment
 from billing.services.split import split_invoice
+from billing.services.termination import terminate_service
 from billing.services.termination_schedule import (
     carry_out_due_terminations,
     carry_out_termination,
@@ -36,6 +37,7 @@ from billing.services.termination_schedule import (
     period_end_offered,
     schedule_termination,
 )
+from billing.services.undo import undo_cancellation
 
 __all__ = [
     "PaymentRecorded",

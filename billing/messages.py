@@ -2,12 +2,13 @@
 the bot renders them by type (`templates/bot/<kind>.html`)."""
 
 from billing.documents import AttachesCreditNote
-from billing.services.cancellation import CancellationUndone, ServiceTerminated
 from billing.services.crediting import CreditNoteIssued
 from billing.services.invoices import InvoiceDelivered, LineSummary
 from billing.services.payments import PaymentReceived
 from billing.services.split import InvoiceSplit, NewInvoice
+from billing.services.termination import ServiceTerminated
 from billing.services.termination_schedule import ServiceKept, ServiceTerminationScheduled
+from billing.services.undo import CancellationUndone
 
 __all__ = [
     "AttachesCreditNote",

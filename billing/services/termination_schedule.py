@@ -18,7 +18,7 @@ from billing import errors, periods, repo, rules
 from billing.commands import KeepService, ScheduleTermination, TerminateService
 from billing.models import Service, ServiceStatus
 from billing.read_models import ServiceView, Termination
-from billing.services.cancellation import terminate_service
+from billing.services.termination import terminate_service
 from support_desk.core.actors import Actor
 from support_desk.core.idempotency import idempotent
 from support_desk.core.messages import CustomerMessage

@@ -6,8 +6,10 @@ handoffs: ~70 µs of CPU). SQLAlchemy's generic adapter makes four per statement
 cursor, execute, fetchall, close. Here the whole statement, from cursor to rows, is one function
 run on that thread; our own BEGIN (db.py sends BEGIN IMMEDIATE or DEFERRED) rides along with the
 transaction's first statement, and a COMMIT or ROLLBACK with no transaction open is not sent.
-SQLite still never runs on the event loop's thread, so a lock held by another process (the busy
-timeout) stalls one connection's thread, not every user.
+A batch (`HopConnection.batch`, reached through `db.run_near`) goes further: a sync function runs
+on that thread, and the statements it sends cost no round trip each. SQLite still never runs on
+the event loop's thread, so a lock held by another process (the busy timeout) stalls one
+connection's thread, not every user.
 
 We reach into aiosqlite's `Connection._execute` (queue a callable for its thread) and
 `Connection._conn` (the sqlite3 connection, read on that thread), as SQLAlchemy's own adapter

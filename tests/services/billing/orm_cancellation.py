@@ -11,7 +11,8 @@ from billing.commands import CancelInvoice, UndoCancellation
 from billing.models import CreditNote, CreditNoteKind, CreditNoteStatus, Invoice, InvoiceStatus
 from billing.read_models import Cancellation, Undo, document_number
 from billing.services import crediting
-from billing.services.cancellation import CancellationUndone, cancel_draft
+from billing.services.cancellation import cancel_draft
+from billing.services.undo import CancellationUndone
 from support_desk.core.actors import Actor, ActorKind
 from support_desk.core.db import run_near
 from support_desk.core.idempotency import idempotent

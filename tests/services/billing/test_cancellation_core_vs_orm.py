@@ -35,7 +35,7 @@ from billing.commands import (
     UndoCancellation,
 )
 from billing.models import ServiceStatus
-from billing.services import cancellation, correction, split
+from billing.services import cancellation, correction, split, termination
 from support_desk.core.actors import Actor
 from support_desk.core.clock import FrozenClock
 from support_desk.core.db import Base, make_engine
@@ -233,7 +233,7 @@ async def test_the_core_cancellation_writes_and_answers_exactly_what_the_orm_one
         await engine.dispose()
         orm_url = database_url
     with monkeypatch.context() as m:  # B5, B7 and replacements cancel through `cancel` too
-        for module in (cancellation, split, correction):
+        for module in (cancellation, termination, split, correction):
             m.setattr(module, "cancel", orm_cancellation.cancel)
         orm_answers, orm = await through(
             orm_url, orm_cancellation.cancel_invoice, orm_cancellation.undo_cancellation, Counter()

@@ -20,7 +20,7 @@ import billing
 from billing import errors, rules, statements
 from billing.commands import CancelInvoice
 from billing.models import CreditNote, CreditNoteKind, Invoice, InvoiceLine, JournalEntry
-from billing.services import cancellation
+from billing.services import cancellation, undo
 from support_desk.core.actors import Actor
 from support_desk.core.audit import AuditRow
 from support_desk.core.db import run_near
@@ -140,9 +140,7 @@ async def test_b4_an_undo_of_a_note_voided_behind_the_view_writes_nothing_and_an
         assert stale is not None and note is not None and note.status == "issued"
         await conn.execute(behind)
         actor = Actor.customer(customer.id)
-        answer = await run_near(
-            conn, lambda sync: cancellation._void(uow, sync, stale, note, actor)
-        )
+        answer = await run_near(conn, lambda sync: undo._void(uow, sync, stale, note, actor))
         return answer, await _rows(uow)
 
     answer, rows = await tx.run(use_case)
