@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -68,6 +68,7 @@ from support_desk.core.audit import AuditRow
 from support_desk.core.outbox import OutboxRow
 from support_desk.core.records import from_row
 
+V = TypeVar("V")  # a read model built from a row
 INVOICES = cast(Table, Invoice.__table__)
 LINES = cast(Table, InvoiceLine.__table__)
 NOTES = cast(Table, CreditNote.__table__)
@@ -616,11 +617,17 @@ def read_invoice_views(conn: Connection, invoice_ids: Sequence[int]) -> list[Inv
     if not invoice_ids:
         return []
     ids = {"b_invoice_ids": list(invoice_ids)}
-    lines: dict[int, list[InvoiceLineView]] = {}
-    for ln in conn.execute(SELECT_LINES_OF, ids):
-        lines.setdefault(ln[0], []).append(InvoiceLineView(*ln[1:]))
+    lines = _grouped(conn.execute(SELECT_LINES_OF, ids), InvoiceLineView)
     rows = {r.id: r for r in conn.execute(SELECT_INVOICES, ids)}
-    return [invoice_view(rows[i], tuple(lines.get(i, ()))) for i in invoice_ids if i in rows]
+    return [invoice_view(rows[i], lines.get(i, ())) for i in invoice_ids if i in rows]
+
+
+def _grouped(rows: Any, make: Callable[..., V]) -> dict[Any, tuple[V, ...]]:
+    """Rows whose first column is their owner's id, made into views grouped by that id."""
+    grouped: dict[Any, list[V]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(make(*row[1:]))
+    return {owner: tuple(views) for owner, views in grouped.items()}
 
 
 def services_in_use(conn: Connection, service_ids: Sequence[int | None]) -> list[str]:
@@ -801,16 +808,14 @@ def read_credit_note_views(conn: Connection, note_ids: Sequence[int]) -> list[Cr
     if not note_ids:
         return []
     ids = {"b_note_ids": list(note_ids)}
-    lines: dict[int, list[CreditNoteLineView]] = {}
-    for ln in conn.execute(SELECT_NOTE_LINES_OF, ids):
-        lines.setdefault(ln[0], []).append(CreditNoteLineView(*ln[1:]))
+    lines = _grouped(conn.execute(SELECT_NOTE_LINES_OF, ids), CreditNoteLineView)
     rows = {r.id: dict(r._mapping) for r in conn.execute(SELECT_NOTES_WITH_INVOICE, ids)}
     return [
         note_view(
             i,
             rows[i],
             document_number(rows[i]["invoice_series"], rows[i]["invoice_document_number"]),
-            tuple(lines.get(i, ())),
+            lines.get(i, ()),
         )
         for i in note_ids
         if i in rows

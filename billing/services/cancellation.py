@@ -208,13 +208,13 @@ def _reserve(
     """B11: the note waits for an admin, holding its credit on the invoice and its lines (B9)."""
     values = _note_values(uow, invoice, parts, kind, reason, actor)
     params = {"b_invoice_id": invoice.id, "b_credit": values["total_minor"]}
-    row = (conn.execute(statements.RESERVE_INVOICE, params)).one_or_none()
+    row = conn.execute(statements.RESERVE_INVOICE, params).one_or_none()
     if row is None:
         raise errors.ExceedsCreditableAmount(
             creditable=invoice.total_minor - invoice.credited_minor
         )
     lines = statements.move_lines(conn, invoice.lines, parts)
-    note_id = (conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    note_id = conn.execute(statements.INSERT_NOTE, values).scalar_one()
     line_views = statements.note_line_views(lines, parts)
     conn.execute(statements.INSERT_NOTE_LINES, statements.note_line_rows(line_views, note_id))
     after = {"total_minor": values["total_minor"], "status": values["status"]}
@@ -365,7 +365,7 @@ def _write_at_once(
     params |= statements.rows_params("o", [outbox] if outbox else [])
     params["b_series"] = numbering.CREDIT_NOTES
     issue_statement = statements.issue_statement(len(parts), len(journal), outbox is not None)
-    row = (conn.execute(issue_statement, params)).one()
+    row = conn.execute(issue_statement, params).one()
     if row.id is None:  # a guard did not hold: a line's (B9), else the invoice's
         creditable = 0 if row.moved != len(parts) else invoice.total_minor - invoice.credited_minor
         raise errors.ExceedsCreditableAmount(creditable=creditable)
@@ -385,11 +385,11 @@ def _write_one_by_one(
     lines = statements.move_lines(conn, invoice.lines, parts)
     number = statements.next_number(conn, numbering.CREDIT_NOTES)
     values["number"] = number
-    note_id = (conn.execute(statements.INSERT_NOTE, values)).scalar_one()
+    note_id = conn.execute(statements.INSERT_NOTE, values).scalar_one()
     rows = statements.note_line_rows(line_views, note_id)
     conn.execute(statements.INSERT_NOTE_LINES, rows)
     params["b_note_id"] = note_id
-    row = (conn.execute(statements.CANCEL_INVOICE, params)).one_or_none()
+    row = conn.execute(statements.CANCEL_INVOICE, params).one_or_none()
     if row is None:
         raise errors.ExceedsCreditableAmount(
             creditable=invoice.total_minor - invoice.credited_minor

@@ -159,7 +159,7 @@ def _void_at_once(conn: Connection, invoice: InvoiceView, writes: _Void) -> _Voi
     params |= statements.rows_params("a", [writes.audit])
     params |= statements.rows_params("o", [writes.outbox])
     void_statement = statements.void_statement(len(writes.parts), len(writes.journal))
-    row = (conn.execute(void_statement, params)).one()
+    row = conn.execute(void_statement, params).one()
     if row.note_id is None:
         return None
     if row.moved != len(writes.parts):  # a line's guard did not hold (B9)
@@ -173,7 +173,7 @@ def _void_one_by_one(conn: Connection, invoice: InvoiceView, writes: _Void) -> _
     voided = conn.execute(statements.VOID_NOTE, params)
     if voided.first() is None:
         return None
-    row = (conn.execute(statements.UNDO_INVOICE, params)).one()
+    row = conn.execute(statements.UNDO_INVOICE, params).one()
     parts = writes.parts
     lines = statements.move_lines(conn, invoice.lines, parts) if parts else invoice.lines
     if writes.journal:
