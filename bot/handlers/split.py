@@ -112,12 +112,16 @@ async def send_pressed(_: CallbackQuery, press: Press, invoice: InvoiceView) -> 
     await press.send(split_request(flow, invoice, press), invoice=invoice)
 
 
+NAMED = 10  # ticked lines named in a split request's words; the ticket holds all their ids
+
+
 def split_request(flow: Flow, invoice: InvoiceView, press: Press) -> OpenTicket:
-    """T1, B7: the ticked lines, named in the customer's language for the agent."""
-    names = ", ".join(line.name for line in invoice.lines if line.id in flow["ticks"])
+    """T1, B7: the ticked lines, named in the customer's language for the agent (the first
+    NAMED of them: the console lists every ticked line beside the request)."""
+    names = [line.name for line in invoice.lines if line.id in flow["ticks"]]
     reason = press.speech.gettext("Please drop from invoice %(invoice)s: %(lines)s") % {
         "invoice": invoice.number or invoice.id,
-        "lines": names,
+        "lines": named(names, press.speech),
     }
     return OpenTicket(
         customer_id=press.customer.customer_id,
@@ -128,6 +132,15 @@ def split_request(flow: Flow, invoice: InvoiceView, press: Press) -> OpenTicket:
         invoice_id=invoice.id,
         line_ids=tuple(flow["ticks"]),
     )
+
+
+def named(names: list[str], speech: Speech) -> str:
+    """The first NAMED names, and how many more there are."""
+    shown = ", ".join(names[:NAMED])
+    if len(names) <= NAMED:
+        return shown
+    more = speech.gettext("%(lines)s and %(more)s more")
+    return more % {"lines": shown, "more": len(names) - NAMED}
 
 
 def make_router() -> Router:

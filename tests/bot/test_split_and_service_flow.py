@@ -14,6 +14,8 @@ import billing
 import ticketing
 from billing.commands import TerminateService
 from bot.emulator import BotApiEmulator
+from bot.handlers import split
+from bot.handlers.replies import Speech
 from support_desk.core.texts import Texts
 from support_desk.core.tx import Transactor
 from tests.bot.conftest import linked_user
@@ -219,3 +221,15 @@ async def test_b7_a_long_compound_invoices_lines_are_ticked_page_by_page(
     assert third[:5] == [f"Line {n} · €1.20" for n in range(41, 46)] and "3 / 3" in third
     assert "✓ Line 25 · €1.20" in back
     assert ticket.line_ids == (invoice.lines[24].id,)
+
+    assert ticket.reason.endswith(": Line 25")
+
+
+def test_b7_a_split_request_names_ten_ticked_lines_and_counts_the_rest(texts: Texts) -> None:
+    """An invoice may have 200 lines: the request's words name ten of those ticked (its
+    ticket keeps every line's id, which the console lists), in the customer's language."""
+    names = [f"Line {n:03}" for n in range(1, 14)]
+    english, russian = Speech(texts, "en"), Speech(texts, "ru")
+    assert split.named(names[:10], english) == ", ".join(names[:10])
+    assert split.named(names, english) == ", ".join(names[:10]) + " and 3 more"
+    assert split.named(names, russian) == ", ".join(names[:10]) + " и ещё 3"
