@@ -41,8 +41,8 @@ T = TypeVar("T")
 
 async def invoice_view(uow: UnitOfWork, invoice_id: int) -> InvoiceView:
     """The invoice as it is now, lines included, in one prebuilt statement (no ORM entities):
-    every face reads it, the API on each GET. What the unit of work holds is flushed first."""
-    await uow.session.flush()
+    every face reads it, the API on each GET. What the unit of work holds is flushed first
+    (`statements.connection`)."""
     conn = await statements.connection(uow.session)
     view = await statements.read_invoice_view_at_once(conn, invoice_id)
     if view is None:
@@ -93,7 +93,7 @@ async def invoices_page(
 
 async def credit_note_view(uow: UnitOfWork, credit_note_id: int) -> CreditNoteView:
     conn = await statements.connection(uow.session)
-    note = await statements.read_credit_note_view(conn, credit_note_id)
+    note = await run_near(conn, statements.read_credit_note_view, credit_note_id)
     if note is None:
         raise errors.CreditNoteNotFound(id=credit_note_id)
     return note
@@ -138,7 +138,6 @@ _CUSTOMER = select(*(getattr(Customer, f.name) for f in dataclasses.fields(Custo
 
 async def customer_view(uow: UnitOfWork, customer_id: int) -> CustomerView:
     """A customer as it is now, in one prebuilt statement (every API answer names one)."""
-    await uow.session.flush()
     conn = await statements.connection(uow.session)
     row = (await conn.execute(_CUSTOMER, {"b_customer_id": customer_id})).one_or_none()
     if row is None:

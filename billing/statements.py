@@ -132,10 +132,6 @@ LOCK_INVOICE = (  # the invoice's row lock (a version bump), the fresh row in th
     .values(version=INVOICES.c.version + 1)
     .returning(*INVOICE_COLUMNS)
 )
-SELECT_LINES = (
-    select(*LINE_COLUMNS).where(LINES.c.invoice_id == _INVOICE_ID).order_by(LINES.c.position)
-)
-SELECT_INVOICE = select(*INVOICE_COLUMNS).where(INVOICES.c.id == _INVOICE_ID)
 SELECT_INVOICE_WITH_LINES = (  # one statement, so one read is consistent without a transaction
     select(*INVOICE_COLUMNS, *(c.label(f"line_{c.name}") for c in LINE_COLUMNS))
     .select_from(INVOICES)
@@ -161,7 +157,6 @@ NEXT_NUMBER = (  # B10: gapless, drawn in the issuing transaction
 )
 INSERT_NOTE = insert(NOTES).returning(NOTES.c.id)
 INSERT_NOTE_LINES = insert(NOTE_LINES)
-SELECT_NOTE = select(*NOTE_COLUMNS).where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
 _NOTE_IDS: Any = bindparam("b_note_ids", expanding=True)
 
 
@@ -189,11 +184,6 @@ SELECT_NOTE_WITH_LINES = (  # the same and its lines, in one statement (see read
     .join(INVOICES, INVOICES.c.id == NOTES.c.invoice_id)
     .outerjoin(NOTE_LINES, NOTE_LINES.c.credit_note_id == NOTES.c.id)
     .where(NOTES.c.id == _param("b_note_id", NOTES.c.id))
-    .order_by(NOTE_LINES.c.position)
-)
-SELECT_NOTE_LINES = (
-    select(*NOTE_LINE_COLUMNS)
-    .where(NOTE_LINES.c.credit_note_id == _param("b_note_id", NOTES.c.id))
     .order_by(NOTE_LINES.c.position)
 )
 
@@ -591,13 +581,9 @@ def _locked(conn: Connection, statements: dict[str, Any], params: dict[str, int]
 
 
 def read_invoice_view(conn: Connection, invoice_id: int) -> InvoiceView | None:
-    """An invoice's read model, lines included, in two prebuilt SELECTs (no ORM entities, no
-    identity map); None when there is no such invoice. The read side's `repo.invoice_view`."""
-    row = conn.execute(SELECT_INVOICE, {"b_invoice_id": invoice_id}).one_or_none()
-    if row is None:
-        return None
-    lines = conn.execute(SELECT_LINES, {"b_invoice_id": invoice_id})
-    return invoice_view(row, tuple(InvoiceLineView(*ln) for ln in lines))
+    """An invoice's read model, lines included (`read_invoice_views` of one id: two prebuilt
+    SELECTs, no ORM entities); None when there is no such invoice."""
+    return next(iter(read_invoice_views(conn, [invoice_id])), None)
 
 
 async def read_invoice_view_at_once(conn: AsyncConnection, invoice_id: int) -> InvoiceView | None:
@@ -768,26 +754,10 @@ def note_view(
     )
 
 
-def read_note_view(conn: Connection, note_id: int, invoice_number: str | None) -> CreditNoteView:
-    """A stored credit note's read model (its invoice's number given: fixed once issued)."""
-    row = conn.execute(SELECT_NOTE, {"b_note_id": note_id}).one()
-    values = dict(row._mapping)
-    lines = conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
-    views = tuple(CreditNoteLineView(*ln) for ln in lines)
-    return note_view(note_id, values, invoice_number, views)
-
-
-async def read_credit_note_view(conn: AsyncConnection, note_id: int) -> CreditNoteView | None:
-    """A credit note's read model in two prebuilt SELECTs (its invoice's number joined in);
-    None when there is no such note. The read side's `repo.credit_note_view`."""
-    row = (await conn.execute(SELECT_NOTE_WITH_INVOICE, {"b_note_id": note_id})).one_or_none()
-    if row is None:
-        return None
-    values = dict(row._mapping)
-    invoice_number = document_number(values["invoice_series"], values["invoice_document_number"])
-    lines = await conn.execute(SELECT_NOTE_LINES, {"b_note_id": note_id})
-    views = tuple(CreditNoteLineView(*ln) for ln in lines)
-    return note_view(note_id, values, invoice_number, views)
+def read_credit_note_view(conn: Connection, note_id: int) -> CreditNoteView | None:
+    """A credit note's read model (`read_credit_note_views` of one id: two prebuilt SELECTs,
+    its invoice's number joined in); None when there is no such note."""
+    return next(iter(read_credit_note_views(conn, [note_id])), None)
 
 
 def read_credit_note_view_at_once(conn: Connection, note_id: int) -> CreditNoteView | None:

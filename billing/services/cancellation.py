@@ -137,7 +137,8 @@ def _cancel_locked(
     rules.ensure_owner(actor, invoice.customer_id)
     live = locked.live_cancellation
     if invoice.status == InvoiceStatus.CANCELED and live is not None:
-        note = statements.read_note_view(conn, live, invoice.number)
+        note = statements.read_credit_note_view(conn, live)
+        assert note is not None  # the lock read its id, and notes are never deleted
         return Cancellation(invoice, note, already_cancelled=True)
     rules.ensure_cancellable(invoice, actor, locked.services_in_use)
     if invoice.credited_minor > invoice.settled_minor:

@@ -39,7 +39,7 @@ async def _both_invoice(uow: UnitOfWork, invoice_id: int) -> tuple[InvoiceView |
 
 async def _both_note(uow: UnitOfWork, note_id: int) -> tuple[CreditNoteView | None, ...]:
     conn = await statements.connection(uow.session)
-    core = await statements.read_credit_note_view(conn, note_id)
+    core = await run_near(conn, statements.read_credit_note_view, note_id)
     assert await run_near(conn, statements.read_credit_note_view_at_once, note_id) == core
     batch = await run_near(conn, statements.read_credit_note_views, [note_id])
     assert batch == ([core] if core is not None else [])
